@@ -1,0 +1,50 @@
+"""``jupyter repro`` (also ``jupyter-repro``): one module per subcommand.
+
+Every domain error becomes one line on stderr and exit code 2; tracebacks are
+for bugs only (``--debug`` shows them for domain errors too).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from .. import __version__
+from ..errors import ReproError
+from . import env_cmd, run_cmd, show_cmd
+
+COMMANDS = {"run": run_cmd, "show": show_cmd, "env": env_cmd}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="jupyter repro", description="Reproducible notebooks: record, show, verify.")
+    parser.add_argument("--version", action="version", version=f"repro-jupyter {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, module in COMMANDS.items():
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 2
+    try:
+        return int(COMMANDS[args.command].main(args) or 0)
+    except ReproError as exc:
+        if args.debug:
+            raise
+        print(f"jupyter repro {args.command}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"jupyter repro {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""``jupyter repro show NB.ipynb``: the recorded provenance of a notebook."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from .. import METADATA_KEY
+from ..canonical import short
+from ..errors import ReproError, StoreError
+from ..headless import read_notebook
+from ..report import environment_summary
+from ..store import open_store
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("show", help="print a notebook's recorded provenance")
+    p.add_argument("notebook", type=Path)
+    p.add_argument("--json", action="store_true", help="metadata, records and environments as JSON")
+
+
+def _load(store: Any, digest: str | None) -> tuple[Any, str | None]:
+    if not digest or store is None:
+        return None, "no store"
+    try:
+        return store.objects.get_json(digest), None
+    except ReproError as exc:
+        return None, str(exc)
+
+
+def collect(nb: Any, path: Path) -> dict[str, Any]:
+    """Everything recorded for ``nb``: metadata plus the store objects it points to."""
+    nb_meta = nb.metadata.get(METADATA_KEY)
+    try:
+        store = open_store(path.resolve().parent, create=False)
+    except StoreError as exc:
+        store, store_problem = None, str(exc)
+    else:
+        store_problem = None
+    cells = []
+    envs: dict[str, Any] = {}
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        meta = cell.metadata.get(METADATA_KEY)
+        entry: dict[str, Any] = {"index": index, "id": cell.get("id"), "metadata": meta}
+        if meta:
+            entry["record"], entry["problem"] = _load(store, meta.get("record"))
+            env_digest = meta.get("environment")
+            if env_digest and env_digest not in envs:
+                envs[env_digest], _ = _load(store, env_digest)
+        cells.append(entry)
+    return {"notebook": nb_meta, "store": str(store.root) if store else None,
+            "store_problem": store_problem, "cells": cells, "environments": envs}
+
+
+def print_provenance(nb: Any, path: Path) -> None:
+    info = collect(nb, path)
+    nb_meta = info["notebook"]
+    if not nb_meta:
+        print("not recorded: the notebook has no repro_jupyter metadata")
+        return
+    print(f"master seed {nb_meta['master_seed']}, deterministic {nb_meta.get('deterministic', False)}, "
+          f"store {info['store'] or info['store_problem']}")
+    for entry in info["cells"]:
+        meta, rec = entry["metadata"], entry.get("record")
+        if not meta:
+            print(f"  [{entry['index']:>3}] not recorded")
+            continue
+        flags = []
+        if rec:
+            if rec.get("rng", {}).get("consumed"):
+                flags.append("drew " + "+".join(rec["rng"]["consumed"]))
+            if rec.get("unseeded"):
+                flags.append("UNSEEDED: " + "; ".join(rec["unseeded"]))
+            if rec.get("inputs"):
+                flags.append(f"{len(rec['inputs'])} input(s)")
+            if rec.get("params"):
+                flags.append("params " + ",".join(rec["params"]))
+            if rec.get("state"):
+                flags.append(f"{len(rec['state'].get('variables', {}))} var(s)")
+        elif entry.get("problem"):
+            flags.append(f"record unreadable: {entry['problem']}")
+        print(f"  [{entry['index']:>3}] {meta['status']:<5} seed {meta['seed']:>10}  "
+              f"outputs {meta.get('n_outputs', 0)} {short(meta['outputs'], 8)}  "
+              f"record {short(meta['record'], 8)}  {'; '.join(flags)}")
+    env_digest = nb_meta.get("environment")
+    env = info["environments"].get(env_digest) if env_digest else None
+    if env:
+        print(environment_summary(env, env_digest))
+
+
+def main(args: argparse.Namespace) -> int:
+    nb = read_notebook(args.notebook)
+    if args.json:
+        print(json.dumps(collect(nb, args.notebook), indent=1, sort_keys=True, default=str))
+    else:
+        print_provenance(nb, args.notebook)
+    return 0

@@ -1,0 +1,30 @@
+"""Domain errors.  Each becomes a one-line ``UsageError`` in a magic, an HTTP status in a
+handler and an exit code in the CLI; none of them should ever surface as a traceback."""
+
+from __future__ import annotations
+
+
+class ReproError(Exception):
+    """Base class: ``str(error)`` is a complete one-line message for a person."""
+
+    exit_code = 2
+
+
+class StoreError(ReproError):
+    """The store cannot be read or written (missing, corrupt, read-only)."""
+
+
+class ObjectMissing(StoreError):
+    pass
+
+
+class ObjectCorrupt(StoreError):
+    pass
+
+
+class NotebookError(ReproError):
+    """The notebook file cannot be read or is not a valid notebook."""
+
+
+class ExecutionError(ReproError):
+    """The notebook could not be executed (kernel died, missing kernel, timeout)."""

@@ -1,0 +1,217 @@
+"""Headless execution with recording: ``jupyter repro run``.
+
+nbclient sends execute requests without the ``cellId`` that JupyterLab puts in
+their metadata, so the kernel client's ``execute`` is wrapped to add it: the
+kernel then keys cells exactly as it does under Lab.  Recording is switched on
+by a silent setup request (no output, no execution count), whether or not the
+notebook loads the extension, and the metadata is fetched once at the end
+through ``user_expressions``.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import nbformat
+from jupyter_core.utils import ensure_async, run_sync
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+from . import METADATA_KEY
+from .errors import ExecutionError, NotebookError
+
+SETUP = (
+    "__import__('repro_jupyter.magics').magics.configure_headless("
+    "get_ipython(), {notebook!r}, {seed!r}, {deterministic!r}, {excludes!r})"
+)
+FETCH = "__import__('repro_jupyter.magics').magics.headless_metadata_json(get_ipython())"
+
+
+def read_notebook(path: str | os.PathLike[str]) -> nbformat.NotebookNode:
+    """Read and upgrade a notebook, turning every failure into one clear line."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            nb = nbformat.read(fh, as_version=4)
+    except FileNotFoundError:
+        raise NotebookError(f"{path}: no such notebook") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise NotebookError(f"{path}: cannot read: {exc}") from None
+    except Exception as exc:  # nbformat raises bare ValueErrors and NBFormatErrors for bad JSON
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise NotebookError(f"{path}: not a valid notebook: {first}") from None
+    if nb.nbformat_minor < 5:  # cell ids appeared in 4.5: give every cell a stable one
+        nb.nbformat_minor = 5
+    changed = False
+    for cell in nb.cells:
+        if not cell.get("id"):
+            cell["id"] = _stable_id(nb, cell)
+            changed = True
+    if changed:
+        nbformat.validator.normalize(nb)
+    return nb
+
+
+def _stable_id(nb: Any, cell: Any) -> str:
+    """A deterministic id for a cell that has none (index + source), so re-runs agree."""
+    import hashlib
+
+    index = nb.cells.index(cell)
+    return hashlib.sha256(f"{index}:{cell.get('source', '')}".encode()).hexdigest()[:8]
+
+
+class ReproNotebookClient(NotebookClient):
+    """NotebookClient that sends ``cellId`` with each execute request and switches recording on."""
+
+    def __init__(self, nb: Any, *, notebook_path: Path, seed: int | None, deterministic: bool,
+                 excludes: tuple[str, ...] = (), **kwargs: Any) -> None:
+        kwargs.setdefault("record_timing", False)
+        super().__init__(nb, **kwargs)
+        self._repro_path = notebook_path
+        self._repro_seed = seed
+        self._repro_deterministic = deterministic
+        self._repro_excludes = excludes
+        self._current_cell_id: str | None = None
+        self.repro_metadata: dict[str, Any] | None = None
+        self.repro_fetch_error: str | None = None
+
+    async def _silent(self, code: str, expressions: dict[str, str] | None = None) -> dict[str, Any]:
+        assert self.kc is not None
+        msg_id = self.kc.execute(code, silent=True, store_history=False,
+                                 user_expressions=expressions or {})
+        reply = await self.async_wait_for_reply(msg_id)
+        content = (reply or {}).get("content", {})
+        if content.get("status") != "ok":
+            raise ExecutionError(f"repro setup failed in the kernel: {content.get('ename')}: "
+                                 f"{content.get('evalue')}")
+        return content
+
+    def _wrap_execute(self) -> None:
+        assert self.kc is not None
+        kc = self.kc
+        session = kc.session
+        original = kc.execute
+
+        def execute(code: str, silent: bool = False, store_history: bool = True,
+                    user_expressions: dict[str, Any] | None = None, allow_stdin: bool | None = None,
+                    stop_on_error: bool = True) -> str:
+            if silent or self._current_cell_id is None:
+                return original(code, silent=silent, store_history=store_history,
+                                user_expressions=user_expressions, allow_stdin=allow_stdin,
+                                stop_on_error=stop_on_error)
+            content = dict(code=code, silent=silent, store_history=store_history,
+                           user_expressions=user_expressions or {},
+                           allow_stdin=kc.allow_stdin if allow_stdin is None else allow_stdin,
+                           stop_on_error=stop_on_error)
+            msg = session.msg("execute_request", content)
+            msg["metadata"]["cellId"] = self._current_cell_id  # what JupyterLab sends
+            kc.shell_channel.send(msg)
+            return msg["header"]["msg_id"]
+
+        kc.execute = execute  # type: ignore[method-assign]
+
+    async def async_execute(self, reset_kc: bool = False, **kwargs: Any) -> Any:
+        if reset_kc and self.owns_km:
+            await self._async_cleanup_kernel()
+        self.reset_execution_trackers()
+        async with self.async_setup_kernel(**kwargs):
+            assert self.kc is not None
+            self._wrap_execute()
+            await self._silent(SETUP.format(notebook=str(self._repro_path), seed=self._repro_seed,
+                                            deterministic=self._repro_deterministic,
+                                            excludes=self._repro_excludes))
+            msg_id = await ensure_async(self.kc.kernel_info())
+            info_msg = await self.async_wait_for_reply(msg_id)
+            if info_msg is not None and "language_info" in info_msg["content"]:
+                self.nb.metadata["language_info"] = info_msg["content"]["language_info"]
+            try:
+                for index, cell in enumerate(self.nb.cells):
+                    self._current_cell_id = cell.get("id")
+                    await self.async_execute_cell(cell, index, execution_count=self.code_cells_executed + 1)
+            finally:
+                self._current_cell_id = None
+                try:
+                    content = await self._silent("", {"meta": FETCH})
+                    self.repro_metadata = _parse_expression(content["user_expressions"]["meta"])
+                except Exception as exc:
+                    self.repro_metadata = None
+                    self.repro_fetch_error = f"{type(exc).__name__}: {exc}"
+            self.set_widgets_metadata()
+        return self.nb
+
+    execute = run_sync(async_execute)
+
+
+def _parse_expression(result: dict[str, Any]) -> dict[str, Any]:
+    if result.get("status") != "ok":
+        raise ExecutionError(f"could not read the recorded metadata: {result.get('evalue')}")
+    return json.loads(ast.literal_eval(result["data"]["text/plain"]))
+
+
+def apply_metadata(nb: Any, meta: dict[str, Any] | None) -> int:
+    """Write the recorded pointers into the notebook; return the number of cells that got them."""
+    if not meta:
+        return 0
+    cells = meta.get("cells") or {}
+    count = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        cm = cells.get(cell.get("id"))
+        if cm is not None:
+            cell.metadata[METADATA_KEY] = cm
+            count += 1
+    if meta.get("notebook"):
+        nb.metadata[METADATA_KEY] = meta["notebook"]
+    return count
+
+
+def run_notebook(source: Path, output: Path, *, seed: int | None = None, deterministic: bool = False,
+                 timeout: int | None = 600, kernel_name: str | None = None,
+                 allow_errors: bool = False) -> tuple[Any, dict[str, Any] | None, str | None]:
+    """Execute ``source`` with recording; write ``output``; return (nb, metadata, failure)."""
+    nb = read_notebook(source)
+    if seed is None:
+        recorded = nb.metadata.get(METADATA_KEY, {}).get("master_seed")
+        seed = recorded if isinstance(recorded, int) else None
+    excludes = tuple(sorted({source.name} - {output.name}))
+    kernel = kernel_name or nb.metadata.get("kernelspec", {}).get("name") or "python3"
+    client = ReproNotebookClient(
+        nb, notebook_path=output.resolve(), seed=seed, deterministic=deterministic,
+        excludes=excludes, timeout=timeout, kernel_name=kernel, allow_errors=allow_errors,
+        resources={"metadata": {"path": str(source.parent.resolve())}},
+    )
+    failure = None
+    env_before = os.environ.get("PYTHONHASHSEED")
+    os.environ["PYTHONHASHSEED"] = "0"  # set/dict-of-str order is a hidden RNG: fix it for the kernel
+    try:
+        client.execute()
+    except CellExecutionError as exc:
+        failure = _first_line(str(exc)) or "a cell raised an error"
+    except CellTimeoutError:
+        failure = f"a cell ran longer than the {timeout}s timeout"
+    except DeadKernelError:
+        failure = "the kernel died while executing the notebook"
+    except ExecutionError:
+        raise
+    except Exception as exc:  # e.g. NoSuchKernel
+        raise ExecutionError(f"could not execute {source.name}: {type(exc).__name__}: "
+                             f"{_first_line(str(exc))}") from None
+    finally:
+        if env_before is None:
+            os.environ.pop("PYTHONHASHSEED", None)
+        else:
+            os.environ["PYTHONHASHSEED"] = env_before
+    apply_metadata(nb, client.repro_metadata)
+    return nb, client.repro_metadata, failure
+
+
+def _first_line(text: str) -> str:
+    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
+    for ln in reversed(lines):  # nbclient puts the exception line last
+        if not ln.startswith((" ", "-", "\x1b")):
+            return ln.strip()[:300]
+    return lines[-1].strip()[:300] if lines else ""

@@ -1,0 +1,74 @@
+"""The kernel end of the ``repro_jupyter`` comm.
+
+The kernel opens the comm (so it works whatever the load order), announces
+itself, and sends each cell's metadata; the frontend writes it into the open
+notebook, being the only writer of an open notebook's metadata.  The frontend
+answers with the notebook's saved ``repro_jupyter`` metadata so an unsaved
+master seed chosen in the UI is honoured.
+
+Messages (all JSON objects with a ``type``):
+  kernel -> frontend: hello {version, schema_version}
+                      cell_recorded {cell_id, cell_metadata, notebook_metadata}
+                      notebook_metadata {notebook_metadata}
+  frontend -> kernel: notebook {metadata}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import METADATA_KEY, SCHEMA_VERSION, __version__
+
+TARGET = METADATA_KEY
+
+
+class KernelComm:
+    def __init__(self, session: Any) -> None:
+        self.session = session
+        self.comm: Any = None
+
+    def open(self) -> bool:
+        try:
+            from comm import create_comm
+
+            self.comm = create_comm(target_name=TARGET,
+                                    data={"type": "hello", "version": __version__,
+                                          "schema_version": SCHEMA_VERSION})
+        except Exception:  # plain IPython, or a frontend without comms: stay headless
+            self.comm = None
+            return False
+        self.comm.on_msg(self._on_msg)
+        self.session.on_recorded.append(self.send_cell)
+        return True
+
+    def close(self) -> None:
+        if self.send_cell in self.session.on_recorded:
+            self.session.on_recorded.remove(self.send_cell)
+        if self.comm is not None:
+            try:
+                self.comm.close()
+            except Exception:
+                pass
+            self.comm = None
+
+    def _on_msg(self, msg: dict[str, Any]) -> None:
+        data = (msg.get("content") or {}).get("data") or {}
+        if data.get("type") == "notebook":
+            meta = data.get("metadata") or {}
+            seed = meta.get("master_seed") if isinstance(meta, dict) else None
+            if isinstance(seed, int) and seed >= 0 and self.session.master_seed_source in (
+                    "unset", "generated", "notebook") and not self.session.cell_metadata:
+                self.session.set_master_seed(seed, "notebook")
+
+    def send(self, data: dict[str, Any]) -> None:
+        if self.comm is not None:
+            self.comm.send(data)
+
+    def send_cell(self, cell_key: str, cell_meta: dict[str, Any], nb_meta: dict[str, Any]) -> None:
+        self.send({"type": "cell_recorded",
+                   "cell_id": None if cell_key.startswith("src:") else cell_key,
+                   "cell_metadata": cell_meta, "notebook_metadata": nb_meta})
+
+    def send_notebook_metadata(self) -> None:
+        self.send({"type": "notebook_metadata",
+                   "notebook_metadata": self.session.notebook_metadata()})

@@ -1,0 +1,278 @@
+"""``%repro`` and ``%%repro``: the IPython face of the recorder.
+
+``%%repro`` cells are rewritten by an input transformer into a ``%repro _begin``
+call followed by the cell body, so the body runs as a normal top-level cell
+(last-expression display, tracebacks, history all unchanged) and recording ends
+in ``post_run_cell`` exactly as for ``%repro on``.  The registered cell magic is
+the fallback for callers that bypass transformers (``run_cell_magic``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import warnings
+from typing import Any
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from traitlets import Bool, Integer, observe
+
+from . import seeding
+from .canonical import short
+from .kernel_comm import KernelComm
+from .notebook_path import NotebookLocation
+from .recorder import CellOptions, RecordingSession, ReproWarning
+
+CELL_MAGIC_PREFIX = "%%repro"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # one line, never SystemExit inside a kernel
+        raise UsageError(f"%{self.prog}: {message}")
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"seed must be an integer, got {text!r}") from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError("seed must be between 0 and 2**32 - 1")
+    return value
+
+
+def _cell_parser() -> _Parser:
+    p = _Parser(prog="%repro", add_help=False)
+    p.add_argument("--seed", type=_seed)
+    p.add_argument("--inputs", nargs="+", default=[])
+    p.add_argument("--params", nargs="+", default=[])
+    p.add_argument("--no-state", action="store_true")
+    p.add_argument("--deterministic", action="store_true")
+    return p
+
+
+def _split(line: str) -> list[str]:
+    try:
+        return shlex.split(line)
+    except ValueError as exc:
+        raise UsageError(f"%repro: cannot parse options: {exc}") from None
+
+
+@magics_class
+class ReproMagics(Magics):
+    """Options are traitlets: ``%config ReproMagics.deterministic = True``."""
+
+    deterministic = Bool(False, help="Turn on deterministic algorithms for recorded cells.").tag(config=True)
+    state = Bool(True, help="Fingerprint the user namespace after each recorded cell.").tag(config=True)
+    input_size_cap = Integer(1 << 30, help="Opened input files above this size are listed, not hashed.").tag(config=True)
+
+    def __init__(self, shell: Any, **kwargs: Any) -> None:
+        super().__init__(shell, **kwargs)
+        self.session = RecordingSession(shell, NotebookLocation.from_environment())
+        self.comm = KernelComm(self.session)
+        self._pending: tuple[str | None, str] = (None, "")
+        self._sync_traits()
+
+    @observe("deterministic", "state", "input_size_cap")
+    def _on_trait(self, _change: Any) -> None:
+        self._sync_traits()
+
+    def _sync_traits(self) -> None:
+        self.session.deterministic = bool(self.deterministic)
+        self.session.state_enabled = bool(self.state)
+        self.session.input_size_cap = int(self.input_size_cap)
+
+    # --- hooks -------------------------------------------------------------------------------
+    def pre_run_cell(self, info: Any) -> None:
+        raw = info.raw_cell or ""
+        self._pending = (getattr(info, "cell_id", None), raw)
+        if self.session.record_all and self.session.active is None \
+                and not raw.lstrip().startswith(CELL_MAGIC_PREFIX):
+            self.session.begin(self._pending[0], raw, CellOptions())
+
+    def post_run_cell(self, result: Any) -> None:
+        if self.session.active is not None:
+            self.session.end(result.error_in_exec or result.error_before_exec)
+
+    def transform(self, lines: list[str]) -> list[str]:
+        """``%%repro ARGS`` + body  ->  ``get_ipython().run_line_magic('repro', '_begin ARGS')`` + body."""
+        if not lines:
+            return lines
+        first = lines[0]
+        stripped = first.strip()
+        if stripped != CELL_MAGIC_PREFIX and not stripped.startswith(CELL_MAGIC_PREFIX + " "):
+            return lines
+        args = stripped[len(CELL_MAGIC_PREFIX):].strip()
+        call = f"get_ipython().run_line_magic('repro', {('_begin ' + args).strip()!r})\n"
+        return [call, *lines[1:]]
+
+    # --- magics -------------------------------------------------------------------------------
+    @cell_magic("repro")
+    def repro_cell(self, line: str, cell: str) -> None:
+        """Fallback when transformers were bypassed: record ``cell`` with the options in ``line``."""
+        self._begin(line, source=f"{CELL_MAGIC_PREFIX} {line}\n{cell}")
+        result = self.shell.run_cell(cell, store_history=False)
+        if self.session.active is not None:
+            self.session.end(result.error_in_exec or result.error_before_exec)
+
+    @line_magic("repro")
+    def repro_line(self, line: str) -> Any:
+        """%repro on|off|status|env|seed N ... (see ``%repro?``)."""
+        words = _split(line)
+        if not words:
+            raise UsageError("%repro: expected one of: on, off, status, env, seed")
+        command, rest = words[0], words[1:]
+        handler = getattr(self, f"_cmd_{command.lstrip('_')}", None)
+        if handler is None or command.startswith("__"):
+            raise UsageError(f"%repro: unknown command {command!r} (on, off, status, env, seed)")
+        return handler(rest)
+
+    def _begin(self, line: str, source: str | None = None) -> None:
+        args = _cell_parser().parse_args(_split(line))
+        options = CellOptions(seed=args.seed, inputs=args.inputs, params=args.params,
+                              state=not args.no_state, deterministic=args.deterministic or None)
+        cell_id, raw = self._pending
+        self.session.begin(cell_id, source if source is not None else raw, options)
+
+    def _cmd_begin(self, rest: list[str]) -> None:
+        self._begin(shlex.join(rest))
+
+    def _cmd_on(self, rest: list[str]) -> None:
+        p = _Parser(prog="%repro on", add_help=False)
+        p.add_argument("--seed", type=_seed)
+        p.add_argument("--deterministic", action="store_true")
+        p.add_argument("--no-state", action="store_true")
+        args = p.parse_args(rest)
+        if args.seed is not None:
+            self.session.set_master_seed(args.seed, "explicit")
+        if args.deterministic:
+            self.deterministic = True
+        if args.no_state:
+            self.state = False
+        self.session.record_all = True
+        self.session.ensure_master_seed()
+        self.comm.send_notebook_metadata()
+
+    def _cmd_off(self, rest: list[str]) -> None:
+        if rest:
+            raise UsageError("%repro off takes no arguments")
+        self.session.record_all = False
+
+    def _cmd_seed(self, rest: list[str]) -> None:
+        if len(rest) != 1:
+            raise UsageError("usage: %repro seed N")
+        try:
+            seed = _seed(rest[0])
+        except argparse.ArgumentTypeError as exc:
+            raise UsageError(f"%repro seed: {exc}") from None
+        self.session.set_master_seed(seed, "explicit")
+        self.comm.send_notebook_metadata()
+
+    def _cmd_status(self, rest: list[str]) -> None:
+        s = self.session
+        store = s.store()
+        lines = [
+            f"recording: {'every cell' if s.record_all else '%%repro cells only'}",
+            f"master seed: {s.ensure_master_seed()} ({s.master_seed_source})",
+            f"deterministic: {s.deterministic}   state fingerprints: {s.state_enabled}",
+            f"store: {store.root if store else 'unavailable'}",
+            f"notebook: {s.location.path or '(unknown; using ' + str(s.location.directory) + ')'}",
+            f"cells recorded this session: {len(s.cell_metadata)}",
+            f"environment: {short(s.last_environment)}",
+        ]
+        print("\n".join(lines))
+
+    def _cmd_env(self, rest: list[str]) -> None:
+        p = _Parser(prog="%repro env", add_help=False)
+        p.add_argument("--json", action="store_true")
+        p.add_argument("--refresh", action="store_true")
+        args = p.parse_args(rest)
+        if args.refresh:
+            self.session._env.invalidate()
+        snapshot, digest, _ = self.session._env.current()
+        if args.json:
+            print(json.dumps(snapshot, indent=1, sort_keys=True))
+        else:
+            from .report import environment_summary
+
+            print(environment_summary(snapshot, digest))
+
+
+# --- loading -------------------------------------------------------------------------------
+
+_LOADED: dict[int, ReproMagics] = {}
+
+
+def load(shell: Any) -> ReproMagics:
+    """Idempotent: a second ``%load_ext`` (or the headless runner) reuses the same session."""
+    existing = _LOADED.get(id(shell))
+    if existing is not None:
+        return existing
+    magics = ReproMagics(shell, parent=shell)
+    shell.register_magics(magics)
+    shell.events.register("pre_run_cell", magics.pre_run_cell)
+    shell.events.register("post_run_cell", magics.post_run_cell)
+    shell.input_transformers_cleanup.append(magics.transform)
+    _LOADED[id(shell)] = magics
+    magics.comm.open()
+    return magics
+
+
+def unload(shell: Any) -> None:
+    magics = _LOADED.pop(id(shell), None)
+    if magics is None:
+        return
+    if magics.session.active is not None:
+        magics.session.end(None)
+    shell.events.unregister("pre_run_cell", magics.pre_run_cell)
+    shell.events.unregister("post_run_cell", magics.post_run_cell)
+    if magics.transform in shell.input_transformers_cleanup:
+        shell.input_transformers_cleanup.remove(magics.transform)
+    magics.comm.close()
+    magics.session.close()
+
+
+def configure_headless(shell: Any, notebook: str, seed: int | None, deterministic: bool,
+                       extra_excludes: tuple[str, ...] = ()) -> None:
+    """Called silently by ``jupyter repro run`` in a fresh kernel: record every code cell."""
+    from pathlib import Path
+
+    from .notebook_path import NotebookLocation
+
+    path = Path(notebook)
+    location = NotebookLocation(path.parent, path, extra_excludes)
+    magics = _LOADED.get(id(shell))
+    if magics is None:
+        magics = ReproMagics(shell, parent=shell)
+        magics.session = RecordingSession(shell, location)
+        magics.comm = KernelComm(magics.session)
+        shell.register_magics(magics)
+        shell.events.register("pre_run_cell", magics.pre_run_cell)
+        shell.events.register("post_run_cell", magics.post_run_cell)
+        shell.input_transformers_cleanup.append(magics.transform)
+        _LOADED[id(shell)] = magics
+    session = magics.session
+    session.kind = "headless"
+    if seed is not None:
+        session.set_master_seed(seed, "pinned")
+    if deterministic:
+        magics.deterministic = True
+    session.record_all = True
+    session.ensure_master_seed()
+
+
+def headless_metadata_json(shell: Any) -> str:
+    """Everything the runner writes into the notebook, as one JSON string."""
+    magics = _LOADED.get(id(shell))
+    if magics is None:
+        return json.dumps({"cells": {}, "notebook": None})
+    session = magics.session
+    if session.active is not None:  # a cell that never reached post_run_cell (kernel interrupted)
+        session.end(None)
+    return json.dumps({"cells": session.cell_metadata, "notebook": session.notebook_metadata()})
+
+
+warnings.filterwarnings("always", category=ReproWarning)
+__all__ = ["ReproMagics", "load", "unload", "configure_headless", "headless_metadata_json", "seeding"]

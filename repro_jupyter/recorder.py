@@ -1,0 +1,273 @@
+"""Recording one cell execution: seed, observe, then write the record to the store.
+
+``RecordingSession`` lives as long as the kernel.  ``begin`` seeds the RNGs and
+starts the observers; ``end`` stops them, builds the cell record (no timestamps:
+its digest must be stable across re-runs), writes record and environment to the
+store, appends the volatile facts to the catalog's run log, and returns the small
+cell metadata that the frontend (or the headless runner) puts into the notebook.
+A failure in recording never fails the user's cell: it becomes one warning line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+import time
+import warnings
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import METADATA_KEY, SCHEMA_VERSION, seeding
+from .canonical import canonical_bytes, digest_bytes, digest_json
+from .compare.normalize import output_digests
+from .environment import EnvironmentTracker
+from .errors import ReproError
+from .fingerprint import fingerprint_namespace
+from .inputs import DEFAULT_SIZE_CAP, OpenedFiles, hash_path
+from .notebook_path import NotebookLocation
+from .outputs import OutputCapture
+from .redact import redact_text, redact_value
+from .store import STORE_DIRNAME, Store, open_store
+from .unseeded import detect_unseeded
+
+
+class ReproWarning(UserWarning):
+    """Recording problems that leave the cell's own result untouched."""
+
+
+@dataclass
+class CellOptions:
+    seed: int | None = None
+    inputs: list[str] = field(default_factory=list)
+    params: list[str] = field(default_factory=list)
+    state: bool = True
+    deterministic: bool | None = None
+
+
+def cell_key_for(cell_id: str | None, source: str) -> str:
+    """The nbformat cell id when the frontend sent one; else a digest of the source."""
+    if cell_id:
+        return str(cell_id)
+    return "src:" + hashlib.sha256(source.encode()).hexdigest()[:16]
+
+
+@dataclass
+class ActiveCell:
+    key: str
+    source: str
+    options: CellOptions
+    seed: int
+    seeded: list[str]
+    rng_before: dict[str, str]
+    started: float
+    stack: ExitStack
+    capture: OutputCapture
+    opened: OpenedFiles
+    unseeded: list[str]
+    nd_warnings: list[str]
+
+
+class RecordingSession:
+    def __init__(self, shell: Any, location: NotebookLocation) -> None:
+        self.shell = shell
+        self.location = location
+        self.master_seed: int | None = None
+        self.master_seed_source = "unset"  # unset | generated | notebook | explicit | pinned
+        self.deterministic = False
+        self.record_all = False
+        self.state_enabled = True
+        self.input_size_cap = DEFAULT_SIZE_CAP
+        self.kind = "interactive"
+        self.cell_metadata: dict[str, dict[str, Any]] = {}
+        self.on_recorded: list[Any] = []  # callbacks(cell_key, cell_metadata, notebook_metadata)
+        self.active: ActiveCell | None = None
+        self.last_environment: str | None = None
+        self._store: Store | None = None
+        self._store_failed: str | None = None
+        self._run_id: str | None = None
+        self._env = EnvironmentTracker(str(location.directory),
+                                       git_exclude=location.git_exclude())
+
+    # --- master seed ------------------------------------------------------------------
+    def set_master_seed(self, seed: int, source: str) -> None:
+        if self.master_seed_source == "pinned" and source != "pinned":
+            warnings.warn(f"master seed is pinned to {self.master_seed} by the runner; "
+                          f"ignoring {seed}", ReproWarning, stacklevel=2)
+            return
+        self.master_seed, self.master_seed_source = int(seed), source
+
+    def ensure_master_seed(self) -> int:
+        if self.master_seed is None:
+            recorded = self.location.recorded_master_seed()
+            if recorded is not None:
+                self.set_master_seed(recorded, "notebook")
+            else:
+                self.set_master_seed(seeding.new_master_seed(), "generated")
+        assert self.master_seed is not None
+        return self.master_seed
+
+    def notebook_metadata(self) -> dict[str, Any]:
+        meta: dict[str, Any] = {"schema_version": SCHEMA_VERSION,
+                                "master_seed": self.ensure_master_seed(),
+                                "deterministic": self.deterministic,
+                                "store": STORE_DIRNAME}
+        if self.last_environment:
+            meta["environment"] = self.last_environment
+        return meta
+
+    # --- store ----------------------------------------------------------------------------
+    def store(self) -> Store | None:
+        if self._store is None and self._store_failed is None:
+            try:
+                self._store = open_store(self.location.directory)
+                if self._store.fallback_reason:
+                    warnings.warn(f"repro store: {self._store.fallback_reason}", ReproWarning,
+                                  stacklevel=2)
+            except ReproError as exc:
+                self._store_failed = str(exc)
+                warnings.warn(f"{exc}; cells run unrecorded", ReproWarning, stacklevel=2)
+        return self._store
+
+    def run_id(self, store: Store) -> str:
+        if self._run_id is None:
+            self._run_id = store.catalog.start_run(self.location.relative_name(), self.kind,
+                                                   self.master_seed)
+        return self._run_id
+
+    def close(self) -> None:
+        if self._store is not None:
+            if self._run_id is not None:
+                try:
+                    self._store.catalog.finish_run(self._run_id)
+                except Exception:
+                    pass
+            self._store.close()
+
+    # --- one cell -------------------------------------------------------------------------
+    def begin(self, cell_id: str | None, source: str, options: CellOptions) -> None:
+        if self.active is not None:  # a nested or unfinished cell: finish it first
+            self.end(None)
+        key = cell_key_for(cell_id, source)
+        master = self.ensure_master_seed()
+        seed = options.seed if options.seed is not None else seeding.derive_cell_seed(master, key)
+        if options.deterministic if options.deterministic is not None else self.deterministic:
+            seeding.apply_deterministic_mode()
+        seeded = seeding.seed_all(seed)
+        stack = ExitStack()
+        capture = OutputCapture(self.shell)
+        capture.start()
+        stack.callback(capture.stop)
+        stack.enter_context(seeding.SEED_ON_IMPORT.active(seed))
+        opened = stack.enter_context(OpenedFiles(exclude=[self.location.directory / STORE_DIRNAME]))
+        unseeded = stack.enter_context(detect_unseeded())
+        nd_warnings = stack.enter_context(seeding.collect_nondeterminism_warnings())
+        self.active = ActiveCell(key, source, options, seed, seeded, seeding.rng_state_digests(),
+                                 time.time(), stack, capture, opened, unseeded, nd_warnings)
+
+    def end(self, error: BaseException | None) -> dict[str, Any] | None:
+        cell, self.active = self.active, None
+        if cell is None:
+            return None
+        duration = time.time() - cell.started
+        cell.capture.add_error(error)
+        cell.stack.close()
+        try:
+            return self._finish(cell, error, duration)
+        except Exception as exc:  # recording must never break the user's cell
+            warnings.warn(f"repro: cell not recorded: {type(exc).__name__}: {exc}", ReproWarning,
+                          stacklevel=2)
+            return None
+
+    def _finish(self, cell: ActiveCell, error: BaseException | None, duration: float) -> dict[str, Any] | None:
+        rng_after = seeding.rng_state_digests()
+        snapshot, env_digest, _changed = self._env.current()
+        record = self._build_record(cell, error, rng_after, env_digest)
+        store = self.store()
+        if store is None:
+            return None
+        store.objects.put_bytes(canonical_bytes(snapshot))
+        record_digest, _ = store.objects.put_json(record)
+        catalog = store.catalog
+        catalog.add_environment(env_digest)
+        catalog.add_cell_execution(self.run_id(store), cell.key, record_digest, env_digest, cell.seed,
+                                   cell.started, duration, record["status"])
+        self.last_environment = env_digest
+        meta = {
+            "schema_version": SCHEMA_VERSION,
+            "cell_key": cell.key,
+            "seed": cell.seed,
+            "record": record_digest,
+            "environment": env_digest,
+            "source": record["source"],
+            "outputs": digest_json([o["digest"] for o in record["outputs"]]),
+            "n_outputs": len(record["outputs"]),
+            "status": record["status"],
+            "nondeterministic": record["nondeterministic"],
+        }
+        self.cell_metadata[cell.key] = meta
+        nb_meta = self.notebook_metadata()
+        for callback in list(self.on_recorded):
+            try:
+                callback(cell.key, meta, nb_meta)
+            except Exception as exc:
+                warnings.warn(f"repro: could not notify the frontend: {exc}", ReproWarning,
+                              stacklevel=2)
+        return meta
+
+    def _build_record(self, cell: ActiveCell, error: BaseException | None,
+                      rng_after: dict[str, str], env_digest: str) -> dict[str, Any]:
+        ns = self.shell.user_ns
+        declared = [hash_path(Path(p).expanduser() if Path(p).expanduser().is_absolute()
+                              else Path.cwd() / p, self.location.directory, "declared")
+                    for p in cell.options.inputs]
+        declared_paths = {str((Path.cwd() / p).resolve()) for p in cell.options.inputs}
+        opened = [hash_path(p, self.location.directory, "opened", self.input_size_cap)
+                  for p in cell.opened.relevant() if str(p.resolve()) not in declared_paths]
+        params: dict[str, Any] = {}
+        for name in cell.options.params:
+            if name not in ns:
+                params[name] = {"missing": True}
+                continue
+            value = redact_value(name, ns[name])
+            try:
+                canonical_bytes(value)
+            except (TypeError, ValueError):
+                value = {"repr": redact_text(repr(value))[:500]}
+            params[name] = value
+        consumed = sorted(k for k in cell.rng_before if rng_after.get(k) != cell.rng_before[k])
+        record: dict[str, Any] = {
+            "schema_version": SCHEMA_VERSION,
+            "kind": "cell_record",
+            "cell_key": cell.key,
+            "source": digest_bytes(cell.source.encode()),
+            "master_seed": self.master_seed,
+            "seed": cell.seed,
+            "seeded": cell.seeded,
+            "options": {"deterministic": bool(cell.options.deterministic or self.deterministic),
+                        "state": bool(cell.options.state and self.state_enabled),
+                        "explicit_seed": cell.options.seed is not None},
+            "environment": env_digest,
+            "rng": {"before": cell.rng_before, "after": rng_after, "consumed": consumed},
+            "unseeded": list(cell.unseeded),
+            "nondeterministic": bool(cell.unseeded or cell.nd_warnings),
+            "deterministic_settings": seeding.deterministic_settings(),
+            "nondeterminism_warnings": list(cell.nd_warnings),
+            "inputs": declared + opened,
+            "params": params,
+            "outputs": output_digests(cell.capture.outputs),
+            "status": "error" if error is not None else "ok",
+        }
+        if error is not None:
+            record["error"] = {"ename": type(error).__name__, "evalue": redact_text(str(error))[:500]}
+        if record["options"]["state"]:
+            record["state"] = {"variables": fingerprint_namespace(ns, self.hidden_names())}
+        return record
+
+    def hidden_names(self) -> set[str]:
+        hidden = getattr(self.shell, "user_ns_hidden", {})
+        return set(hidden)
+
+
+__all__ = ["RecordingSession", "CellOptions", "ReproWarning", "METADATA_KEY", "cell_key_for", "sys"]

@@ -1,0 +1,211 @@
+"""Seeding every RNG from one master seed, and digests of RNG state.
+
+The per-cell seed depends only on the master seed and the cell's stable key
+(its nbformat id), never on execution order, so re-running one cell alone
+reproduces it.  torch is seeded only when the notebook already imported it:
+importing torch just to seed it would cost ~2 s per kernel.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import sys
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from .canonical import digest_bytes
+
+SEED_BITS = 32  # numpy's legacy RandomState accepts seeds below 2**32
+
+
+def derive_cell_seed(master_seed: int, cell_key: str) -> int:
+    """A 32-bit seed from (master seed, cell key): stable across runs and machines."""
+    material = f"repro-jupyter/v1/{int(master_seed)}/{cell_key}".encode()
+    return int.from_bytes(hashlib.sha256(material).digest()[:4], "big")
+
+
+def new_master_seed() -> int:
+    """A fresh master seed for a notebook that has none yet (then recorded in its metadata)."""
+    return int.from_bytes(os.urandom(4), "big") % (2**31)
+
+
+def seeded_libraries() -> list[str]:
+    libs = ["random"]
+    if "numpy.random" in sys.modules:  # numpy 2 imports numpy.random lazily: never force it
+        libs.append("numpy")
+    if "torch" in sys.modules:
+        libs.append("torch")
+        torch = sys.modules["torch"]
+        try:
+            if torch.cuda.is_available():
+                libs.append("torch.cuda")
+        except Exception:  # a broken CUDA install must not break seeding of the rest
+            pass
+    return libs
+
+
+def seed_all(seed: int) -> list[str]:
+    """Seed Python, NumPy's global RNG and torch (when imported); return what was seeded."""
+    random.seed(seed)
+    libs = seeded_libraries()
+    if "numpy" in libs:
+        sys.modules["numpy.random"].seed(seed)
+    if "torch" in libs:
+        torch = sys.modules["torch"]
+        torch.manual_seed(seed)  # also seeds every CUDA device lazily
+    return libs
+
+
+def _torch_state_bytes(torch: Any) -> bytes:
+    parts = [bytes(torch.get_rng_state().numpy().tobytes())]
+    try:
+        if torch.cuda.is_available() and torch.cuda.is_initialized():
+            parts += [bytes(s.numpy().tobytes()) for s in torch.cuda.get_rng_state_all()]
+    except Exception:
+        pass
+    return b"".join(parts)
+
+
+def rng_state_digests() -> dict[str, str]:
+    """Digest of every global RNG's state: equal before/after means the cell drew nothing."""
+    out = {"random": digest_bytes(repr(random.getstate()).encode())}
+    np_random = sys.modules.get("numpy.random")
+    if np_random is not None:
+        kind, keys, pos, has_gauss, gauss = np_random.get_state()
+        out["numpy"] = digest_bytes(keys.tobytes() + repr((kind, pos, has_gauss, gauss)).encode())
+    torch = sys.modules.get("torch")
+    if torch is not None and hasattr(torch, "get_rng_state"):
+        try:
+            out["torch"] = digest_bytes(_torch_state_bytes(torch))
+        except Exception:
+            pass
+    return out
+
+
+# --- deterministic mode ------------------------------------------------------------------
+
+CUBLAS_CONFIG = ":4096:8"
+
+
+def apply_deterministic_mode() -> dict[str, Any]:
+    """Switch torch to deterministic kernels (warn-only) and return the settings in force."""
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", CUBLAS_CONFIG)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        torch.backends.cudnn.deterministic = True
+        torch.backends.cudnn.benchmark = False
+    return deterministic_settings()
+
+
+def deterministic_settings() -> dict[str, Any]:
+    """The determinism-relevant settings currently in force (recorded with every cell)."""
+    settings: dict[str, Any] = {
+        "CUBLAS_WORKSPACE_CONFIG": os.environ.get("CUBLAS_WORKSPACE_CONFIG"),
+        "PYTHONHASHSEED": os.environ.get("PYTHONHASHSEED"),
+    }
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        try:
+            settings["torch_deterministic_algorithms"] = torch.are_deterministic_algorithms_enabled()
+            settings["torch_deterministic_warn_only"] = (
+                torch.is_deterministic_algorithms_warn_only_enabled()
+            )
+            settings["cudnn_deterministic"] = bool(torch.backends.cudnn.deterministic)
+            settings["cudnn_benchmark"] = bool(torch.backends.cudnn.benchmark)
+        except Exception:
+            pass
+    return settings
+
+
+_NONDETERMINISM_HINTS = ("deterministic", "nondeterministic", "non-deterministic")
+
+
+@contextmanager
+def collect_nondeterminism_warnings() -> Iterator[list[str]]:
+    """Record warnings that report nondeterministic kernels, while still showing every warning."""
+    seen: list[str] = []
+    original = warnings.showwarning
+
+    def showwarning(message: Any, category: Any, filename: str, lineno: int, *a: Any, **k: Any):
+        text = str(message)
+        if any(h in text.lower() for h in _NONDETERMINISM_HINTS):
+            seen.append(f"{getattr(category, '__name__', 'Warning')}: {text.splitlines()[0][:300]}")
+        return original(message, category, filename, lineno, *a, **k)
+
+    warnings.showwarning = showwarning
+    try:
+        yield seen
+    finally:
+        if warnings.showwarning is showwarning:
+            warnings.showwarning = original
+
+
+# --- seeding libraries imported in the middle of a recorded cell ---------------------------
+
+_SEED_AFTER_IMPORT = {
+    "numpy.random": lambda module, seed: module.seed(seed),
+    "torch": lambda module, seed: module.manual_seed(seed),
+}
+
+
+class SeedOnImport:
+    """A meta-path finder that seeds numpy/torch the moment a recorded cell imports them.
+
+    Without it, ``import numpy as np; np.random.rand()`` in one cell would draw from
+    numpy's entropy-seeded start state, and every later record would carry a random
+    "after" digest.  The finder only wraps the real loader; it never loads anything.
+    """
+
+    def __init__(self) -> None:
+        self.seed: int | None = None
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
+        if self.seed is None or fullname not in _SEED_AFTER_IMPORT:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(fullname, path, target)
+            if spec is not None and spec.loader is not None and hasattr(spec.loader, "exec_module"):
+                self._wrap(spec, fullname)
+                return spec
+        return None
+
+    def _wrap(self, spec: Any, fullname: str) -> None:
+        loader, finder = spec.loader, self
+        original = loader.exec_module
+
+        def exec_module(module: Any) -> None:
+            original(module)
+            if finder.seed is not None:
+                try:
+                    _SEED_AFTER_IMPORT[fullname](module, finder.seed)
+                except Exception:
+                    pass
+
+        class _Loader:
+            def __getattr__(self, name: str) -> Any:
+                return getattr(loader, name)
+
+        wrapped = _Loader()
+        wrapped.exec_module = exec_module  # type: ignore[attr-defined]
+        wrapped.create_module = loader.create_module  # type: ignore[attr-defined]
+        spec.loader = wrapped
+
+    @contextmanager
+    def active(self, seed: int) -> Iterator[None]:
+        if self not in sys.meta_path:
+            sys.meta_path.insert(0, self)
+        self.seed = seed
+        try:
+            yield
+        finally:
+            self.seed = None
+
+
+SEED_ON_IMPORT = SeedOnImport()

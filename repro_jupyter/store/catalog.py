@@ -1,0 +1,119 @@
+"""The SQLite catalog: runs, cell executions and environments.
+
+The catalog indexes the immutable objects and is the only place that holds
+volatile facts (timestamps, durations, host name): the append-only run log.
+WAL mode and a busy timeout let several kernels record into one store; every
+write is one short transaction.
+"""
+
+from __future__ import annotations
+
+import socket
+import sqlite3
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    notebook TEXT,
+    kind TEXT NOT NULL,
+    master_seed INTEGER,
+    started_at REAL NOT NULL,
+    finished_at REAL,
+    host TEXT,
+    pid INTEGER,
+    status TEXT
+);
+CREATE TABLE IF NOT EXISTS cell_executions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id TEXT NOT NULL REFERENCES runs(run_id),
+    cell_key TEXT NOT NULL,
+    record TEXT NOT NULL,
+    environment TEXT NOT NULL,
+    seed INTEGER,
+    started_at REAL NOT NULL,
+    duration_s REAL NOT NULL,
+    status TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS cell_executions_by_cell ON cell_executions(cell_key, started_at);
+CREATE INDEX IF NOT EXISTS cell_executions_by_record ON cell_executions(record);
+CREATE TABLE IF NOT EXISTS environments (
+    digest TEXT PRIMARY KEY,
+    first_seen REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+class Catalog:
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        self._conn.row_factory = sqlite3.Row
+        self._conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        try:
+            self._conn.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError:
+            pass  # e.g. a network file system without shared memory: stay in rollback mode
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        with self._conn:
+            self._conn.executescript(SCHEMA)
+            self._conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', '1')")
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def _write(self, sql: str, args: tuple[Any, ...]) -> None:
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            self._conn.execute(sql, args)
+            self._conn.execute("COMMIT")
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+
+    def start_run(self, notebook: str | None, kind: str, master_seed: int | None) -> str:
+        run_id = uuid.uuid4().hex
+        self._write(
+            "INSERT INTO runs(run_id, notebook, kind, master_seed, started_at, host, pid, status)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, 'running')",
+            (run_id, notebook, kind, master_seed, time.time(), socket.gethostname(), _pid()),
+        )
+        return run_id
+
+    def finish_run(self, run_id: str, status: str = "finished") -> None:
+        self._write("UPDATE runs SET finished_at = ?, status = ? WHERE run_id = ?",
+                    (time.time(), status, run_id))
+
+    def add_environment(self, digest: str) -> None:
+        self._write("INSERT OR IGNORE INTO environments(digest, first_seen) VALUES (?, ?)",
+                    (digest, time.time()))
+
+    def add_cell_execution(self, run_id: str, cell_key: str, record: str, environment: str,
+                           seed: int | None, started_at: float, duration_s: float,
+                           status: str) -> None:
+        self._write(
+            "INSERT INTO cell_executions(run_id, cell_key, record, environment, seed, started_at,"
+            " duration_s, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (run_id, cell_key, record, environment, seed, started_at, duration_s, status),
+        )
+
+    def cell_history(self, cell_key: str) -> list[dict[str, Any]]:
+        rows = self._conn.execute(
+            "SELECT * FROM cell_executions WHERE cell_key = ? ORDER BY started_at", (cell_key,)
+        ).fetchall()
+        return [dict(r) for r in rows]
+
+    def runs(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in self._conn.execute("SELECT * FROM runs ORDER BY started_at")]
+
+
+def _pid() -> int:
+    import os
+
+    return os.getpid()

@@ -1,0 +1,86 @@
+"""Content-addressed, immutable objects on a local file system.
+
+An object's name is the sha256 of its bytes, so writing the same content twice
+is a no-op and an object can never be changed in place.  Writes go to a
+temporary file in the same directory, are fsynced, then renamed: a crash leaves
+either the whole object or nothing, never half an object under its real name.
+Reads verify the hash, so on-disk corruption is reported, never used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ..canonical import DIGEST_PREFIX, canonical_bytes
+from ..errors import ObjectCorrupt, ObjectMissing, StoreError
+
+
+def _hex(digest: str) -> str:
+    hexpart = digest.split(":", 1)[1] if digest.startswith(DIGEST_PREFIX) else digest
+    if len(hexpart) != 64 or any(c not in "0123456789abcdef" for c in hexpart):
+        raise StoreError(f"not a valid object id: {digest!r}")
+    return hexpart
+
+
+class ObjectStore:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.objects = self.root / "objects"
+
+    def path_for(self, digest: str) -> Path:
+        hexpart = _hex(digest)
+        return self.objects / hexpart[:2] / hexpart[2:]
+
+    def has(self, digest: str) -> bool:
+        return self.path_for(digest).is_file()
+
+    def put_bytes(self, data: bytes) -> tuple[str, bool]:
+        """Store ``data``; return (digest, newly written)."""
+        digest = DIGEST_PREFIX + hashlib.sha256(data).hexdigest()
+        target = self.path_for(digest)
+        if target.is_file():
+            return digest, False
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(tmp, 0o444)
+            os.replace(tmp, target)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+        return digest, True
+
+    def put_json(self, value: Any) -> tuple[str, bool]:
+        return self.put_bytes(canonical_bytes(value))
+
+    def get_bytes(self, digest: str) -> bytes:
+        path = self.path_for(digest)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise ObjectMissing(f"store object {digest} is missing from {self.root}") from None
+        except OSError as exc:
+            raise StoreError(f"cannot read store object {digest}: {exc.strerror}") from None
+        actual = DIGEST_PREFIX + hashlib.sha256(data).hexdigest()
+        if actual != digest:
+            raise ObjectCorrupt(f"store object {digest} is corrupt (its content hashes to {actual})")
+        return data
+
+    def get_json(self, digest: str) -> Any:
+        data = self.get_bytes(digest)
+        try:
+            return json.loads(data)
+        except ValueError:
+            raise ObjectCorrupt(f"store object {digest} is not valid JSON") from None
