@@ -77,6 +77,7 @@ class ReproNotebookClient(NotebookClient):
         self._current_cell_id: str | None = None
         self.repro_metadata: dict[str, Any] | None = None
         self.repro_fetch_error: str | None = None
+        self.repro_current_index: int | None = None
 
     async def _silent(self, code: str, expressions: dict[str, str] | None = None) -> dict[str, Any]:
         assert self.kc is not None
@@ -130,6 +131,7 @@ class ReproNotebookClient(NotebookClient):
             try:
                 for index, cell in enumerate(self.nb.cells):
                     self._current_cell_id = cell.get("id")
+                    self.repro_current_index = index
                     await self.async_execute_cell(cell, index, execution_count=self.code_cells_executed + 1)
             finally:
                 self._current_cell_id = None
@@ -190,7 +192,8 @@ def run_notebook(source: Path, output: Path, *, seed: int | None = None, determi
     try:
         client.execute()
     except CellExecutionError as exc:
-        failure = _first_line(str(exc)) or "a cell raised an error"
+        where = f"cell {client.repro_current_index}" if client.repro_current_index is not None else "a cell"
+        failure = f"{where} raised {exc.ename}: {_first_line(str(exc.evalue))}"
     except CellTimeoutError:
         failure = f"a cell ran longer than the {timeout}s timeout"
     except DeadKernelError:

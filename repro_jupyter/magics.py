@@ -10,6 +10,7 @@ the fallback for callers that bypass transformers (``run_cell_magic``).
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import shlex
 import warnings
@@ -77,7 +78,8 @@ class ReproMagics(Magics):
 
     @observe("deterministic", "state", "input_size_cap")
     def _on_trait(self, _change: Any) -> None:
-        self._sync_traits()
+        if "session" in self.__dict__:  # config is applied during __init__, before the session
+            self._sync_traits()
 
     def _sync_traits(self) -> None:
         self.session.deterministic = bool(self.deterministic)
@@ -217,6 +219,7 @@ def load(shell: Any) -> ReproMagics:
     shell.input_transformers_cleanup.append(magics.transform)
     _LOADED[id(shell)] = magics
     magics.comm.open()
+    atexit.register(magics.session.close)
     return magics
 
 
@@ -271,7 +274,9 @@ def headless_metadata_json(shell: Any) -> str:
     session = magics.session
     if session.active is not None:  # a cell that never reached post_run_cell (kernel interrupted)
         session.end(None)
-    return json.dumps({"cells": session.cell_metadata, "notebook": session.notebook_metadata()})
+    payload = json.dumps({"cells": session.cell_metadata, "notebook": session.notebook_metadata()})
+    session.close()  # the headless run is over: stamp its end in the run log
+    return payload
 
 
 warnings.filterwarnings("always", category=ReproWarning)

@@ -23,7 +23,8 @@ class _Tee:
         self._sink = sink
 
     def write(self, text: str) -> int:
-        if isinstance(text, str) and threading.current_thread() is self._sink.thread:
+        if isinstance(text, str) and threading.current_thread() is self._sink.thread \
+                and not self._sink.in_displayhook:
             self._sink.add({"output_type": "stream", "name": self._name, "text": text})
         return self._stream.write(text)
 
@@ -42,6 +43,7 @@ class OutputCapture:
         self.shell = shell
         self.outputs: list[dict[str, Any]] = []
         self.thread = threading.current_thread()
+        self.in_displayhook = False  # a terminal displayhook prints Out[n]: that is not a stream
         self._restore: list[tuple[Any, str, Any]] = []
 
     def add(self, output: dict[str, Any]) -> None:
@@ -69,12 +71,26 @@ class OutputCapture:
         hook = getattr(self.shell, "displayhook", None)
         if hook is not None and hasattr(hook, "write_format_data"):
             original_write = hook.write_format_data
+            original_start = getattr(hook, "start_displayhook", None)
+            original_finish = getattr(hook, "finish_displayhook", None)
 
             def write_format_data(format_dict: Any, md_dict: Any = None) -> Any:
                 self.add({"output_type": "execute_result", "data": dict(format_dict or {})})
                 return original_write(format_dict, md_dict)
 
+            def start_displayhook() -> Any:
+                self.in_displayhook = True
+                return original_start() if original_start else None
+
+            def finish_displayhook() -> Any:
+                try:
+                    return original_finish() if original_finish else None
+                finally:
+                    self.in_displayhook = False
+
             self._swap(hook, "write_format_data", write_format_data)
+            self._swap(hook, "start_displayhook", start_displayhook)
+            self._swap(hook, "finish_displayhook", finish_displayhook)
 
     def stop(self) -> list[dict[str, Any]]:
         for stream in (sys.stdout, sys.stderr):

@@ -137,13 +137,16 @@ class RecordingSession:
         return self._run_id
 
     def close(self) -> None:
+        """End the run in the log and release the catalog (idempotent; recording can resume)."""
         if self._store is not None:
             if self._run_id is not None:
                 try:
                     self._store.catalog.finish_run(self._run_id)
                 except Exception:
                     pass
+                self._run_id = None
             self._store.close()
+            self._store = None
 
     # --- one cell -------------------------------------------------------------------------
     def begin(self, cell_id: str | None, source: str, options: CellOptions) -> None:

@@ -1,0 +1,72 @@
+"""Planted secrets must not reach the notebook or the store (env vars, params, URLs, errors)."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+
+from repro_jupyter.environment.envvars import captured_environment
+from repro_jupyter.redact import REDACTED, is_secret_name, redact_text
+
+from .conftest import cli, make_notebook, store_text
+
+SECRET_ENV = {
+    "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
+    "GITHUB_TOKEN": "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+    "HF_TOKEN": "hf_abcdefghijklmnopqrstuvwxyzABCD",
+    "MLFLOW_TRACKING_PASSWORD": "s3cr3t-mlflow-pass",
+    "WANDB_API_KEY": "0123456789abcdef0123456789abcdef01234567",
+    "MLFLOW_TRACKING_URI": "https://alice:pa55w0rd-in-url@mlflow.example.com",
+    "TORCH_HOME_PASSWORD": "torch-home-pw-123",
+}
+SECRET_VALUES = [v for v in SECRET_ENV.values()] + ["pa55w0rd-in-url", "netrc-pw-999",
+                                                   "sk-live-0123456789abcdefghij"]
+
+
+@pytest.mark.parametrize("name", ["AWS_SECRET_ACCESS_KEY", "GITHUB_TOKEN", "DB_PASSWORD",
+                                  "MY_API_KEY", "private_key", "SESSION_COOKIE"])
+def test_secret_names(name):
+    assert is_secret_name(name)
+
+
+@pytest.mark.parametrize("text", [
+    "https://bob:hunter2@example.com/path", "token=abcdef123456", "AKIAIOSFODNN7EXAMPLE",
+    "machine api.example.com login bob password hunter2", "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+])
+def test_secret_values_are_redacted(text):
+    assert redact_text(text) != text
+
+
+def test_captured_environment_leaves_secrets_out():
+    env = {**SECRET_ENV, "OMP_NUM_THREADS": "2", "CUDA_VISIBLE_DEVICES": "0"}
+    captured = captured_environment(env)
+    assert captured["variables"] == {"OMP_NUM_THREADS": "2", "CUDA_VISIBLE_DEVICES": "0"}
+    # GITHUB_TOKEN is not on the allow-list at all, so it is not even counted
+    assert captured["omitted_secrets"] == len(SECRET_ENV) - 1
+
+
+def test_no_planted_secret_reaches_notebook_or_store(tmp_path, monkeypatch):
+    for k, v in SECRET_ENV.items():
+        monkeypatch.setenv(k, v)
+    src = make_notebook(tmp_path / "s.ipynb", [
+        "%load_ext repro_jupyter",
+        "%%repro --params db_url netrc api_key config\n"
+        "db_url = 'postgresql://admin:pa55w0rd-in-url@db.internal:5432/x'\n"
+        "netrc = 'machine example.com login bob password netrc-pw-999'\n"
+        "api_key = 'sk-live-0123456789abcdefghij'\n"
+        "config = {'lr': 0.1, 'token': 'sk-live-0123456789abcdefghij'}\n",
+        "import os\nraise RuntimeError('failed with ' + os.environ['GITHUB_TOKEN'])",
+    ])
+    out = tmp_path / "out.ipynb"
+    assert cli("run", src, "-o", out, "-q", "--allow-errors") == 0
+    nb = nbformat.read(out, 4)
+    meta_text = json.dumps(nb.metadata) + json.dumps([c.metadata for c in nb.cells])
+    text = store_text(tmp_path / ".repro") + meta_text
+    leaked = [v for v in SECRET_VALUES if v in text]
+    assert leaked == []
+    leaked_names = [k for k in SECRET_ENV if k in text]
+    assert leaked_names == []
+    assert REDACTED in text  # the params were recorded, redacted
