@@ -25,7 +25,9 @@ _REGISTRY: list[tuple[Callable[[Any], bool], Callable[[Any], Fingerprint]]] = []
 _HIDDEN = {"In", "Out", "exit", "quit", "get_ipython", "open"}
 
 
-def register(predicate: Callable[[Any], bool]) -> Callable[[Callable[[Any], Fingerprint]], Callable[[Any], Fingerprint]]:
+def register(
+    predicate: Callable[[Any], bool],
+) -> Callable[[Callable[[Any], Fingerprint]], Callable[[Any], Fingerprint]]:
     """Add a fingerprint function for values where ``predicate`` is true (newest wins)."""
 
     def decorate(func: Callable[[Any], Fingerprint]) -> Callable[[Any], Fingerprint]:
@@ -59,8 +61,13 @@ def _numpy(value: Any) -> Fingerprint:
         return _generic(value)
     arr = np.ascontiguousarray(value)
     header = f"{arr.dtype.str}|{arr.shape}".encode()
-    return {"type": "numpy.ndarray", "digest": _xxh(header, memoryview(arr).cast("B")),
-            "shape": list(arr.shape), "dtype": str(arr.dtype), "size": int(arr.nbytes)}
+    return {
+        "type": "numpy.ndarray",
+        "digest": _xxh(header, memoryview(arr).cast("B")),
+        "shape": list(arr.shape),
+        "dtype": str(arr.dtype),
+        "size": int(arr.nbytes),
+    }
 
 
 def _is_tensor(value: Any) -> bool:
@@ -76,8 +83,13 @@ def _tensor(value: Any) -> Fingerprint:
     t = t.to("cpu").contiguous()  # CUDA: a copy to host, device state untouched
     header = f"{t.dtype}|{tuple(t.shape)}|{value.device.type}".encode()
     data = t.view(-1).view(sys.modules["torch"].uint8).numpy() if t.numel() else b""
-    return {"type": "torch.Tensor", "digest": _xxh(header, data), "shape": list(t.shape),
-            "dtype": str(t.dtype), "size": int(t.numel() * t.element_size())}
+    return {
+        "type": "torch.Tensor",
+        "digest": _xxh(header, data),
+        "shape": list(t.shape),
+        "dtype": str(t.dtype),
+        "size": int(t.numel() * t.element_size()),
+    }
 
 
 def _is_module(value: Any) -> bool:
@@ -124,11 +136,20 @@ def _is_pandas(value: Any) -> bool:
 def _pandas(value: Any) -> Fingerprint:
     pd = sys.modules["pandas"]
     hashed = pd.util.hash_pandas_object(value, index=True).to_numpy()
-    header = repr((list(map(str, getattr(value, "columns", [value.name]))),
-                   [str(d) for d in (value.dtypes if hasattr(value, "columns") else [value.dtype])]))
-    return {"type": _type_name(value), "digest": _xxh(header.encode(), hashed.tobytes()),
-            "shape": list(value.shape), "size": int(value.memory_usage(deep=False).sum()
-                                                    if hasattr(value, "columns") else value.memory_usage())}
+    header = repr(
+        (
+            list(map(str, getattr(value, "columns", [value.name]))),
+            [str(d) for d in (value.dtypes if hasattr(value, "columns") else [value.dtype])],
+        )
+    )
+    return {
+        "type": _type_name(value),
+        "digest": _xxh(header.encode(), hashed.tobytes()),
+        "shape": list(value.shape),
+        "size": int(
+            value.memory_usage(deep=False).sum() if hasattr(value, "columns") else value.memory_usage()
+        ),
+    }
 
 
 _PLAIN = (type(None), bool, int, float, str)
@@ -160,8 +181,7 @@ def _is_set(value: Any) -> bool:
 def _set(value: Any) -> Fingerprint:
     """Sets iterate in hash order (random per process for str): hash the sorted members."""
     members = sorted(fingerprint(v).get("digest", "?") for v in value)
-    return {"type": _type_name(value), "digest": _xxh("\n".join(members).encode()),
-            "size": len(value)}
+    return {"type": _type_name(value), "digest": _xxh("\n".join(members).encode()), "size": len(value)}
 
 
 def _is_display_object(value: Any) -> bool:
@@ -197,7 +217,9 @@ def fingerprint(value: Any) -> Fingerprint:
         return {"type": _type_name(value), "skipped": f"{type(exc).__name__}: {str(exc)[:160]}"}
 
 
-def user_variables(namespace: dict[str, Any], hidden: set[str] | frozenset[str] = frozenset()) -> dict[str, Any]:
+def user_variables(
+    namespace: dict[str, Any], hidden: set[str] | frozenset[str] = frozenset()
+) -> dict[str, Any]:
     """The names a person defined: no IPython internals, modules, or ``_`` names."""
     out = {}
     for name, value in namespace.items():
@@ -209,7 +231,9 @@ def user_variables(namespace: dict[str, Any], hidden: set[str] | frozenset[str] 
     return out
 
 
-def fingerprint_namespace(namespace: dict[str, Any], hidden: set[str] | frozenset[str] = frozenset()) -> dict[str, Fingerprint]:
+def fingerprint_namespace(
+    namespace: dict[str, Any], hidden: set[str] | frozenset[str] = frozenset()
+) -> dict[str, Fingerprint]:
     """One fingerprint per object; names sharing one object share one fingerprint computation."""
     by_id: dict[int, Fingerprint] = {}
     result = {}

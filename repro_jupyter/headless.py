@@ -66,8 +66,16 @@ def _stable_id(nb: Any, cell: Any) -> str:
 class ReproNotebookClient(NotebookClient):
     """NotebookClient that sends ``cellId`` with each execute request and switches recording on."""
 
-    def __init__(self, nb: Any, *, notebook_path: Path, seed: int | None, deterministic: bool,
-                 excludes: tuple[str, ...] = (), **kwargs: Any) -> None:
+    def __init__(
+        self,
+        nb: Any,
+        *,
+        notebook_path: Path,
+        seed: int | None,
+        deterministic: bool,
+        excludes: tuple[str, ...] = (),
+        **kwargs: Any,
+    ) -> None:
         kwargs.setdefault("record_timing", False)
         super().__init__(nb, **kwargs)
         self._repro_path = notebook_path
@@ -81,13 +89,13 @@ class ReproNotebookClient(NotebookClient):
 
     async def _silent(self, code: str, expressions: dict[str, str] | None = None) -> dict[str, Any]:
         assert self.kc is not None
-        msg_id = self.kc.execute(code, silent=True, store_history=False,
-                                 user_expressions=expressions or {})
+        msg_id = self.kc.execute(code, silent=True, store_history=False, user_expressions=expressions or {})
         reply = await self.async_wait_for_reply(msg_id)
         content = (reply or {}).get("content", {})
         if content.get("status") != "ok":
-            raise ExecutionError(f"repro setup failed in the kernel: {content.get('ename')}: "
-                                 f"{content.get('evalue')}")
+            raise ExecutionError(
+                f"repro setup failed in the kernel: {content.get('ename')}: {content.get('evalue')}"
+            )
         return content
 
     def _wrap_execute(self) -> None:
@@ -96,17 +104,31 @@ class ReproNotebookClient(NotebookClient):
         session = kc.session
         original = kc.execute
 
-        def execute(code: str, silent: bool = False, store_history: bool = True,
-                    user_expressions: dict[str, Any] | None = None, allow_stdin: bool | None = None,
-                    stop_on_error: bool = True) -> str:
+        def execute(
+            code: str,
+            silent: bool = False,
+            store_history: bool = True,
+            user_expressions: dict[str, Any] | None = None,
+            allow_stdin: bool | None = None,
+            stop_on_error: bool = True,
+        ) -> str:
             if silent or self._current_cell_id is None:
-                return original(code, silent=silent, store_history=store_history,
-                                user_expressions=user_expressions, allow_stdin=allow_stdin,
-                                stop_on_error=stop_on_error)
-            content = dict(code=code, silent=silent, store_history=store_history,
-                           user_expressions=user_expressions or {},
-                           allow_stdin=kc.allow_stdin if allow_stdin is None else allow_stdin,
-                           stop_on_error=stop_on_error)
+                return original(
+                    code,
+                    silent=silent,
+                    store_history=store_history,
+                    user_expressions=user_expressions,
+                    allow_stdin=allow_stdin,
+                    stop_on_error=stop_on_error,
+                )
+            content = dict(
+                code=code,
+                silent=silent,
+                store_history=store_history,
+                user_expressions=user_expressions or {},
+                allow_stdin=kc.allow_stdin if allow_stdin is None else allow_stdin,
+                stop_on_error=stop_on_error,
+            )
             msg = session.msg("execute_request", content)
             msg["metadata"]["cellId"] = self._current_cell_id  # what JupyterLab sends
             kc.shell_channel.send(msg)
@@ -121,9 +143,14 @@ class ReproNotebookClient(NotebookClient):
         async with self.async_setup_kernel(**kwargs):
             assert self.kc is not None
             self._wrap_execute()
-            await self._silent(SETUP.format(notebook=str(self._repro_path), seed=self._repro_seed,
-                                            deterministic=self._repro_deterministic,
-                                            excludes=self._repro_excludes))
+            await self._silent(
+                SETUP.format(
+                    notebook=str(self._repro_path),
+                    seed=self._repro_seed,
+                    deterministic=self._repro_deterministic,
+                    excludes=self._repro_excludes,
+                )
+            )
             msg_id = await ensure_async(self.kc.kernel_info())
             info_msg = await self.async_wait_for_reply(msg_id)
             if info_msg is not None and "language_info" in info_msg["content"]:
@@ -171,9 +198,16 @@ def apply_metadata(nb: Any, meta: dict[str, Any] | None) -> int:
     return count
 
 
-def run_notebook(source: Path, output: Path, *, seed: int | None = None, deterministic: bool = False,
-                 timeout: int | None = 600, kernel_name: str | None = None,
-                 allow_errors: bool = False) -> tuple[Any, dict[str, Any] | None, str | None]:
+def run_notebook(
+    source: Path,
+    output: Path,
+    *,
+    seed: int | None = None,
+    deterministic: bool = False,
+    timeout: int | None = 600,
+    kernel_name: str | None = None,
+    allow_errors: bool = False,
+) -> tuple[Any, dict[str, Any] | None, str | None]:
     """Execute ``source`` with recording; write ``output``; return (nb, metadata, failure)."""
     nb = read_notebook(source)
     if seed is None:
@@ -182,8 +216,14 @@ def run_notebook(source: Path, output: Path, *, seed: int | None = None, determi
     excludes = tuple(sorted({source.name} - {output.name}))
     kernel = kernel_name or nb.metadata.get("kernelspec", {}).get("name") or "python3"
     client = ReproNotebookClient(
-        nb, notebook_path=output.resolve(), seed=seed, deterministic=deterministic,
-        excludes=excludes, timeout=timeout, kernel_name=kernel, allow_errors=allow_errors,
+        nb,
+        notebook_path=output.resolve(),
+        seed=seed,
+        deterministic=deterministic,
+        excludes=excludes,
+        timeout=timeout,
+        kernel_name=kernel,
+        allow_errors=allow_errors,
         resources={"metadata": {"path": str(source.parent.resolve())}},
     )
     failure = None
@@ -201,8 +241,9 @@ def run_notebook(source: Path, output: Path, *, seed: int | None = None, determi
     except ExecutionError:
         raise
     except Exception as exc:  # e.g. NoSuchKernel
-        raise ExecutionError(f"could not execute {source.name}: {type(exc).__name__}: "
-                             f"{_first_line(str(exc))}") from None
+        raise ExecutionError(
+            f"could not execute {source.name}: {type(exc).__name__}: {_first_line(str(exc))}"
+        ) from None
     finally:
         if env_before is None:
             os.environ.pop("PYTHONHASHSEED", None)

@@ -23,16 +23,30 @@ _IGNORED_SUFFIXES = (".py", ".pyc", ".pyi", ".so", ".pth", ".ipynb", ".mo", ".tt
 
 
 def _ignored_prefixes() -> tuple[str, ...]:
-    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, "/usr", "/etc", "/proc", "/sys", "/dev",
-             "/lib", "/opt/conda", "/run", "/var/lib"}
+    paths = {
+        sys.prefix,
+        sys.base_prefix,
+        sys.exec_prefix,
+        "/usr",
+        "/etc",
+        "/proc",
+        "/sys",
+        "/dev",
+        "/lib",
+        "/opt/conda",
+        "/run",
+        "/var/lib",
+    }
     for key in ("stdlib", "platstdlib", "purelib", "platlib"):
         try:
             paths.add(sysconfig.get_path(key))
         except KeyError:
             pass
     home = Path.home()
-    paths.update(str(home / d) for d in (".cache", ".config", ".local", ".ipython", ".jupyter",
-                                          ".matplotlib", ".keras", ".nv"))
+    paths.update(
+        str(home / d)
+        for d in (".cache", ".config", ".local", ".ipython", ".jupyter", ".matplotlib", ".keras", ".nv")
+    )
     return tuple(sorted(p.rstrip("/") + "/" for p in paths if p))
 
 
@@ -41,8 +55,11 @@ def display_path(path: Path, base: Path | None) -> str:
     path = Path(os.path.abspath(path))
     if base is not None:
         try:
-            return os.path.relpath(path, base) if path.is_relative_to(base.resolve()) or \
-                path.is_relative_to(base) else _home_relative(path)
+            return (
+                os.path.relpath(path, base)
+                if path.is_relative_to(base.resolve()) or path.is_relative_to(base)
+                else _home_relative(path)
+            )
         except ValueError:
             pass
     return _home_relative(path)
@@ -121,7 +138,9 @@ class OpenedFiles:
             return
         try:
             path, mode = args[0], args[1]
-            if not isinstance(path, (str, bytes, os.PathLike)) or (mode and any(c in str(mode) for c in "wax+")):
+            if not isinstance(path, (str, bytes, os.PathLike)) or (
+                mode and any(c in str(mode) for c in "wax+")
+            ):
                 return
             if threading.current_thread() is not active.thread:
                 return

@@ -31,9 +31,10 @@ class KernelComm:
         try:
             from comm import create_comm
 
-            self.comm = create_comm(target_name=TARGET,
-                                    data={"type": "hello", "version": __version__,
-                                          "schema_version": SCHEMA_VERSION})
+            self.comm = create_comm(
+                target_name=TARGET,
+                data={"type": "hello", "version": __version__, "schema_version": SCHEMA_VERSION},
+            )
         except Exception:  # plain IPython, or a frontend without comms: stay headless
             self.comm = None
             return False
@@ -56,8 +57,12 @@ class KernelComm:
         if data.get("type") == "notebook":
             meta = data.get("metadata") or {}
             seed = meta.get("master_seed") if isinstance(meta, dict) else None
-            if isinstance(seed, int) and seed >= 0 and self.session.master_seed_source in (
-                    "unset", "generated", "notebook") and not self.session.cell_metadata:
+            if (
+                isinstance(seed, int)
+                and seed >= 0
+                and self.session.master_seed_source in ("unset", "generated", "notebook")
+                and not self.session.cell_metadata
+            ):
                 self.session.set_master_seed(seed, "notebook")
 
     def send(self, data: dict[str, Any]) -> None:
@@ -65,10 +70,14 @@ class KernelComm:
             self.comm.send(data)
 
     def send_cell(self, cell_key: str, cell_meta: dict[str, Any], nb_meta: dict[str, Any]) -> None:
-        self.send({"type": "cell_recorded",
-                   "cell_id": None if cell_key.startswith("src:") else cell_key,
-                   "cell_metadata": cell_meta, "notebook_metadata": nb_meta})
+        self.send(
+            {
+                "type": "cell_recorded",
+                "cell_id": None if cell_key.startswith("src:") else cell_key,
+                "cell_metadata": cell_meta,
+                "notebook_metadata": nb_meta,
+            }
+        )
 
     def send_notebook_metadata(self) -> None:
-        self.send({"type": "notebook_metadata",
-                   "notebook_metadata": self.session.notebook_metadata()})
+        self.send({"type": "notebook_metadata", "notebook_metadata": self.session.notebook_metadata()})

@@ -67,7 +67,9 @@ class ReproMagics(Magics):
 
     deterministic = Bool(False, help="Turn on deterministic algorithms for recorded cells.").tag(config=True)
     state = Bool(True, help="Fingerprint the user namespace after each recorded cell.").tag(config=True)
-    input_size_cap = Integer(1 << 30, help="Opened input files above this size are listed, not hashed.").tag(config=True)
+    input_size_cap = Integer(1 << 30, help="Opened input files above this size are listed, not hashed.").tag(
+        config=True
+    )
 
     def __init__(self, shell: Any, **kwargs: Any) -> None:
         super().__init__(shell, **kwargs)
@@ -90,8 +92,11 @@ class ReproMagics(Magics):
     def pre_run_cell(self, info: Any) -> None:
         raw = info.raw_cell or ""
         self._pending = (getattr(info, "cell_id", None), raw)
-        if self.session.record_all and self.session.active is None \
-                and not raw.lstrip().startswith(CELL_MAGIC_PREFIX):
+        if (
+            self.session.record_all
+            and self.session.active is None
+            and not raw.lstrip().startswith(CELL_MAGIC_PREFIX)
+        ):
             self.session.begin(self._pending[0], raw, CellOptions())
 
     def post_run_cell(self, result: Any) -> None:
@@ -106,7 +111,7 @@ class ReproMagics(Magics):
         stripped = first.strip()
         if stripped != CELL_MAGIC_PREFIX and not stripped.startswith(CELL_MAGIC_PREFIX + " "):
             return lines
-        args = stripped[len(CELL_MAGIC_PREFIX):].strip()
+        args = stripped[len(CELL_MAGIC_PREFIX) :].strip()
         call = f"get_ipython().run_line_magic('repro', {('_begin ' + args).strip()!r})\n"
         return [call, *lines[1:]]
 
@@ -133,8 +138,13 @@ class ReproMagics(Magics):
 
     def _begin(self, line: str, source: str | None = None) -> None:
         args = _cell_parser().parse_args(_split(line))
-        options = CellOptions(seed=args.seed, inputs=args.inputs, params=args.params,
-                              state=not args.no_state, deterministic=args.deterministic or None)
+        options = CellOptions(
+            seed=args.seed,
+            inputs=args.inputs,
+            params=args.params,
+            state=not args.no_state,
+            deterministic=args.deterministic or None,
+        )
         cell_id, raw = self._pending
         self.session.begin(cell_id, source if source is not None else raw, options)
 
@@ -237,8 +247,9 @@ def unload(shell: Any) -> None:
     magics.session.close()
 
 
-def configure_headless(shell: Any, notebook: str, seed: int | None, deterministic: bool,
-                       extra_excludes: tuple[str, ...] = ()) -> None:
+def configure_headless(
+    shell: Any, notebook: str, seed: int | None, deterministic: bool, extra_excludes: tuple[str, ...] = ()
+) -> None:
     """Called silently by ``jupyter repro run`` in a fresh kernel: record every code cell."""
     from pathlib import Path
 

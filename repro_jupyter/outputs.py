@@ -23,8 +23,11 @@ class _Tee:
         self._sink = sink
 
     def write(self, text: str) -> int:
-        if isinstance(text, str) and threading.current_thread() is self._sink.thread \
-                and not self._sink.in_displayhook:
+        if (
+            isinstance(text, str)
+            and threading.current_thread() is self._sink.thread
+            and not self._sink.in_displayhook
+        ):
             self._sink.add({"output_type": "stream", "name": self._name, "text": text})
         return self._stream.write(text)
 
@@ -50,8 +53,13 @@ class OutputCapture:
         self.outputs.append(output)
 
     def _swap(self, owner: Any, name: str, value: Any) -> None:
-        self._restore.append((owner, name, owner.__dict__.get(name, _MISSING)
-                              if hasattr(owner, "__dict__") else getattr(owner, name)))
+        self._restore.append(
+            (
+                owner,
+                name,
+                owner.__dict__.get(name, _MISSING) if hasattr(owner, "__dict__") else getattr(owner, name),
+            )
+        )
         setattr(owner, name, value)
 
     def start(self) -> None:

@@ -87,14 +87,16 @@ class RecordingSession:
         self._store: Store | None = None
         self._store_failed: str | None = None
         self._run_id: str | None = None
-        self._env = EnvironmentTracker(str(location.directory),
-                                       git_exclude=location.git_exclude())
+        self._env = EnvironmentTracker(str(location.directory), git_exclude=location.git_exclude())
 
     # --- master seed ------------------------------------------------------------------
     def set_master_seed(self, seed: int, source: str) -> None:
         if self.master_seed_source == "pinned" and source != "pinned":
-            warnings.warn(f"master seed is pinned to {self.master_seed} by the runner; "
-                          f"ignoring {seed}", ReproWarning, stacklevel=2)
+            warnings.warn(
+                f"master seed is pinned to {self.master_seed} by the runner; ignoring {seed}",
+                ReproWarning,
+                stacklevel=2,
+            )
             return
         self.master_seed, self.master_seed_source = int(seed), source
 
@@ -109,10 +111,12 @@ class RecordingSession:
         return self.master_seed
 
     def notebook_metadata(self) -> dict[str, Any]:
-        meta: dict[str, Any] = {"schema_version": SCHEMA_VERSION,
-                                "master_seed": self.ensure_master_seed(),
-                                "deterministic": self.deterministic,
-                                "store": STORE_DIRNAME}
+        meta: dict[str, Any] = {
+            "schema_version": SCHEMA_VERSION,
+            "master_seed": self.ensure_master_seed(),
+            "deterministic": self.deterministic,
+            "store": STORE_DIRNAME,
+        }
         if self.last_environment:
             meta["environment"] = self.last_environment
         return meta
@@ -123,8 +127,7 @@ class RecordingSession:
             try:
                 self._store = open_store(self.location.directory)
                 if self._store.fallback_reason:
-                    warnings.warn(f"repro store: {self._store.fallback_reason}", ReproWarning,
-                                  stacklevel=2)
+                    warnings.warn(f"repro store: {self._store.fallback_reason}", ReproWarning, stacklevel=2)
             except ReproError as exc:
                 self._store_failed = str(exc)
                 warnings.warn(f"{exc}; cells run unrecorded", ReproWarning, stacklevel=2)
@@ -132,8 +135,7 @@ class RecordingSession:
 
     def run_id(self, store: Store) -> str:
         if self._run_id is None:
-            self._run_id = store.catalog.start_run(self.location.relative_name(), self.kind,
-                                                   self.master_seed)
+            self._run_id = store.catalog.start_run(self.location.relative_name(), self.kind, self.master_seed)
         return self._run_id
 
     def close(self) -> None:
@@ -166,8 +168,20 @@ class RecordingSession:
         opened = stack.enter_context(OpenedFiles(exclude=[self.location.directory / STORE_DIRNAME]))
         unseeded = stack.enter_context(detect_unseeded())
         nd_warnings = stack.enter_context(seeding.collect_nondeterminism_warnings())
-        self.active = ActiveCell(key, source, options, seed, seeded, seeding.rng_state_digests(),
-                                 time.time(), stack, capture, opened, unseeded, nd_warnings)
+        self.active = ActiveCell(
+            key,
+            source,
+            options,
+            seed,
+            seeded,
+            seeding.rng_state_digests(),
+            time.time(),
+            stack,
+            capture,
+            opened,
+            unseeded,
+            nd_warnings,
+        )
 
     def end(self, error: BaseException | None) -> dict[str, Any] | None:
         cell, self.active = self.active, None
@@ -179,11 +193,14 @@ class RecordingSession:
         try:
             return self._finish(cell, error, duration)
         except Exception as exc:  # recording must never break the user's cell
-            warnings.warn(f"repro: cell not recorded: {type(exc).__name__}: {exc}", ReproWarning,
-                          stacklevel=2)
+            warnings.warn(
+                f"repro: cell not recorded: {type(exc).__name__}: {exc}", ReproWarning, stacklevel=2
+            )
             return None
 
-    def _finish(self, cell: ActiveCell, error: BaseException | None, duration: float) -> dict[str, Any] | None:
+    def _finish(
+        self, cell: ActiveCell, error: BaseException | None, duration: float
+    ) -> dict[str, Any] | None:
         rng_after = seeding.rng_state_digests()
         snapshot, env_digest, _changed = self._env.current()
         record = self._build_record(cell, error, rng_after, env_digest)
@@ -194,8 +211,16 @@ class RecordingSession:
         record_digest, _ = store.objects.put_json(record)
         catalog = store.catalog
         catalog.add_environment(env_digest)
-        catalog.add_cell_execution(self.run_id(store), cell.key, record_digest, env_digest, cell.seed,
-                                   cell.started, duration, record["status"])
+        catalog.add_cell_execution(
+            self.run_id(store),
+            cell.key,
+            record_digest,
+            env_digest,
+            cell.seed,
+            cell.started,
+            duration,
+            record["status"],
+        )
         self.last_environment = env_digest
         meta = {
             "schema_version": SCHEMA_VERSION,
@@ -215,19 +240,27 @@ class RecordingSession:
             try:
                 callback(cell.key, meta, nb_meta)
             except Exception as exc:
-                warnings.warn(f"repro: could not notify the frontend: {exc}", ReproWarning,
-                              stacklevel=2)
+                warnings.warn(f"repro: could not notify the frontend: {exc}", ReproWarning, stacklevel=2)
         return meta
 
-    def _build_record(self, cell: ActiveCell, error: BaseException | None,
-                      rng_after: dict[str, str], env_digest: str) -> dict[str, Any]:
+    def _build_record(
+        self, cell: ActiveCell, error: BaseException | None, rng_after: dict[str, str], env_digest: str
+    ) -> dict[str, Any]:
         ns = self.shell.user_ns
-        declared = [hash_path(Path(p).expanduser() if Path(p).expanduser().is_absolute()
-                              else Path.cwd() / p, self.location.directory, "declared")
-                    for p in cell.options.inputs]
+        declared = [
+            hash_path(
+                Path(p).expanduser() if Path(p).expanduser().is_absolute() else Path.cwd() / p,
+                self.location.directory,
+                "declared",
+            )
+            for p in cell.options.inputs
+        ]
         declared_paths = {str((Path.cwd() / p).resolve()) for p in cell.options.inputs}
-        opened = [hash_path(p, self.location.directory, "opened", self.input_size_cap)
-                  for p in cell.opened.relevant() if str(p.resolve()) not in declared_paths]
+        opened = [
+            hash_path(p, self.location.directory, "opened", self.input_size_cap)
+            for p in cell.opened.relevant()
+            if str(p.resolve()) not in declared_paths
+        ]
         params: dict[str, Any] = {}
         for name in cell.options.params:
             if name not in ns:
@@ -248,9 +281,11 @@ class RecordingSession:
             "master_seed": self.master_seed,
             "seed": cell.seed,
             "seeded": cell.seeded,
-            "options": {"deterministic": bool(cell.options.deterministic or self.deterministic),
-                        "state": bool(cell.options.state and self.state_enabled),
-                        "explicit_seed": cell.options.seed is not None},
+            "options": {
+                "deterministic": bool(cell.options.deterministic or self.deterministic),
+                "state": bool(cell.options.state and self.state_enabled),
+                "explicit_seed": cell.options.seed is not None,
+            },
             "environment": env_digest,
             "rng": {"before": cell.rng_before, "after": rng_after, "consumed": consumed},
             "unseeded": list(cell.unseeded),

@@ -6,8 +6,17 @@ from typing import Any
 
 from .canonical import short
 
-KEY_PACKAGES = ("torch", "numpy", "pandas", "scipy", "scikit-learn", "jax", "tensorflow",
-                "matplotlib", "transformers")
+KEY_PACKAGES = (
+    "torch",
+    "numpy",
+    "pandas",
+    "scipy",
+    "scikit-learn",
+    "jax",
+    "tensorflow",
+    "matplotlib",
+    "transformers",
+)
 
 
 def environment_summary(env: dict[str, Any], digest: str | None = None) -> str:
@@ -21,17 +30,19 @@ def environment_summary(env: dict[str, Any], digest: str | None = None) -> str:
         gpu_line = f"none ({gpu.get('reason', 'not available')})"
     if git.get("available"):
         git_line = f"{short(git.get('commit'), 10)} on {git.get('branch')}" + (
-            " (dirty)" if git.get("dirty") else "")
+            " (dirty)" if git.get("dirty") else ""
+        )
     else:
         git_line = f"none ({git.get('reason')})"
     torch = env.get("torch")
+    torch_line = f"{torch['version']} (CUDA {torch.get('cuda')})" if torch else "not imported"
     lines = [
         f"environment {short(digest)}" if digest else "environment",
         f"  python   {py['version']} ({py.get('implementation', '')})",
         f"  os       {osi.get('distribution') or osi.get('system')} {osi.get('machine', '')}",
         f"  cpu      {cpu.get('model')} x{cpu.get('count')}",
         f"  gpu      {gpu_line}",
-        f"  torch    {torch['version'] + ' (CUDA ' + str(torch.get('cuda')) + ')' if torch else 'not imported'}",
+        f"  torch    {torch_line}",
         f"  packages {key}; {len(imported)} imported, {len(env['packages']['installed'])} installed",
         f"  git      {git_line}",
         f"  env vars {len(env['env_vars']['variables'])} recorded, "

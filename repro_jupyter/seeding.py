@@ -112,9 +112,7 @@ def deterministic_settings() -> dict[str, Any]:
     if torch is not None:
         try:
             settings["torch_deterministic_algorithms"] = torch.are_deterministic_algorithms_enabled()
-            settings["torch_deterministic_warn_only"] = (
-                torch.is_deterministic_algorithms_warn_only_enabled()
-            )
+            settings["torch_deterministic_warn_only"] = torch.is_deterministic_algorithms_warn_only_enabled()
             settings["cudnn_deterministic"] = bool(torch.backends.cudnn.deterministic)
             settings["cudnn_benchmark"] = bool(torch.backends.cudnn.benchmark)
         except Exception:

@@ -63,8 +63,7 @@ def test_no_absolute_paths_or_host_in_notebook(demo_runs):
     import socket
 
     _, b = demo_runs
-    text = json.dumps(nbformat.read(b, 4).metadata) + "".join(
-        json.dumps(c.metadata) for c in _cells(b))
+    text = json.dumps(nbformat.read(b, 4).metadata) + "".join(json.dumps(c.metadata) for c in _cells(b))
     assert str(b.parent) not in text and str(Path.home()) not in text
     assert socket.gethostname() not in text
 
@@ -96,14 +95,13 @@ def test_different_master_seeds_differ_in_random_cells(tmp_path):
     assert cli("run", src, "-o", tmp_path / "s2.ipynb", "--seed", "2", "-q") == 0
     one = [c.metadata[METADATA_KEY] for c in _cells(tmp_path / "s1.ipynb")]
     two = [c.metadata[METADATA_KEY] for c in _cells(tmp_path / "s2.ipynb")]
-    assert all(x["seed"] != y["seed"] for x, y in zip(one, two))
+    assert all(x["seed"] != y["seed"] for x, y in zip(one, two, strict=True))
     assert one[1]["outputs"] != two[1]["outputs"]  # random
     assert one[2]["outputs"] != two[2]["outputs"]  # numpy
     assert one[3]["outputs"] == two[3]["outputs"]  # deterministic arithmetic
     # and the same seed again reproduces exactly
     assert cli("run", src, "-o", tmp_path / "s1b.ipynb", "--seed", "1", "-q") == 0
-    assert (tmp_path / "s1b.ipynb").read_text() .replace("s1b", "s1") == \
-        (tmp_path / "s1.ipynb").read_text()
+    assert (tmp_path / "s1b.ipynb").read_text().replace("s1b", "s1") == (tmp_path / "s1.ipynb").read_text()
 
 
 def test_seed_is_kept_in_notebook_metadata_and_reused(tmp_path):
@@ -124,8 +122,10 @@ def test_headless_and_interactive_key_cells_by_id(tmp_path):
 
 
 def test_notebook_loading_the_extension_itself(tmp_path):
-    src = make_notebook(tmp_path / "x.ipynb", [
-        "%load_ext repro_jupyter", "%%repro --seed 5 --params n\nn = 3\nimport random\nrandom.random()"])
+    src = make_notebook(
+        tmp_path / "x.ipynb",
+        ["%load_ext repro_jupyter", "%%repro --seed 5 --params n\nn = 3\nimport random\nrandom.random()"],
+    )
     assert cli("run", src, "-q") == 0
     cells = _cells(src)
     assert cells[0].outputs == []  # no "already loaded" noise
@@ -157,11 +157,14 @@ def test_failing_cell_is_recorded_and_exit_code_is_1(tmp_path, capsys):
     assert METADATA_KEY not in cells[2].metadata  # never ran
 
 
-@pytest.mark.parametrize("content, message", [
-    ("{not json", "not a valid notebook"),
-    ('{"cells": "nope", "nbformat": 4, "nbformat_minor": 5, "metadata": {}}', "not a valid notebook"),
-    ("", "not a valid notebook"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("{not json", "not a valid notebook"),
+        ('{"cells": "nope", "nbformat": 4, "nbformat_minor": 5, "metadata": {}}', "not a valid notebook"),
+        ("", "not a valid notebook"),
+    ],
+)
 def test_malformed_notebook_is_one_clear_line(tmp_path, capsys, content, message):
     bad = tmp_path / "bad.ipynb"
     bad.write_text(content)
@@ -194,8 +197,10 @@ def test_without_git_and_without_torch(tmp_path):
 def test_git_state_is_recorded_and_notebook_itself_is_not_dirt(tmp_path):
     if shutil.which("git") is None:
         pytest.skip("git not installed")
+
     def git(*a):
         subprocess.run(["git", *a], cwd=tmp_path, check=True, capture_output=True)
+
     git("init", "-q")
     git("-c", "user.email=t@t", "-c", "user.name=t", "commit", "-q", "--allow-empty", "-m", "init")
     src = make_notebook(tmp_path / "g.ipynb", ["x = 1"])
@@ -206,13 +211,15 @@ def test_git_state_is_recorded_and_notebook_itself_is_not_dirt(tmp_path):
     assert cli("run", src, "-q") == 0  # the notebook itself changed on disk: still not "dirty"
     assert src.read_bytes() == first
     env = open_store(tmp_path, create=False).objects.get_json(
-        nbformat.read(src, 4).metadata[METADATA_KEY]["environment"])
+        nbformat.read(src, 4).metadata[METADATA_KEY]["environment"]
+    )
     assert env["git"]["available"] and len(env["git"]["commit"]) == 40 and env["git"]["dirty"] is False
     (tmp_path / "code.py").write_text("x")
     git("add", "code.py")
     assert cli("run", src, "-q") == 0
     env2 = open_store(tmp_path, create=False).objects.get_json(
-        nbformat.read(src, 4).metadata[METADATA_KEY]["environment"])
+        nbformat.read(src, 4).metadata[METADATA_KEY]["environment"]
+    )
     assert env2["git"]["dirty"] is True and env2["git"]["diff_digest"]
 
 

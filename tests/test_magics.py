@@ -74,8 +74,11 @@ def test_inputs_params_and_opened_files(ip, tmp_path):
     (tmp_path / "declared").mkdir()
     (tmp_path / "declared" / "x.txt").write_text("x")
     run(ip, "lr = 0.1\nlayers = [64, 32]\napi_token = 'hunter2-abcdef'")
-    run(ip, "%%repro --inputs declared --params lr layers api_token\n"
-            "text = open('data.csv').read()", cell_id="io")
+    run(
+        ip,
+        "%%repro --inputs declared --params lr layers api_token\ntext = open('data.csv').read()",
+        cell_id="io",
+    )
     record = _record(ip, "io")
     by_path = {i["path"]: i for i in record["inputs"]}
     assert by_path["declared"]["kind"] == "directory" and by_path["declared"]["files"] == 1
@@ -131,8 +134,12 @@ def test_config_traitlets(ip):
 
 
 def test_unpicklable_values_do_not_break_the_cell(ip):
-    res = run(ip, "%%repro\nimport threading\nlock = threading.Lock()\ngen = (i for i in range(3))\n"
-                  "f = lambda: 1\nok = True", cell_id="unp")
+    res = run(
+        ip,
+        "%%repro\nimport threading\nlock = threading.Lock()\ngen = (i for i in range(3))\n"
+        "f = lambda: 1\nok = True",
+        cell_id="unp",
+    )
     assert res.success
     variables = _record(ip, "unp")["state"]["variables"]
     assert "skipped" in variables["lock"] and "skipped" in variables["gen"]

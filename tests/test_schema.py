@@ -19,9 +19,16 @@ def test_environment_snapshot_validates(tmp_path):
 
 
 def test_cell_metadata_rejects_absolute_or_extra_fields():
-    good = {"schema_version": 1, "cell_key": "c", "seed": 1, "record": "sha256:" + "0" * 64,
-            "environment": "sha256:" + "1" * 64, "source": "sha256:" + "2" * 64,
-            "outputs": "sha256:" + "3" * 64, "status": "ok"}
+    good = {
+        "schema_version": 1,
+        "cell_key": "c",
+        "seed": 1,
+        "record": "sha256:" + "0" * 64,
+        "environment": "sha256:" + "1" * 64,
+        "source": "sha256:" + "2" * 64,
+        "outputs": "sha256:" + "3" * 64,
+        "status": "ok",
+    }
     schema.validate("cellMetadata", good)
     with pytest.raises(jsonschema.ValidationError):
         schema.validate("cellMetadata", {**good, "timestamp": "2026-01-01"})

@@ -22,20 +22,31 @@ SECRET_ENV = {
     "MLFLOW_TRACKING_URI": "https://alice:pa55w0rd-in-url@mlflow.example.com",
     "TORCH_HOME_PASSWORD": "torch-home-pw-123",
 }
-SECRET_VALUES = [v for v in SECRET_ENV.values()] + ["pa55w0rd-in-url", "netrc-pw-999",
-                                                   "sk-live-0123456789abcdefghij"]
+SECRET_VALUES = [v for v in SECRET_ENV.values()] + [
+    "pa55w0rd-in-url",
+    "netrc-pw-999",
+    "sk-live-0123456789abcdefghij",
+]
 
 
-@pytest.mark.parametrize("name", ["AWS_SECRET_ACCESS_KEY", "GITHUB_TOKEN", "DB_PASSWORD",
-                                  "MY_API_KEY", "private_key", "SESSION_COOKIE"])
+@pytest.mark.parametrize(
+    "name",
+    ["AWS_SECRET_ACCESS_KEY", "GITHUB_TOKEN", "DB_PASSWORD", "MY_API_KEY", "private_key", "SESSION_COOKIE"],
+)
 def test_secret_names(name):
     assert is_secret_name(name)
 
 
-@pytest.mark.parametrize("text", [
-    "https://bob:hunter2@example.com/path", "token=abcdef123456", "AKIAIOSFODNN7EXAMPLE",
-    "machine api.example.com login bob password hunter2", "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "https://bob:hunter2@example.com/path",
+        "token=abcdef123456",
+        "AKIAIOSFODNN7EXAMPLE",
+        "machine api.example.com login bob password hunter2",
+        "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+    ],
+)
 def test_secret_values_are_redacted(text):
     assert redact_text(text) != text
 
@@ -51,15 +62,18 @@ def test_captured_environment_leaves_secrets_out():
 def test_no_planted_secret_reaches_notebook_or_store(tmp_path, monkeypatch):
     for k, v in SECRET_ENV.items():
         monkeypatch.setenv(k, v)
-    src = make_notebook(tmp_path / "s.ipynb", [
-        "%load_ext repro_jupyter",
-        "%%repro --params db_url netrc api_key config\n"
-        "db_url = 'postgresql://admin:pa55w0rd-in-url@db.internal:5432/x'\n"
-        "netrc = 'machine example.com login bob password netrc-pw-999'\n"
-        "api_key = 'sk-live-0123456789abcdefghij'\n"
-        "config = {'lr': 0.1, 'token': 'sk-live-0123456789abcdefghij'}\n",
-        "import os\nraise RuntimeError('failed with ' + os.environ['GITHUB_TOKEN'])",
-    ])
+    src = make_notebook(
+        tmp_path / "s.ipynb",
+        [
+            "%load_ext repro_jupyter",
+            "%%repro --params db_url netrc api_key config\n"
+            "db_url = 'postgresql://admin:pa55w0rd-in-url@db.internal:5432/x'\n"
+            "netrc = 'machine example.com login bob password netrc-pw-999'\n"
+            "api_key = 'sk-live-0123456789abcdefghij'\n"
+            "config = {'lr': 0.1, 'token': 'sk-live-0123456789abcdefghij'}\n",
+            "import os\nraise RuntimeError('failed with ' + os.environ['GITHUB_TOKEN'])",
+        ],
+    )
     out = tmp_path / "out.ipynb"
     assert cli("run", src, "-o", out, "-q", "--allow-errors") == 0
     nb = nbformat.read(out, 4)

@@ -19,11 +19,12 @@ COMMANDS = {"run": run_cmd, "show": show_cmd, "env": env_cmd}
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="jupyter repro", description="Reproducible notebooks: record, show, verify.")
+        prog="jupyter repro", description="Reproducible notebooks: record, show, verify."
+    )
     parser.add_argument("--version", action="version", version=f"repro-jupyter {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, module in COMMANDS.items():
+    for module in COMMANDS.values():
         module.add_parser(sub)
     return parser
 

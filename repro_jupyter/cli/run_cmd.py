@@ -20,8 +20,12 @@ from .show_cmd import print_provenance
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("run", help="execute a notebook in a fresh kernel and record every cell")
     p.add_argument("notebook", type=Path)
-    p.add_argument("-o", "--output", type=Path, help="where to write the executed notebook "
-                   "(default: overwrite the input)")
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        help="where to write the executed notebook (default: overwrite the input)",
+    )
     p.add_argument("--seed", type=int, help="master seed (default: the notebook's, else a new one)")
     p.add_argument("--deterministic", action="store_true", help="deterministic torch algorithms")
     p.add_argument("--timeout", type=int, default=600, help="per-cell timeout in seconds")
@@ -61,9 +65,15 @@ def main(args: argparse.Namespace) -> int:
     output: Path = args.output or source
     if args.seed is not None and not 0 <= args.seed < 2**32:
         raise NotebookError("--seed must be between 0 and 2**32 - 1")
-    nb, meta, failure = run_notebook(source, output, seed=args.seed,
-                                     deterministic=args.deterministic, timeout=args.timeout,
-                                     kernel_name=args.kernel, allow_errors=args.allow_errors)
+    nb, meta, failure = run_notebook(
+        source,
+        output,
+        seed=args.seed,
+        deterministic=args.deterministic,
+        timeout=args.timeout,
+        kernel_name=args.kernel,
+        allow_errors=args.allow_errors,
+    )
     write_notebook(nb, output)
     if not args.quiet:
         recorded = sum(1 for c in nb.cells if c.cell_type == "code" and METADATA_KEY in c.metadata)

@@ -52,8 +52,13 @@ def collect(nb: Any, path: Path) -> dict[str, Any]:
             if env_digest and env_digest not in envs:
                 envs[env_digest], _ = _load(store, env_digest)
         cells.append(entry)
-    return {"notebook": nb_meta, "store": str(store.root) if store else None,
-            "store_problem": store_problem, "cells": cells, "environments": envs}
+    return {
+        "notebook": nb_meta,
+        "store": str(store.root) if store else None,
+        "store_problem": store_problem,
+        "cells": cells,
+        "environments": envs,
+    }
 
 
 def print_provenance(nb: Any, path: Path) -> None:
@@ -62,8 +67,10 @@ def print_provenance(nb: Any, path: Path) -> None:
     if not nb_meta:
         print("not recorded: the notebook has no repro_jupyter metadata")
         return
-    print(f"master seed {nb_meta['master_seed']}, deterministic {nb_meta.get('deterministic', False)}, "
-          f"store {info['store'] or info['store_problem']}")
+    print(
+        f"master seed {nb_meta['master_seed']}, deterministic {nb_meta.get('deterministic', False)}, "
+        f"store {info['store'] or info['store_problem']}"
+    )
     for entry in info["cells"]:
         meta, rec = entry["metadata"], entry.get("record")
         if not meta:
@@ -83,9 +90,11 @@ def print_provenance(nb: Any, path: Path) -> None:
                 flags.append(f"{len(rec['state'].get('variables', {}))} var(s)")
         elif entry.get("problem"):
             flags.append(f"record unreadable: {entry['problem']}")
-        print(f"  [{entry['index']:>3}] {meta['status']:<5} seed {meta['seed']:>10}  "
-              f"outputs {meta.get('n_outputs', 0)} {short(meta['outputs'], 8)}  "
-              f"record {short(meta['record'], 8)}  {'; '.join(flags)}")
+        print(
+            f"  [{entry['index']:>3}] {meta['status']:<5} seed {meta['seed']:>10}  "
+            f"outputs {meta.get('n_outputs', 0)} {short(meta['outputs'], 8)}  "
+            f"record {short(meta['record'], 8)}  {'; '.join(flags)}"
+        )
     env_digest = nb_meta.get("environment")
     env = info["environments"].get(env_digest) if env_digest else None
     if env:

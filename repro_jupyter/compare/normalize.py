@@ -17,13 +17,18 @@ from ..canonical import digest_json
 TEXT_RULES: list[tuple[str, re.Pattern[str], str]] = [
     ("memory_address", re.compile(r"\bat 0x[0-9a-fA-F]{4,16}\b"), "at 0x<ADDR>"),
     ("hex_id", re.compile(r"\b0x[0-9a-fA-F]{8,16}\b"), "0x<ADDR>"),
-    ("iso_timestamp",
-     re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?\b"),
-     "<TIMESTAMP>"),
+    (
+        "iso_timestamp",
+        re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?\b"),
+        "<TIMESTAMP>",
+    ),
     ("wall_time", re.compile(r"(?m)^(CPU times|Wall time):.*$"), r"\1: <DURATION>"),
     ("timeit", re.compile(r"(?m)^[\d.]+ [nµum]?s ± [\d.]+ [nµum]?s per loop.*$"), "<TIMEIT>"),
-    ("figure_repr", re.compile(r"<Figure size \d+(?:\.\d+)?x\d+(?:\.\d+)? with (\d+) Axes>"),
-     r"<Figure with \1 Axes>"),
+    (
+        "figure_repr",
+        re.compile(r"<Figure size \d+(?:\.\d+)?x\d+(?:\.\d+)? with (\d+) Axes>"),
+        r"<Figure with \1 Axes>",
+    ),
 ]
 
 _CARRIAGE = re.compile(r"[^\n]*\r(?!\n)")
@@ -52,11 +57,17 @@ def normalise_output(output: dict[str, Any]) -> dict[str, Any]:
     """An nbformat-shaped output reduced to what matters for reproducibility."""
     kind = output.get("output_type")
     if kind == "stream":
-        return {"output_type": "stream", "name": output.get("name", "stdout"),
-                "text": normalise_text(_join(output.get("text", "")))}
+        return {
+            "output_type": "stream",
+            "name": output.get("name", "stdout"),
+            "text": normalise_text(_join(output.get("text", ""))),
+        }
     if kind == "error":
-        return {"output_type": "error", "ename": output.get("ename", ""),
-                "evalue": normalise_text(str(output.get("evalue", "")))}
+        return {
+            "output_type": "error",
+            "ename": output.get("ename", ""),
+            "evalue": normalise_text(str(output.get("evalue", ""))),
+        }
     data = {}
     for mime, value in sorted((output.get("data") or {}).items()):
         if mime.startswith("image/") and mime != "image/svg+xml":
@@ -74,9 +85,12 @@ def coalesce_streams(outputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Merge consecutive stream outputs of the same name, as notebook frontends do."""
     merged: list[dict[str, Any]] = []
     for out in outputs:
-        if (out.get("output_type") == "stream" and merged
-                and merged[-1].get("output_type") == "stream"
-                and merged[-1].get("name") == out.get("name")):
+        if (
+            out.get("output_type") == "stream"
+            and merged
+            and merged[-1].get("output_type") == "stream"
+            and merged[-1].get("name") == out.get("name")
+        ):
             merged[-1] = {**merged[-1], "text": _join(merged[-1]["text"]) + _join(out.get("text", ""))}
         else:
             merged.append(dict(out))

@@ -21,8 +21,11 @@ from .git import git_info
 from .gpu import gpu_info
 
 
-def capture(notebook_dir: str | os.PathLike[str] | None = None,
-            git_exclude: list[str] | None = None, include_installed: bool = True) -> dict[str, Any]:
+def capture(
+    notebook_dir: str | os.PathLike[str] | None = None,
+    git_exclude: list[str] | None = None,
+    include_installed: bool = True,
+) -> dict[str, Any]:
     """A full environment snapshot (valid against ``record.v1.json#/$defs/environment``)."""
     snapshot: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,

@@ -16,13 +16,41 @@ from collections.abc import Mapping
 from ..redact import is_secret_name, looks_secret
 
 ALLOWED_PATTERNS = (
-    "PYTHONHASHSEED", "PYTHONPATH", "PYTHONOPTIMIZE", "PYTHONWARNINGS",
-    "CUDA_*", "CUBLAS_*", "CUDNN_*", "NVIDIA_*", "NCCL_*",
-    "OMP_*", "MKL_*", "OPENBLAS_*", "BLIS_*", "VECLIB_*", "NUMEXPR_*", "KMP_*",
-    "TORCH_*", "PYTORCH_*", "TF_*", "XLA_*", "JAX_*",
-    "HF_*", "TRANSFORMERS_*", "TOKENIZERS_PARALLELISM",
-    "LANG", "LC_ALL", "LC_NUMERIC", "TZ", "MPLBACKEND", "REPRO_JUPYTER_*",
-    "AWS_*", "GOOGLE_*", "AZURE_*", "WANDB_*", "MLFLOW_*",  # recorded only as redacted/benign
+    "PYTHONHASHSEED",
+    "PYTHONPATH",
+    "PYTHONOPTIMIZE",
+    "PYTHONWARNINGS",
+    "CUDA_*",
+    "CUBLAS_*",
+    "CUDNN_*",
+    "NVIDIA_*",
+    "NCCL_*",
+    "OMP_*",
+    "MKL_*",
+    "OPENBLAS_*",
+    "BLIS_*",
+    "VECLIB_*",
+    "NUMEXPR_*",
+    "KMP_*",
+    "TORCH_*",
+    "PYTORCH_*",
+    "TF_*",
+    "XLA_*",
+    "JAX_*",
+    "HF_*",
+    "TRANSFORMERS_*",
+    "TOKENIZERS_PARALLELISM",
+    "LANG",
+    "LC_ALL",
+    "LC_NUMERIC",
+    "TZ",
+    "MPLBACKEND",
+    "REPRO_JUPYTER_*",
+    "AWS_*",
+    "GOOGLE_*",
+    "AZURE_*",
+    "WANDB_*",
+    "MLFLOW_*",  # recorded only as redacted/benign
 )
 
 

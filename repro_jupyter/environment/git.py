@@ -21,7 +21,11 @@ _TIMEOUT = 10
 def _git(cwd: Path, *args: str) -> str | None:
     try:
         proc = subprocess.run(
-            ["git", *args], cwd=cwd, capture_output=True, timeout=_TIMEOUT, check=False,
+            ["git", *args],
+            cwd=cwd,
+            capture_output=True,
+            timeout=_TIMEOUT,
+            check=False,
             env={**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"},
         )
     except (OSError, subprocess.TimeoutExpired):
@@ -50,7 +54,9 @@ def git_info(directory: str | os.PathLike[str], exclude: list[str] | None = None
         "commit": commit,
         "branch": branch,
         "dirty": bool(status.strip()),
-        "diff_digest": "sha256:" + hashlib.sha256((diff or "").encode()).hexdigest() if status.strip() else None,
+        "diff_digest": "sha256:" + hashlib.sha256((diff or "").encode()).hexdigest()
+        if status.strip()
+        else None,
     }
     remote = _git(cwd, "config", "--get", "remote.origin.url")
     if remote:

@@ -29,13 +29,15 @@ def gpu_info() -> dict[str, Any]:
         for index in range(pynvml.nvmlDeviceGetCount()):
             handle = pynvml.nvmlDeviceGetHandleByIndex(index)
             major, minor = pynvml.nvmlDeviceGetCudaComputeCapability(handle)
-            devices.append({
-                "index": index,
-                "name": _text(pynvml.nvmlDeviceGetName(handle)),
-                "uuid": _text(pynvml.nvmlDeviceGetUUID(handle)),
-                "memory_total_bytes": int(pynvml.nvmlDeviceGetMemoryInfo(handle).total),
-                "compute_capability": f"{major}.{minor}",
-            })
+            devices.append(
+                {
+                    "index": index,
+                    "name": _text(pynvml.nvmlDeviceGetName(handle)),
+                    "uuid": _text(pynvml.nvmlDeviceGetUUID(handle)),
+                    "memory_total_bytes": int(pynvml.nvmlDeviceGetMemoryInfo(handle).total),
+                    "compute_capability": f"{major}.{minor}",
+                }
+            )
         return {
             "available": bool(devices),
             "driver_version": driver,

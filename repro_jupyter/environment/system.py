@@ -49,8 +49,11 @@ def python_info() -> dict[str, Any]:
 
 
 def os_info() -> dict[str, Any]:
-    info: dict[str, Any] = {"system": platform.system(), "release": platform.release(),
-                            "machine": platform.machine()}
+    info: dict[str, Any] = {
+        "system": platform.system(),
+        "release": platform.release(),
+        "machine": platform.machine(),
+    }
     try:
         release = platform.freedesktop_os_release()
         info["distribution"] = release.get("PRETTY_NAME") or release.get("NAME")
@@ -116,8 +119,10 @@ def torch_info() -> dict[str, Any] | None:
         info["cuda_available"] = bool(torch.cuda.is_available())
         if info["cuda_available"]:
             info["devices"] = [
-                {"name": torch.cuda.get_device_name(i),
-                 "capability": ".".join(map(str, torch.cuda.get_device_capability(i)))}
+                {
+                    "name": torch.cuda.get_device_name(i),
+                    "capability": ".".join(map(str, torch.cuda.get_device_capability(i))),
+                }
                 for i in range(torch.cuda.device_count())
             ]
     except Exception as exc:  # a half-broken CUDA install is itself worth recording

@@ -21,8 +21,9 @@ URL_PREFIX = "repro-jupyter"
 class InfoHandler(APIHandler):
     @tornado.web.authenticated
     def get(self) -> None:
-        self.finish(json.dumps({"name": "repro-jupyter", "version": __version__,
-                                "schema_version": SCHEMA_VERSION}))
+        self.finish(
+            json.dumps({"name": "repro-jupyter", "version": __version__, "schema_version": SCHEMA_VERSION})
+        )
 
 
 ROUTES = [("info", InfoHandler)]
@@ -30,5 +31,6 @@ ROUTES = [("info", InfoHandler)]
 
 def setup_handlers(web_app: Any) -> None:
     base = web_app.settings["base_url"]
-    web_app.add_handlers(".*$", [(url_path_join(base, URL_PREFIX, path), handler)
-                                 for path, handler in ROUTES])
+    web_app.add_handlers(
+        ".*$", [(url_path_join(base, URL_PREFIX, path), handler) for path, handler in ROUTES]
+    )

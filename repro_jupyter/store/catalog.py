@@ -87,16 +87,26 @@ class Catalog:
         return run_id
 
     def finish_run(self, run_id: str, status: str = "finished") -> None:
-        self._write("UPDATE runs SET finished_at = ?, status = ? WHERE run_id = ?",
-                    (time.time(), status, run_id))
+        self._write(
+            "UPDATE runs SET finished_at = ?, status = ? WHERE run_id = ?", (time.time(), status, run_id)
+        )
 
     def add_environment(self, digest: str) -> None:
-        self._write("INSERT OR IGNORE INTO environments(digest, first_seen) VALUES (?, ?)",
-                    (digest, time.time()))
+        self._write(
+            "INSERT OR IGNORE INTO environments(digest, first_seen) VALUES (?, ?)", (digest, time.time())
+        )
 
-    def add_cell_execution(self, run_id: str, cell_key: str, record: str, environment: str,
-                           seed: int | None, started_at: float, duration_s: float,
-                           status: str) -> None:
+    def add_cell_execution(
+        self,
+        run_id: str,
+        cell_key: str,
+        record: str,
+        environment: str,
+        seed: int | None,
+        started_at: float,
+        duration_s: float,
+        status: str,
+    ) -> None:
         self._write(
             "INSERT INTO cell_executions(run_id, cell_key, record, environment, seed, started_at,"
             " duration_s, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
