@@ -255,3 +255,13 @@ def test_show_reports_missing_store_object(tmp_path, capsys):
     obj.unlink()
     assert cli("show", src) == 0
     assert "missing" in capsys.readouterr().out
+
+
+def test_unwritable_output_is_a_clear_error_and_input_survives(tmp_path, capsys):
+    src = make_notebook(tmp_path / "w.ipynb", ["x = 1"])
+    before = src.read_bytes()
+    (tmp_path / "blocker").write_text("a file where a folder should be")
+    assert cli("run", src, "-o", tmp_path / "blocker" / "out.ipynb") == 2
+    err = capsys.readouterr().err.strip()
+    assert "cannot write" in err and "\n" not in err
+    assert src.read_bytes() == before

@@ -165,3 +165,57 @@ def test_read_only_folder_falls_back_to_named_store(ip, tmp_path, monkeypatch):
         res = run(ip, "%%repro\nv = 5", cell_id="ro")
     assert res.success and ip.user_ns["v"] == 5
     assert "ro" in _session(ip).cell_metadata
+
+
+def test_deterministic_mode_records_settings_and_warnings(ip):
+    pytest.importorskip("torch")
+    run(ip, "import torch")
+    res = run(ip, "%%repro --deterministic\nimport warnings\nx = torch.randn(3)\n"
+                  "warnings.warn('scatter_add_cuda_kernel does not have a deterministic implementation')",
+              cell_id="det")
+    assert res.success
+    record = _record(ip, "det")
+    settings = record["deterministic_settings"]
+    assert settings["torch_deterministic_algorithms"] is True
+    assert settings["cudnn_deterministic"] is True and settings["cudnn_benchmark"] is False
+    assert settings["CUBLAS_WORKSPACE_CONFIG"]
+    assert record["nondeterminism_warnings"] and record["nondeterministic"] is True
+    assert "torch" in record["seeded"]
+    import torch
+
+    torch.use_deterministic_algorithms(False)
+
+
+def test_numpy_random_imported_inside_a_recorded_cell_is_seeded():
+    """numpy.random is lazy in NumPy 2: the seed-on-import finder must seed it on first use."""
+    import subprocess
+    import sys
+
+    code = (
+        "from repro_jupyter import seeding\n"
+        "with seeding.SEED_ON_IMPORT.active(11):\n"
+        "    import numpy as np\n"
+        "    a = np.random.rand()\n"
+        "np.random.seed(11)\n"
+        "print(a == np.random.rand())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True"
+
+
+def test_environment_without_nvml(monkeypatch):
+    import sys
+
+    from repro_jupyter.environment.gpu import gpu_info
+
+    monkeypatch.setitem(sys.modules, "pynvml", None)  # as if nvidia-ml-py were not installed
+    assert gpu_info() == {"available": False, "reason": "nvidia-ml-py not installed"}
+
+
+def test_imported_distributions_leave_kernel_infrastructure_out():
+    from repro_jupyter.environment.packages import imported_distributions
+
+    mods = frozenset({"numpy", "tornado", "zmq", "IPython", "traitlets"})
+    imported = imported_distributions(mods)
+    assert "numpy" in imported
+    assert not {"tornado", "pyzmq", "ipython", "traitlets"} & set(imported)

@@ -60,11 +60,24 @@ def write_notebook(nb: Any, path: Path) -> None:
         raise
 
 
+def check_writable(path: Path) -> None:
+    """Fail before spending a kernel run when the result could not be saved anyway."""
+    parent = path.resolve().parent
+    probe = parent
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir():
+        raise NotebookError(f"cannot write {path}: {probe} is not a directory")
+    if not os.access(probe, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise NotebookError(f"cannot write {path}: permission denied")
+
+
 def main(args: argparse.Namespace) -> int:
     source: Path = args.notebook
     output: Path = args.output or source
     if args.seed is not None and not 0 <= args.seed < 2**32:
         raise NotebookError("--seed must be between 0 and 2**32 - 1")
+    check_writable(output)
     nb, meta, failure = run_notebook(
         source,
         output,

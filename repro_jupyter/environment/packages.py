@@ -36,20 +36,59 @@ def top_level_modules() -> frozenset[str]:
     return frozenset(name.partition(".")[0] for name in list(sys.modules) if not name.startswith("_"))
 
 
+# The kernel and this tool import these (and their requirements) on their own: listing them as
+# "imported by the notebook" would make every tornado upgrade look like a cause of drift.
+INFRASTRUCTURE_ROOTS = ("ipykernel", "repro-jupyter", "comm", "ipywidgets", "matplotlib-inline")
+
+
+@lru_cache(maxsize=1)
+def infrastructure_distributions() -> frozenset[str]:
+    """Transitive requirements (extras too) of the kernel and of repro-jupyter itself."""
+    seen: set[str] = set()
+    todo = list(INFRASTRUCTURE_ROOTS)
+    while todo:
+        name = _normalise(todo.pop())
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            requires = md.requires(name) or []
+        except md.PackageNotFoundError:
+            continue
+        for req in requires:  # extras included: over-inclusion is safe, ALWAYS_USER protects ML libs
+            base = req.split(";")[0].strip()
+            for sep in "<>=!~[ (":
+                base = base.split(sep)[0]
+            if base:
+                todo.append(base)
+    return frozenset(seen)
+
+
 def imported_distributions(modules: frozenset[str] | None = None) -> dict[str, str]:
-    """Distributions that provide a module imported in this interpreter, with versions."""
+    """Distributions the notebook imported (kernel infrastructure left out), with versions.
+
+    A distribution is kept when one of its modules is loaded and it is not part of
+    the kernel's own dependency tree, unless it is a well-known ML library that the
+    kernel merely happens to share (numpy is never infrastructure).
+    """
     modules = top_level_modules() if modules is None else modules
     mapping = _module_to_distributions()
     versions = installed_distributions()
+    infrastructure = infrastructure_distributions() - ALWAYS_USER
     out: dict[str, str] = {}
     for module in modules:
         for dist in mapping.get(module, ()):
-            if dist in versions:
+            if dist in versions and dist not in infrastructure:
                 out[dist] = versions[dist]
     return dict(sorted(out.items()))
+
+
+ALWAYS_USER = frozenset({"numpy", "pandas", "scipy", "torch", "matplotlib", "scikit-learn", "jax",
+                         "tensorflow", "pillow", "pyarrow", "polars"})
 
 
 def refresh_caches() -> None:
     """Forget cached listings (after ``%pip install`` inside the kernel)."""
     installed_distributions.cache_clear()
     _module_to_distributions.cache_clear()
+    infrastructure_distributions.cache_clear()
