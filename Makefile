@@ -1,6 +1,6 @@
 # Two entry points for people (README): `make demo` and `make test`.  Everything they need is
 # installed here: a venv, the package with its prebuilt lab extension, node packages for the
-# UI tests, and Debian's chromium.  `make bench` is separate (not part of the test command).
+# UI tests, and Debian's chromium.
 
 SHELL := /bin/bash
 VENV := .venv
@@ -15,7 +15,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 TORCH := torch==2.13.0
 PIP_QUIET := -q
 
-.PHONY: demo test test-python test-ui install chromium lint clean bench
+.PHONY: demo test test-python test-ui install chromium lint clean
 
 demo: $(STAMP)
 	@rm -rf build/demo && mkdir -p build/demo
@@ -56,9 +56,6 @@ test-ui: $(STAMP) chromium $(UI_STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check repro_jupyter tests
 	PATH="$(BIN):$$PATH" jlpm check:schema
-
-bench: $(STAMP)
-	$(PY) -m bench
 
 clean:
 	rm -rf build dist lib repro_jupyter/labextension $(VENV) node_modules ui-tests/node_modules

@@ -227,8 +227,8 @@ def run_notebook(
         resources={"metadata": {"path": str(source.parent.resolve())}},
     )
     failure = None
-    env_before = os.environ.get("PYTHONHASHSEED")
-    os.environ["PYTHONHASHSEED"] = "0"  # set/dict-of-str order is a hidden RNG: fix it for the kernel
+    # PYTHONHASHSEED is deliberately left alone: a headless run must see what an interactive
+    # kernel sees, or their records differ; set-order nondeterminism is for verify to flag.
     try:
         client.execute()
     except CellExecutionError as exc:
@@ -244,11 +244,6 @@ def run_notebook(
         raise ExecutionError(
             f"could not execute {source.name}: {type(exc).__name__}: {_first_line(str(exc))}"
         ) from None
-    finally:
-        if env_before is None:
-            os.environ.pop("PYTHONHASHSEED", None)
-        else:
-            os.environ["PYTHONHASHSEED"] = env_before
     apply_metadata(nb, client.repro_metadata)
     return nb, client.repro_metadata, failure
 

@@ -6,6 +6,7 @@ a clean ``{"available": false, "reason": ...}`` record instead of an error.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 
@@ -13,11 +14,18 @@ def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
 
+# Modules this probe imported itself: they must not count as "imported by the notebook".
+PROBE_MODULES: set[str] = set()
+
+
 def gpu_info() -> dict[str, Any]:
+    already = "pynvml" in sys.modules
     try:
         import pynvml
     except ImportError:
         return {"available": False, "reason": "nvidia-ml-py not installed"}
+    if not already:
+        PROBE_MODULES.add("pynvml")
     try:
         pynvml.nvmlInit()
     except pynvml.NVMLError as exc:

@@ -33,7 +33,11 @@ def _module_to_distributions() -> dict[str, list[str]]:
 
 
 def top_level_modules() -> frozenset[str]:
-    return frozenset(name.partition(".")[0] for name in list(sys.modules) if not name.startswith("_"))
+    """Top-level modules loaded now, less those our own probes imported (see gpu.PROBE_MODULES)."""
+    from .gpu import PROBE_MODULES
+
+    names = {name.partition(".")[0] for name in list(sys.modules) if not name.startswith("_")}
+    return frozenset(names - PROBE_MODULES)
 
 
 # The kernel and this tool import these (and their requirements) on their own: listing them as

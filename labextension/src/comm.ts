@@ -1,0 +1,159 @@
+/**
+ * The frontend end of the `repro_jupyter` comm.
+ *
+ * The kernel observes and decides what the metadata should be; while a
+ * notebook is open, the frontend is the only writer of its metadata, so the
+ * kernel sends the values over this comm and we write them verbatim into the
+ * notebook model (no hashing or normalisation here).
+ *
+ * | direction         | `type`              | payload                                         |
+ * |-------------------|---------------------|-------------------------------------------------|
+ * | kernel → frontend | `hello` (comm_open) | `version`, `schema_version`                     |
+ * | frontend → kernel | `notebook`          | `metadata`: notebook `repro_jupyter` or null    |
+ * | kernel → frontend | `cell_recorded`     | `cell_id`, `cell_metadata`, `notebook_metadata` |
+ * | kernel → frontend | `notebook_metadata` | `notebook_metadata`                             |
+ */
+import type { NotebookPanel } from '@jupyterlab/notebook';
+import type { Kernel, KernelMessage } from '@jupyterlab/services';
+import type { JSONObject } from '@lumino/coreutils';
+import type { CellMetadata, NotebookMetadata } from './schema';
+
+/** Comm target name, also the metadata key in the notebook and its cells. */
+export const COMM_TARGET = 'repro_jupyter';
+export const METADATA_KEY = 'repro_jupyter';
+/** The data-model version this frontend was built against. */
+export const SCHEMA_VERSION = 1;
+
+/** Kernel → frontend, the data of `comm_open`. */
+export interface IHelloMessage {
+  type: 'hello';
+  version: string;
+  schema_version: number;
+}
+
+/** Frontend → kernel, sent once the comm is accepted. */
+export interface INotebookMessage {
+  type: 'notebook';
+  metadata: NotebookMetadata | null;
+}
+
+/** Kernel → frontend: a cell ran under `%%repro`; store its metadata. */
+export interface ICellRecordedMessage {
+  type: 'cell_recorded';
+  cell_id: string | null;
+  cell_metadata: CellMetadata;
+  notebook_metadata: NotebookMetadata;
+}
+
+/** Kernel → frontend: only the notebook-level metadata changed. */
+export interface INotebookMetadataMessage {
+  type: 'notebook_metadata';
+  notebook_metadata: NotebookMetadata;
+}
+
+export type KernelMessageData = ICellRecordedMessage | INotebookMetadataMessage;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Narrow a comm message to one we understand, or null.
+ *
+ * Only the envelope is checked (so that we never write a non-object into the
+ * metadata); the content of the metadata is the kernel's business.
+ */
+export function parseKernelMessage(data: unknown): KernelMessageData | null {
+  if (!isObject(data)) {
+    return null;
+  }
+  if (
+    data.type === 'cell_recorded' &&
+    (typeof data.cell_id === 'string' || data.cell_id === null) &&
+    isObject(data.cell_metadata) &&
+    isObject(data.notebook_metadata)
+  ) {
+    return data as unknown as ICellRecordedMessage;
+  }
+  if (data.type === 'notebook_metadata' && isObject(data.notebook_metadata)) {
+    return data as unknown as INotebookMetadataMessage;
+  }
+  return null;
+}
+
+/** Write the kernel's values into `panel`'s notebook model. */
+export function applyKernelMessage(panel: NotebookPanel, message: KernelMessageData): void {
+  const model = panel.model;
+  if (!model) {
+    console.warn(`repro-jupyter: ${panel.context.path} has no model; dropped ${message.type}`);
+    return;
+  }
+  if (message.type === 'cell_recorded') {
+    const cell = Array.from(model.cells).find(c => c.id === message.cell_id);
+    if (!cell) {
+      console.warn(
+        `repro-jupyter: no cell with id ${JSON.stringify(message.cell_id)} in ${panel.context.path}`
+      );
+      return;
+    }
+    cell.setMetadata(METADATA_KEY, message.cell_metadata);
+  }
+  model.setMetadata(METADATA_KEY, message.notebook_metadata);
+}
+
+/** The `notebook` message: what the notebook already holds, or null. */
+export function notebookMessage(panel: NotebookPanel): INotebookMessage {
+  const metadata = panel.model?.getMetadata(METADATA_KEY) as NotebookMetadata | undefined;
+  return { type: 'notebook', metadata: metadata ?? null };
+}
+
+/**
+ * Accept `repro_jupyter` comms that the kernel of `panel` opens.
+ *
+ * Registering again on the same kernel connection replaces the previous
+ * callback, and the registration survives kernel restarts.
+ */
+export function registerCommTarget(panel: NotebookPanel, kernel: Kernel.IKernelConnection): void {
+  kernel.registerCommTarget(
+    COMM_TARGET,
+    (comm: Kernel.IComm, openMsg: KernelMessage.ICommOpenMsg) => {
+      const hello = openMsg.content.data as Partial<IHelloMessage>;
+      if (hello.type !== 'hello' || hello.schema_version !== SCHEMA_VERSION) {
+        console.warn(
+          `repro-jupyter: kernel speaks schema_version ${String(hello.schema_version)}, ` +
+            `this frontend ${SCHEMA_VERSION}; metadata is written as received`
+        );
+      }
+      comm.onMsg = (msg: KernelMessage.ICommMsgMsg) => {
+        const message = parseKernelMessage(msg.content.data);
+        if (message) {
+          applyKernelMessage(panel, message);
+        } else {
+          console.warn('repro-jupyter: ignored comm message', msg.content.data);
+        }
+      };
+      // Only answer once the notebook content is loaded: an empty model would
+      // tell the kernel that the notebook has no metadata yet.
+      void panel.context.ready.then(() => {
+        if (!comm.isDisposed) {
+          // The schema's interfaces carry no JSON index signature, hence the cast.
+          comm.send(notebookMessage(panel) as unknown as JSONObject);
+        }
+      });
+    }
+  );
+}
+
+/** Keep the comm target registered on whatever kernel `panel` is using. */
+export function watchNotebook(panel: NotebookPanel): void {
+  const sessionContext = panel.sessionContext;
+  const kernel = sessionContext.session?.kernel;
+  if (kernel) {
+    registerCommTarget(panel, kernel);
+  }
+  sessionContext.kernelChanged.connect((_, change) => {
+    if (change.newValue) {
+      registerCommTarget(panel, change.newValue);
+    }
+  });
+}

@@ -1,0 +1,217 @@
+/* eslint-disable */
+/**
+ * Generated from repro_jupyter/schema/record.v1.json by json-schema-to-typescript.
+ * DO NOT EDIT: change the schema, then run `jlpm build:schema`.
+ * CI runs `jlpm check:schema` to make sure this file is current.
+ */
+
+/**
+ * Content address: sha256 of the canonical bytes of an object.
+ *
+ * This interface was referenced by `ReproJupyterRecordSchemaVersion1`'s JSON-Schema
+ * via the `definition` "digest".
+ */
+export type Digest = string;
+/**
+ * This interface was referenced by `ReproJupyterRecordSchemaVersion1`'s JSON-Schema
+ * via the `definition` "seed".
+ */
+export type Seed = number;
+
+/**
+ * The one contract between the kernel, the store, the CLI, the server and the frontend. Notebook and cell metadata (key `repro_jupyter`) hold small pointers; records and environments live in the store, addressed by digest.
+ */
+export interface ReproJupyterRecordSchemaVersion1 {
+  [k: string]: unknown | undefined;
+}
+/**
+ * metadata.repro_jupyter of a notebook.
+ *
+ * This interface was referenced by `ReproJupyterRecordSchemaVersion1`'s JSON-Schema
+ * via the `definition` "notebookMetadata".
+ */
+export interface NotebookMetadata {
+  schema_version: 1;
+  master_seed: Seed;
+  deterministic?: boolean;
+  /**
+   * Environment of the last recorded cell.
+   */
+  environment?: string;
+  /**
+   * Store location relative to the notebook (never absolute).
+   */
+  store?: string;
+}
+/**
+ * cells[i].metadata.repro_jupyter: small pointers, under ~1 KB.
+ *
+ * This interface was referenced by `ReproJupyterRecordSchemaVersion1`'s JSON-Schema
+ * via the `definition` "cellMetadata".
+ */
+export interface CellMetadata {
+  schema_version: 1;
+  /**
+   * Stable cell identity: the nbformat cell id, or src:<digest> without one.
+   */
+  cell_key: string;
+  seed: Seed;
+  record: Digest;
+  environment: Digest;
+  /**
+   * Content address: sha256 of the canonical bytes of an object.
+   */
+  source: string;
+  /**
+   * Content address: sha256 of the canonical bytes of an object.
+   */
+  outputs: string;
+  n_outputs?: number;
+  status: 'ok' | 'error';
+  nondeterministic?: boolean;
+}
+/**
+ * This interface was referenced by `ReproJupyterRecordSchemaVersion1`'s JSON-Schema
+ * via the `definition` "outputDigest".
+ */
+export interface OutputDigest {
+  output_type: 'stream' | 'display_data' | 'execute_result' | 'error';
+  name?: string;
+  mimetypes?: string[];
+  digest: Digest;
+}
+/**
+ * This interface was referenced by `ReproJupyterRecordSchemaVersion1`'s JSON-Schema
+ * via the `definition` "inputFile".
+ */
+export interface InputFile {
+  /**
+   * Relative to the notebook directory where possible; ~ for the home directory.
+   */
+  path: string;
+  kind: 'file' | 'directory';
+  how: 'declared' | 'opened';
+  digest?: Digest;
+  size?: number;
+  files?: number;
+  /**
+   * Why the content was not hashed.
+   */
+  skipped?: string;
+}
+/**
+ * This interface was referenced by `ReproJupyterRecordSchemaVersion1`'s JSON-Schema
+ * via the `definition` "variableFingerprint".
+ */
+export interface VariableFingerprint {
+  type: string;
+  digest?: string;
+  shape?: number[];
+  dtype?: string;
+  size?: number;
+  skipped?: string;
+}
+/**
+ * The full record of one cell execution; its digest is the cell metadata's `record`. Holds no timestamps.
+ *
+ * This interface was referenced by `ReproJupyterRecordSchemaVersion1`'s JSON-Schema
+ * via the `definition` "cellRecord".
+ */
+export interface CellRecord {
+  schema_version: 1;
+  kind: 'cell_record';
+  cell_key: string;
+  source: Digest;
+  master_seed: Seed;
+  seed: Seed;
+  seeded?: string[];
+  options?: {
+    deterministic?: boolean;
+    state?: boolean;
+    explicit_seed?: boolean;
+  };
+  environment: Digest;
+  rng: {
+    before: {
+      [k: string]: Digest | undefined;
+    };
+    after: {
+      [k: string]: Digest | undefined;
+    };
+    consumed?: string[];
+  };
+  /**
+   * Randomness drawn from sources the master seed does not control.
+   */
+  unseeded?: string[];
+  nondeterministic?: boolean;
+  deterministic_settings?: {
+    [k: string]: unknown | undefined;
+  };
+  nondeterminism_warnings?: string[];
+  inputs?: InputFile[];
+  params?: {
+    [k: string]: unknown | undefined;
+  };
+  outputs: OutputDigest[];
+  state?: {
+    variables?: {
+      [k: string]: VariableFingerprint | undefined;
+    };
+  };
+  status: 'ok' | 'error';
+  error?: {
+    ename?: string;
+    evalue?: string;
+  };
+}
+/**
+ * Stable facts about where a cell ran (no time, host name, free memory or secrets).
+ *
+ * This interface was referenced by `ReproJupyterRecordSchemaVersion1`'s JSON-Schema
+ * via the `definition` "environment".
+ */
+export interface EnvironmentSnapshot {
+  schema_version: 1;
+  kind: 'environment';
+  python: {
+    [k: string]: unknown | undefined;
+  };
+  os: {
+    [k: string]: unknown | undefined;
+  };
+  cpu: {
+    [k: string]: unknown | undefined;
+  };
+  memory?: {
+    [k: string]: unknown | undefined;
+  };
+  threads?: {
+    [k: string]: unknown | undefined;
+  };
+  torch?: {
+    [k: string]: unknown | undefined;
+  } | null;
+  gpu: {
+    [k: string]: unknown | undefined;
+  };
+  git: {
+    [k: string]: unknown | undefined;
+  };
+  env_vars: {
+    variables: {
+      [k: string]: string | undefined;
+    };
+    omitted_secrets: number;
+    [k: string]: unknown | undefined;
+  };
+  packages: {
+    imported: {
+      [k: string]: string | undefined;
+    };
+    installed: {
+      [k: string]: string | undefined;
+    };
+    [k: string]: unknown | undefined;
+  };
+}
