@@ -202,6 +202,10 @@ class RecordingSession:
         self, cell: ActiveCell, error: BaseException | None, duration: float
     ) -> dict[str, Any] | None:
         rng_after = seeding.rng_state_digests()
+        for library, state in seeding.SEED_ON_IMPORT.seeded_states.items():
+            cell.rng_before.setdefault(library, state)  # imported (and seeded) inside this cell
+            if library not in cell.seeded:
+                cell.seeded.append(library)
         snapshot, env_digest, _changed = self._env.current()
         record = self._build_record(cell, error, rng_after, env_digest)
         store = self.store()

@@ -161,6 +161,8 @@ class SeedOnImport:
 
     def __init__(self) -> None:
         self.seed: int | None = None
+        # RNG digests taken right after seeding a library imported mid-cell: its "before" state
+        self.seeded_states: dict[str, str] = {}
 
     def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
         if self.seed is None or fullname not in _SEED_AFTER_IMPORT:
@@ -183,6 +185,10 @@ class SeedOnImport:
             if finder.seed is not None:
                 try:
                     _SEED_AFTER_IMPORT[fullname](module, finder.seed)
+                    library = "numpy" if fullname == "numpy.random" else fullname
+                    state = rng_state_digests().get(library)
+                    if state:
+                        finder.seeded_states[library] = state
                 except Exception:
                     pass
 
@@ -200,6 +206,7 @@ class SeedOnImport:
         if self not in sys.meta_path:
             sys.meta_path.insert(0, self)
         self.seed = seed
+        self.seeded_states = {}
         try:
             yield
         finally:

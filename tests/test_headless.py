@@ -265,3 +265,15 @@ def test_unwritable_output_is_a_clear_error_and_input_survives(tmp_path, capsys)
     err = capsys.readouterr().err.strip()
     assert "cannot write" in err and "\n" not in err
     assert src.read_bytes() == before
+
+
+def test_lazily_imported_numpy_random_is_seeded_and_its_draws_recorded(tmp_path):
+    """NumPy 2 imports numpy.random on first use: seeded then, and the draw shows as consumed."""
+    src = make_notebook(tmp_path / "lazy.ipynb", ["import numpy as np", "v = np.random.rand()\nprint(v)"])
+    assert cli("run", src, "-q", "--seed", "3") == 0
+    first = _cells(src)[1].outputs[0]["text"]
+    meta = _cells(src)[1].metadata[METADATA_KEY]
+    record = open_store(tmp_path, create=False).objects.get_json(meta["record"])
+    assert "numpy" in record["rng"]["consumed"] and "numpy" in record["seeded"]
+    assert cli("run", src, "-q", "--seed", "3") == 0
+    assert _cells(src)[1].outputs[0]["text"] == first
