@@ -1,20 +1,27 @@
 """Normalisation of benign output noise before digesting or comparing.
 
 Rules are data: ``TEXT_RULES`` is a table of (name, pattern, replacement) applied to
-every text output, so the verify engine can extend or switch them off by name
-without touching code.  Binary outputs (images) are never rewritten here; they are
-compared perceptually by the drift engine.
+every text output, so users extend it (``[tool.repro-jupyter] normalize`` in
+``pyproject.toml``) without touching code.  Binary outputs (images) are never
+rewritten here; they are compared perceptually by the drift engine.  The kernel
+uses the same functions to digest outputs, so digests and comparisons agree.
 """
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 from typing import Any
 
 from ..canonical import digest_json
 
-TEXT_RULES: list[tuple[str, re.Pattern[str], str]] = [
+Rules = list[tuple[str, re.Pattern[str], str]]
+
+_DAY = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)"
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+
+TEXT_RULES: Rules = [
     ("memory_address", re.compile(r"\bat 0x[0-9a-fA-F]{4,16}\b"), "at 0x<ADDR>"),
     ("hex_id", re.compile(r"\b0x[0-9a-fA-F]{8,16}\b"), "0x<ADDR>"),
     (
@@ -22,8 +29,20 @@ TEXT_RULES: list[tuple[str, re.Pattern[str], str]] = [
         re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?\b"),
         "<TIMESTAMP>",
     ),
+    ("ctime_date", re.compile(rf"\b{_DAY},? {_MONTH}\s+\d{{1,2}},? \d{{2}}:\d{{2}}:\d{{2}}(?: \d{{4}})?\b"),
+     "<TIMESTAMP>"),
+    ("iso_date", re.compile(r"\b(?:19|20)\d{2}-[01]\d-[0-3]\d\b"), "<DATE>"),
+    ("clock_time", re.compile(r"\b[0-2]\d:[0-5]\d:[0-5]\d(?:\.\d+)?\b"), "<TIME>"),
     ("wall_time", re.compile(r"(?m)^(CPU times|Wall time):.*$"), r"\1: <DURATION>"),
     ("timeit", re.compile(r"(?m)^[\d.]+ [nµum]?s ± [\d.]+ [nµum]?s per loop.*$"), "<TIMEIT>"),
+    ("tqdm_rate", re.compile(r"\[[\d:]+<[\d:?]+,\s*[\d.?]+\s?[a-zA-Z]+/s\]"), "[<RATE>]"),
+    (
+        "duration_phrase",
+        re.compile(r"(?i)\b(took|elapsed|duration|runtime|finished in|completed in)(:?\s+)[\d.]+\s?"
+                   r"(ms|s|sec|secs|seconds|min|mins|minutes)\b"),
+        r"\1\2<DURATION>",
+    ),
+    ("temp_path", re.compile(r"(?:/private)?(?:/tmp|/var/folders/[\w]+/[\w]+/T)/[\w.-]+"), "<TMPPATH>"),
     (
         "figure_repr",
         re.compile(r"<Figure size \d+(?:\.\d+)?x\d+(?:\.\d+)? with (\d+) Axes>"),
@@ -32,6 +51,12 @@ TEXT_RULES: list[tuple[str, re.Pattern[str], str]] = [
 ]
 
 _CARRIAGE = re.compile(r"[^\n]*\r(?!\n)")
+SVG_IDS = re.compile(r'(id="|url\(#|href="#)[^")]+')
+
+
+def compile_rules(extra: tuple[tuple[str, str, str], ...] = ()) -> Rules:
+    """The default table plus user rules (from ``pyproject.toml``), in order."""
+    return TEXT_RULES + [(name, re.compile(pattern), repl) for name, pattern, repl in extra]
 
 
 def collapse_carriage_returns(text: str) -> str:
@@ -39,45 +64,61 @@ def collapse_carriage_returns(text: str) -> str:
     return _CARRIAGE.sub("", text.replace("\r\n", "\n"))
 
 
-def normalise_text(text: str, rules: list[tuple[str, re.Pattern[str], str]] | None = None) -> str:
+def normalise_text(text: str, rules: Rules | None = None) -> str:
     text = collapse_carriage_returns(text)
     home = os.path.expanduser("~")
     if home and home != "/":
         text = text.replace(home, "~")
     for _name, pattern, replacement in TEXT_RULES if rules is None else rules:
         text = pattern.sub(replacement, text)
-    return "\n".join(line.rstrip() for line in text.split("\n"))
+    return sort_set_repr("\n".join(line.rstrip() for line in text.split("\n")))
 
 
-def _join(value: Any) -> str:
+def sort_set_repr(text: str) -> str:
+    """``{'b', 'a'}`` prints in hash order (random per process for str): sort a whole-output set repr."""
+    stripped = text.strip()
+    if not stripped.endswith("}") or not stripped.startswith(("{", "frozenset({")) or len(stripped) > 100_000:
+        return text
+    inner = stripped[len("frozenset(") : -1] if stripped.startswith("frozenset(") else stripped
+    try:
+        value = ast.literal_eval(inner)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return text
+    if not isinstance(value, (set, frozenset)):
+        return text
+    try:
+        items = sorted(value)
+    except TypeError:
+        items = sorted(value, key=repr)
+    body = "{" + ", ".join(repr(v) for v in items) + "}"
+    return f"frozenset({body})" if stripped.startswith("frozenset(") else body
+
+
+def join_text(value: Any) -> str:
     return "".join(value) if isinstance(value, list) else str(value)
 
 
-def normalise_output(output: dict[str, Any]) -> dict[str, Any]:
+def normalise_output(output: dict[str, Any], rules: Rules | None = None) -> dict[str, Any]:
     """An nbformat-shaped output reduced to what matters for reproducibility."""
     kind = output.get("output_type")
     if kind == "stream":
-        return {
-            "output_type": "stream",
-            "name": output.get("name", "stdout"),
-            "text": normalise_text(_join(output.get("text", ""))),
-        }
+        return {"output_type": "stream", "name": output.get("name", "stdout"),
+                "text": normalise_text(join_text(output.get("text", "")), rules)}
     if kind == "error":
-        return {
-            "output_type": "error",
-            "ename": output.get("ename", ""),
-            "evalue": normalise_text(str(output.get("evalue", ""))),
-        }
-    data = {}
+        return {"output_type": "error", "ename": output.get("ename", ""),
+                "evalue": normalise_text(str(output.get("evalue", "")), rules)}
+    data: dict[str, Any] = {}
     for mime, value in sorted((output.get("data") or {}).items()):
         if mime.startswith("image/") and mime != "image/svg+xml":
-            data[mime] = _join(value).replace("\n", "")  # base64: line breaks are not content
+            data[mime] = join_text(value).replace("\n", "")  # base64: line breaks are not content
         elif mime == "application/vnd.jupyter.widget-view+json":
             data[mime] = {"model_id": "<WIDGET>"}
         elif isinstance(value, (dict, list)) and mime.endswith("json"):
             data[mime] = value
+        elif mime == "image/svg+xml":
+            data[mime] = normalise_text(SVG_IDS.sub(r"\1<ID>", join_text(value)), rules)
         else:
-            data[mime] = normalise_text(_join(value))
+            data[mime] = normalise_text(join_text(value), rules)
     return {"output_type": kind, "data": data}
 
 
@@ -85,13 +126,9 @@ def coalesce_streams(outputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Merge consecutive stream outputs of the same name, as notebook frontends do."""
     merged: list[dict[str, Any]] = []
     for out in outputs:
-        if (
-            out.get("output_type") == "stream"
-            and merged
-            and merged[-1].get("output_type") == "stream"
-            and merged[-1].get("name") == out.get("name")
-        ):
-            merged[-1] = {**merged[-1], "text": _join(merged[-1]["text"]) + _join(out.get("text", ""))}
+        if (out.get("output_type") == "stream" and merged and merged[-1].get("output_type") == "stream"
+                and merged[-1].get("name") == out.get("name")):
+            merged[-1] = {**merged[-1], "text": join_text(merged[-1]["text"]) + join_text(out.get("text", ""))}
         else:
             merged.append(dict(out))
     return merged

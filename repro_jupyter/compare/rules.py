@@ -1,0 +1,98 @@
+"""Per-cell control (tags and comments) and the comparison options.
+
+Tags are ours (``repro-*``) and, so that notebooks written for nbval verify
+unchanged, nbval's own tags and comment markers too.  ``CompareOptions`` is a
+plain config object passed down (never module-global state), and can be read
+from ``[tool.repro-jupyter]`` in a ``pyproject.toml`` next to the notebook.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from .numeric import DEFAULT_ATOL, DEFAULT_RTOL
+from .images import DEFAULT_SSIM_THRESHOLD
+
+IGNORE_OUTPUT_TAGS = {"repro-ignore-output", "nbval-ignore-output"}
+SKIP_TAGS = {"repro-skip", "nbval-skip", "skip-execution"}
+RAISES_TAGS = {"repro-raises", "raises-exception", "nbval-raises-exception"}
+IGNORE_COMMENT = re.compile(r"^\s*#\s*(NBVAL_IGNORE_OUTPUT|REPRO_IGNORE_OUTPUT)\b", re.M)
+SKIP_COMMENT = re.compile(r"^\s*#\s*(NBVAL_SKIP|REPRO_SKIP)\b", re.M)
+RAISES_COMMENT = re.compile(r"^\s*#\s*(NBVAL_RAISES_EXCEPTION|REPRO_RAISES)\b", re.M)
+TOLERANCE_TAG = re.compile(r"^repro-tolerance=(?P<value>[0-9.eE+-]+)$")
+ATOL_TAG = re.compile(r"^repro-atol=(?P<value>[0-9.eE+-]+)$")
+
+
+@dataclass(frozen=True)
+class CompareOptions:
+    rtol: float = DEFAULT_RTOL
+    atol: float = DEFAULT_ATOL
+    ssim_threshold: float = DEFAULT_SSIM_THRESHOLD
+    compare_state: bool = True
+    stderr_is_benign: bool = True  # warnings text changes with library versions
+    extra_rules: tuple[tuple[str, str, str], ...] = field(default_factory=tuple)  # (name, regex, repl)
+
+    def for_cell(self, control: CellControl) -> CompareOptions:
+        changes: dict[str, Any] = {}
+        if control.rtol is not None:
+            changes["rtol"] = control.rtol
+        if control.atol is not None:
+            changes["atol"] = control.atol
+        return replace(self, **changes) if changes else self
+
+
+@dataclass(frozen=True)
+class CellControl:
+    skip: bool = False
+    ignore_output: bool = False
+    raises: bool = False
+    rtol: float | None = None
+    atol: float | None = None
+
+
+def cell_control(cell: Any) -> CellControl:
+    tags = set(cell.get("metadata", {}).get("tags", []) or [])
+    source = cell.get("source", "")
+    if isinstance(source, list):
+        source = "".join(source)
+    rtol = atol = None
+    for tag in tags:
+        if m := TOLERANCE_TAG.match(tag):
+            rtol = float(m["value"])
+        if m := ATOL_TAG.match(tag):
+            atol = float(m["value"])
+    return CellControl(
+        skip=bool(tags & SKIP_TAGS) or bool(SKIP_COMMENT.search(source)),
+        ignore_output=bool(tags & IGNORE_OUTPUT_TAGS) or bool(IGNORE_COMMENT.search(source)),
+        raises=bool(tags & RAISES_TAGS) or bool(RAISES_COMMENT.search(source)),
+        rtol=rtol,
+        atol=atol,
+    )
+
+
+def options_from_pyproject(directory: Path, base: CompareOptions) -> CompareOptions:
+    """Read ``[tool.repro-jupyter]`` (rtol, atol, ssim-threshold, normalize = [{name, pattern, replace}])."""
+    import tomllib
+
+    for folder in [directory, *directory.parents]:
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            try:
+                data = tomllib.loads(candidate.read_text(encoding="utf-8"))
+            except (OSError, tomllib.TOMLDecodeError):
+                return base
+            conf = data.get("tool", {}).get("repro-jupyter", {})
+            if not conf:
+                return base
+            rules = tuple((r["name"], r["pattern"], r.get("replace", "")) for r in conf.get("normalize", []))
+            return replace(
+                base,
+                rtol=float(conf.get("rtol", base.rtol)),
+                atol=float(conf.get("atol", base.atol)),
+                ssim_threshold=float(conf.get("ssim-threshold", base.ssim_threshold)),
+                extra_rules=base.extra_rules + rules,
+            )
+    return base
