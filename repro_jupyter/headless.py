@@ -207,9 +207,16 @@ def run_notebook(
     timeout: int | None = 600,
     kernel_name: str | None = None,
     allow_errors: bool = False,
+    nb: Any = None,
+    **client_kwargs: Any,
 ) -> tuple[Any, dict[str, Any] | None, str | None]:
-    """Execute ``source`` with recording; write ``output``; return (nb, metadata, failure)."""
-    nb = read_notebook(source)
+    """Execute ``source`` (or the already-read ``nb``) with recording; return (nb, metadata, failure).
+
+    The store and the kernel's idea of "the notebook" follow ``output``; the kernel's
+    working directory is the source's folder, as papermill does.  Extra keyword
+    arguments go to the nbclient client (e.g. ``on_cell_executed`` hooks).
+    """
+    nb = read_notebook(source) if nb is None else nb
     if seed is None:
         recorded = nb.metadata.get(METADATA_KEY, {}).get("master_seed")
         seed = recorded if isinstance(recorded, int) else None
@@ -225,6 +232,7 @@ def run_notebook(
         kernel_name=kernel,
         allow_errors=allow_errors,
         resources={"metadata": {"path": str(source.parent.resolve())}},
+        **client_kwargs,
     )
     failure = None
     # PYTHONHASHSEED is deliberately left alone: a headless run must see what an interactive

@@ -28,7 +28,8 @@ from .fingerprint import fingerprint_namespace
 from .inputs import DEFAULT_SIZE_CAP, OpenedFiles, hash_path
 from .notebook_path import NotebookLocation
 from .outputs import OutputCapture
-from .redact import redact_text, redact_value
+from .params import collect_params
+from .redact import redact_text
 from .store import STORE_DIRNAME, Store, open_store
 from .unseeded import detect_unseeded
 
@@ -265,17 +266,7 @@ class RecordingSession:
             for p in cell.opened.relevant()
             if str(p.resolve()) not in declared_paths
         ]
-        params: dict[str, Any] = {}
-        for name in cell.options.params:
-            if name not in ns:
-                params[name] = {"missing": True}
-                continue
-            value = redact_value(name, ns[name])
-            try:
-                canonical_bytes(value)
-            except (TypeError, ValueError):
-                value = {"repr": redact_text(repr(value))[:500]}
-            params[name] = value
+        params = collect_params(cell.options.params, cell.source, ns)
         consumed = sorted(k for k in cell.rng_before if rng_after.get(k) != cell.rng_before[k])
         record: dict[str, Any] = {
             "schema_version": SCHEMA_VERSION,

@@ -163,6 +163,8 @@ class SeedOnImport:
         self.seed: int | None = None
         # RNG digests taken right after seeding a library imported mid-cell: its "before" state
         self.seeded_states: dict[str, str] = {}
+        # callbacks(fullname, module) run after a watched module is imported mid-cell
+        self.on_import: list[Any] = []
 
     def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
         if self.seed is None or fullname not in _SEED_AFTER_IMPORT:
@@ -182,6 +184,11 @@ class SeedOnImport:
 
         def exec_module(module: Any) -> None:
             original(module)
+            for callback in list(finder.on_import):
+                try:
+                    callback(fullname, module)
+                except Exception:
+                    pass
             if finder.seed is not None:
                 try:
                     _SEED_AFTER_IMPORT[fullname](module, finder.seed)

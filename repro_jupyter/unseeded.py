@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from .seeding import SEED_ON_IMPORT
+
 
 @contextmanager
 def detect_unseeded() -> Iterator[list[str]]:
@@ -37,8 +39,7 @@ def detect_unseeded() -> Iterator[list[str]]:
         patches.append((owner, name, original))
         setattr(owner, name, make(original))
 
-    np_random = sys.modules.get("numpy.random")
-    if np_random is not None:
+    def patch_numpy(np_random: Any) -> None:
 
         def wrap_default_rng(original: Any) -> Any:
             def default_rng(seed: Any = None, *args: Any, **kwargs: Any) -> Any:
@@ -59,8 +60,10 @@ def detect_unseeded() -> Iterator[list[str]]:
         patch(np_random, "default_rng", wrap_default_rng)
         patch(np_random, "seed", wrap_np_seed)
 
-    torch = sys.modules.get("torch")
-    if torch is not None and hasattr(torch, "Generator"):
+    if "numpy.random" in sys.modules:
+        patch_numpy(sys.modules["numpy.random"])
+
+    def patch_torch(torch: Any) -> None:
 
         def wrap_seed(original: Any) -> Any:
             def seed() -> Any:
@@ -70,6 +73,17 @@ def detect_unseeded() -> Iterator[list[str]]:
             return seed
 
         patch(torch, "seed", wrap_seed)
+
+    if "torch" in sys.modules and hasattr(sys.modules["torch"], "seed"):
+        patch_torch(sys.modules["torch"])
+
+    def on_import(fullname: str, module: Any) -> None:  # imported inside the cell
+        if fullname == "numpy.random":
+            patch_numpy(module)
+        elif fullname == "torch":
+            patch_torch(module)
+
+    SEED_ON_IMPORT.on_import.append(on_import)
 
     def wrap_random_seed(original: Any) -> Any:
         def seed(a: Any = None, version: int = 2) -> Any:
@@ -83,5 +97,7 @@ def detect_unseeded() -> Iterator[list[str]]:
     try:
         yield found
     finally:
+        if on_import in SEED_ON_IMPORT.on_import:
+            SEED_ON_IMPORT.on_import.remove(on_import)
         for owner, name, original in reversed(patches):
             setattr(owner, name, original)

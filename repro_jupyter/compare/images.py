@@ -58,8 +58,9 @@ def compare_images(old: str | bytes, new: str | bytes, make_heatmap: bool = True
         return ImageComparison(False, 0.0, None, None, problem=f"unreadable image: {type(exc).__name__}")
     old_size, new_size = (a.shape[1], a.shape[0]), (b.shape[1], b.shape[0])
     if a.shape != b.shape:
-        return ImageComparison(False, 0.0, old_size, new_size,
-                               problem=f"size changed {old_size} -> {new_size}")
+        return ImageComparison(
+            False, 0.0, old_size, new_size, problem=f"size changed {old_size} -> {new_size}"
+        )
     from skimage.metrics import structural_similarity
 
     win = min(7, a.shape[0], a.shape[1])

@@ -29,8 +29,11 @@ TEXT_RULES: Rules = [
         re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?\b"),
         "<TIMESTAMP>",
     ),
-    ("ctime_date", re.compile(rf"\b{_DAY},? {_MONTH}\s+\d{{1,2}},? \d{{2}}:\d{{2}}:\d{{2}}(?: \d{{4}})?\b"),
-     "<TIMESTAMP>"),
+    (
+        "ctime_date",
+        re.compile(rf"\b{_DAY},? {_MONTH}\s+\d{{1,2}},? \d{{2}}:\d{{2}}:\d{{2}}(?: \d{{4}})?\b"),
+        "<TIMESTAMP>",
+    ),
     ("iso_date", re.compile(r"\b(?:19|20)\d{2}-[01]\d-[0-3]\d\b"), "<DATE>"),
     ("clock_time", re.compile(r"\b[0-2]\d:[0-5]\d:[0-5]\d(?:\.\d+)?\b"), "<TIME>"),
     ("wall_time", re.compile(r"(?m)^(CPU times|Wall time):.*$"), r"\1: <DURATION>"),
@@ -38,8 +41,10 @@ TEXT_RULES: Rules = [
     ("tqdm_rate", re.compile(r"\[[\d:]+<[\d:?]+,\s*[\d.?]+\s?[a-zA-Z]+/s\]"), "[<RATE>]"),
     (
         "duration_phrase",
-        re.compile(r"(?i)\b(took|elapsed|duration|runtime|finished in|completed in)(:?\s+)[\d.]+\s?"
-                   r"(ms|s|sec|secs|seconds|min|mins|minutes)\b"),
+        re.compile(
+            r"(?i)\b(took|elapsed|duration|runtime|finished in|completed in)(:?\s+)[\d.]+\s?"
+            r"(ms|s|sec|secs|seconds|min|mins|minutes)\b"
+        ),
         r"\1\2<DURATION>",
     ),
     ("temp_path", re.compile(r"(?:/private)?(?:/tmp|/var/folders/[\w]+/[\w]+/T)/[\w.-]+"), "<TMPPATH>"),
@@ -102,11 +107,17 @@ def normalise_output(output: dict[str, Any], rules: Rules | None = None) -> dict
     """An nbformat-shaped output reduced to what matters for reproducibility."""
     kind = output.get("output_type")
     if kind == "stream":
-        return {"output_type": "stream", "name": output.get("name", "stdout"),
-                "text": normalise_text(join_text(output.get("text", "")), rules)}
+        return {
+            "output_type": "stream",
+            "name": output.get("name", "stdout"),
+            "text": normalise_text(join_text(output.get("text", "")), rules),
+        }
     if kind == "error":
-        return {"output_type": "error", "ename": output.get("ename", ""),
-                "evalue": normalise_text(str(output.get("evalue", "")), rules)}
+        return {
+            "output_type": "error",
+            "ename": output.get("ename", ""),
+            "evalue": normalise_text(str(output.get("evalue", "")), rules),
+        }
     data: dict[str, Any] = {}
     for mime, value in sorted((output.get("data") or {}).items()):
         if mime.startswith("image/") and mime != "image/svg+xml":
@@ -126,9 +137,16 @@ def coalesce_streams(outputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Merge consecutive stream outputs of the same name, as notebook frontends do."""
     merged: list[dict[str, Any]] = []
     for out in outputs:
-        if (out.get("output_type") == "stream" and merged and merged[-1].get("output_type") == "stream"
-                and merged[-1].get("name") == out.get("name")):
-            merged[-1] = {**merged[-1], "text": join_text(merged[-1]["text"]) + join_text(out.get("text", ""))}
+        if (
+            out.get("output_type") == "stream"
+            and merged
+            and merged[-1].get("output_type") == "stream"
+            and merged[-1].get("name") == out.get("name")
+        ):
+            merged[-1] = {
+                **merged[-1],
+                "text": join_text(merged[-1]["text"]) + join_text(out.get("text", "")),
+            }
         else:
             merged.append(dict(out))
     return merged

@@ -36,7 +36,7 @@ def tokenize(text: str) -> tuple[list[str], list[Number]]:
     numbers: list[Number] = []
     last = 0
     for match in _NUMBER.finditer(text):
-        skeleton.append(text[last:match.start()])
+        skeleton.append(text[last : match.start()])
         raw = match.group("num")
         is_int = bool(re.fullmatch(r"[-+]?\d+", raw))
         numbers.append(Number(raw, float(raw), is_int))
@@ -54,8 +54,13 @@ class NumericDelta:
     exact_required: bool
 
     def as_dict(self) -> dict[str, object]:
-        return {"old": self.old, "new": self.new, "abs": _finite(self.abs_delta),
-                "rel": _finite(self.rel_delta), "exact": self.exact_required}
+        return {
+            "old": self.old,
+            "new": self.new,
+            "abs": _finite(self.abs_delta),
+            "rel": _finite(self.rel_delta),
+            "exact": self.exact_required,
+        }
 
 
 def _finite(x: float) -> float | str:
@@ -81,11 +86,21 @@ def close(a: Number, b: Number, rtol: float, atol: float) -> bool:
     return abs(a.value - b.value) <= atol + rtol * abs(b.value)
 
 
-def compare_text(old: str, new: str, rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL) -> NumericComparison:
+_SPACE = re.compile(r"\s+")
+
+
+def _shape(skeleton: list[str]) -> list[str]:
+    """Literal text without alignment whitespace (numpy/pandas pad columns to the widest number)."""
+    return [_SPACE.sub(" ", part).strip() for part in skeleton]
+
+
+def compare_text(
+    old: str, new: str, rtol: float = DEFAULT_RTOL, atol: float = DEFAULT_ATOL
+) -> NumericComparison:
     """Compare two texts number-aware; ``old`` is the recorded reference."""
     skel_old, nums_old = tokenize(old)
     skel_new, nums_new = tokenize(new)
-    if skel_old != skel_new or len(nums_old) != len(nums_new):
+    if _shape(skel_old) != _shape(skel_new) or len(nums_old) != len(nums_new):
         return NumericComparison(False, False, [])
     deltas: list[NumericDelta] = []
     within = True
@@ -97,7 +112,11 @@ def compare_text(old: str, new: str, rtol: float = DEFAULT_RTOL, atol: float = D
         ok = close(a, b, rtol, atol)
         within = within and ok
         diff = abs(a.value - b.value) if math.isfinite(a.value) and math.isfinite(b.value) else math.inf
-        rel = diff / abs(a.value) if a.value not in (0.0,) and math.isfinite(diff) else (0.0 if diff == 0 else math.inf)
+        rel = (
+            diff / abs(a.value)
+            if a.value not in (0.0,) and math.isfinite(diff)
+            else (0.0 if diff == 0 else math.inf)
+        )
         max_abs, max_rel = max(max_abs, diff), max(max_rel, rel)
         deltas.append(NumericDelta(a.text, b.text, diff, rel, exact))
     return NumericComparison(True, within, deltas, max_abs, max_rel)

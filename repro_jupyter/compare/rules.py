@@ -13,8 +13,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .numeric import DEFAULT_ATOL, DEFAULT_RTOL
 from .images import DEFAULT_SSIM_THRESHOLD
+from .numeric import DEFAULT_ATOL, DEFAULT_RTOL
 
 IGNORE_OUTPUT_TAGS = {"repro-ignore-output", "nbval-ignore-output"}
 SKIP_TAGS = {"repro-skip", "nbval-skip", "skip-execution"}
@@ -33,6 +33,7 @@ class CompareOptions:
     ssim_threshold: float = DEFAULT_SSIM_THRESHOLD
     compare_state: bool = True
     stderr_is_benign: bool = True  # warnings text changes with library versions
+    representation_is_benign: bool = True  # np.int64(9) vs 9, dtype: str vs object (--strict-repr)
     extra_rules: tuple[tuple[str, str, str], ...] = field(default_factory=tuple)  # (name, regex, repl)
 
     def for_cell(self, control: CellControl) -> CompareOptions:

@@ -87,8 +87,21 @@ def imported_distributions(modules: frozenset[str] | None = None) -> dict[str, s
     return dict(sorted(out.items()))
 
 
-ALWAYS_USER = frozenset({"numpy", "pandas", "scipy", "torch", "matplotlib", "scikit-learn", "jax",
-                         "tensorflow", "pillow", "pyarrow", "polars"})
+ALWAYS_USER = frozenset(
+    {
+        "numpy",
+        "pandas",
+        "scipy",
+        "torch",
+        "matplotlib",
+        "scikit-learn",
+        "jax",
+        "tensorflow",
+        "pillow",
+        "pyarrow",
+        "polars",
+    }
+)
 
 
 def refresh_caches() -> None:

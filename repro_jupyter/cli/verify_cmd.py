@@ -1,0 +1,128 @@
+"""``jupyter repro verify NB.ipynb [...]``: exit 0 reproduced, 1 drift, 2 could not verify."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from ..compare.rules import CompareOptions
+from ..verify import VerifyOptions, exit_code, verify_notebook
+
+SYMBOL = {"same": "=", "benign": "~", "within_tolerance": "≈", "drift": "✗", "error": "!", "skipped": "-"}
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("verify", help="re-execute notebooks and compare with what was recorded")
+    p.add_argument("notebooks", type=Path, nargs="+")
+    p.add_argument("--rtol", type=float, default=CompareOptions.rtol, help="relative tolerance for numbers")
+    p.add_argument("--atol", type=float, default=CompareOptions.atol, help="absolute tolerance for numbers")
+    p.add_argument("--ssim", type=float, default=CompareOptions.ssim_threshold, help="image SSIM threshold")
+    p.add_argument("--timeout", type=int, default=600, help="per-cell timeout in seconds")
+    p.add_argument("--kernel", help="kernel name (default: the notebook's)")
+    p.add_argument("--cells", help="comma-separated cell indexes to judge (all cells still run)")
+    p.add_argument("--runs", type=int, default=1, help="run N times to separate flaky cells from regressions")
+    p.add_argument("--no-state", action="store_true", help="compare outputs only, not variable fingerprints")
+    p.add_argument(
+        "--strict-repr",
+        action="store_true",
+        help="count representation changes (np.int64(9) vs 9, dtype str vs object) as drift",
+    )
+    p.add_argument("--report-json", type=Path, help="write the JSON report here")
+    p.add_argument("--junit", type=Path, help="write a JUnit XML report here")
+    p.add_argument("--html", type=Path, help="write a self-contained HTML report here")
+    p.add_argument("--update", action="store_true", help="accept the new outputs as the baseline")
+    p.add_argument("-j", "--jobs", type=int, default=1, help="verify N notebooks in parallel")
+    p.add_argument("-q", "--quiet", action="store_true")
+
+
+class Progress:
+    """A one-line progress bar per notebook on a terminal (silent when piped)."""
+
+    def __init__(self, name: str, enabled: bool) -> None:
+        self.name, self.enabled = name, enabled
+
+    def __call__(self, done: int, total: int, cell: Any) -> None:
+        if not self.enabled:
+            return
+        width = 24
+        filled = int(width * done / max(total, 1))
+        sys.stderr.write(f"\r{self.name[-40:]:<40} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def _options(args: argparse.Namespace, name: str, progress: bool) -> VerifyOptions:
+    cells = None
+    if args.cells:
+        try:
+            cells = {int(c) for c in args.cells.split(",") if c.strip()}
+        except ValueError:
+            cells = set()
+    compare = CompareOptions(
+        rtol=args.rtol,
+        atol=args.atol,
+        ssim_threshold=args.ssim,
+        compare_state=not args.no_state,
+        representation_is_benign=not args.strict_repr,
+    )
+    return VerifyOptions(
+        compare=compare,
+        timeout=args.timeout,
+        kernel=args.kernel,
+        cells=cells,
+        runs=max(1, args.runs),
+        update=args.update,
+        progress=Progress(name, progress),
+    )
+
+
+def _verify_one(item: tuple[Path, argparse.Namespace, bool]) -> dict[str, Any]:
+    path, args, progress = item
+    return verify_notebook(path, _options(args, str(path), progress))
+
+
+def print_summary(report: dict[str, Any]) -> None:
+    status = report["status"].upper()
+    print(f"{report['notebook']}: {status}" + (f" — {report['reason']}" if report.get("reason") else ""))
+    for cell in report["cells"]:
+        if cell["status"] in ("same", "skipped"):
+            continue
+        first = cell["differences"][0]["detail"] if cell["differences"] else ""
+        print(f"  {SYMBOL[cell['status']]} cell {cell['index']:>3} {cell['status']:<16} {first[:100]}")
+        for cause in cell.get("causes", [])[:3]:
+            print(f"      {cause['score']:.2f} {cause['kind']}: {cause['detail'][:110]}")
+    counts = ", ".join(f"{v} {k}" for k, v in (report.get("summary") or {}).items() if v)
+    if counts:
+        print(f"  ({counts})")
+
+
+def main(args: argparse.Namespace) -> int:
+    progress = sys.stderr.isatty() and not args.quiet and args.jobs <= 1
+    items = [(path, args, progress) for path in args.notebooks]
+    if args.jobs > 1 and len(items) > 1:
+        with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+            reports = list(pool.map(_verify_one, items))
+    else:
+        reports = [_verify_one(item) for item in items]
+    if not args.quiet:
+        for report in reports:
+            print_summary(report)
+    _write_reports(args, reports)
+    return max(exit_code(r) for r in reports)
+
+
+def _write_reports(args: argparse.Namespace, reports: list[dict[str, Any]]) -> None:
+    if not (args.report_json or args.junit or args.html):
+        return
+    from .. import reports as writers
+
+    if args.report_json:
+        writers.write_json(reports[0] if len(reports) == 1 else reports, args.report_json)
+    if args.junit:
+        writers.write_junit(reports, args.junit)
+    if args.html:
+        writers.write_html(reports, args.html)

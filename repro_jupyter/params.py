@@ -1,0 +1,65 @@
+"""Hyperparameters: declared with ``--params`` or found as literal top-level assignments.
+
+ML notebooks keep their hyperparameters as literals (``lr = 0.05``, ``epochs = 60``,
+``config = {...}``), often in a cell tagged ``parameters`` (papermill's convention).
+Recording those values lets verify say "lr 0.05 -> 0.06" instead of just "the code
+changed".  Values come from the namespace after the cell, must be small and
+JSON-able, and pass through secret redaction like every recorded value.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+from .canonical import canonical_bytes
+from .redact import redact_text, redact_value
+
+MAX_PARAM_BYTES = 2000
+
+
+def literal_assignments(source: str) -> list[str]:
+    """Names assigned a literal at the top level of a cell (``x = 1``, ``a, b = 1, 2``)."""
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+
+        tree = ast.parse(TransformerManager().transform_cell(source))
+    except (SyntaxError, ValueError):
+        return []
+    names: list[str] = []
+    for node in tree.body:
+        targets: list[ast.expr] = []
+        value: ast.expr | None = None
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            targets, value = [node.target], node.value
+        if value is None:
+            continue
+        try:
+            ast.literal_eval(value)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            continue
+        for target in targets:
+            elts = target.elts if isinstance(target, (ast.Tuple, ast.List)) else [target]
+            names += [t.id for t in elts if isinstance(t, ast.Name) and not t.id.startswith("_")]
+    return list(dict.fromkeys(names))
+
+
+def param_value(name: str, namespace: dict[str, Any]) -> Any:
+    """The recordable value of ``name``: JSON-able and small, redacted; else a short repr."""
+    if name not in namespace:
+        return {"missing": True}
+    value = redact_value(name, namespace[name])
+    try:
+        data = canonical_bytes(value)
+    except (TypeError, ValueError):
+        return {"repr": redact_text(repr(value))[:500]}
+    if len(data) > MAX_PARAM_BYTES:
+        return {"repr": redact_text(repr(value))[:500], "truncated": True}
+    return value
+
+
+def collect_params(declared: list[str], source: str, namespace: dict[str, Any]) -> dict[str, Any]:
+    names = list(dict.fromkeys([*declared, *literal_assignments(source)]))
+    return {name: param_value(name, namespace) for name in names}

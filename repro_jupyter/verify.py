@@ -1,0 +1,287 @@
+"""``jupyter repro verify``: re-execute a notebook and explain every drift.
+
+The notebook runs in a fresh kernel with the recorded master seed (so every cell
+gets its recorded seed) and the recorded deterministic setting, recording into
+the same store; then each code cell is judged (compare/cell.py), and each
+drifting cell gets ranked causes (compare/causes.py).  Notebooks never recorded
+with repro-jupyter verify too: their stored outputs are the reference, and their
+run records into a throw-away store.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import METADATA_KEY, SCHEMA_VERSION
+from .compare.causes import rank_causes
+from .compare.cell import judge_cell, state_differences
+from .compare.normalize import compile_rules
+from .compare.outputs import compare_outputs
+from .compare.rules import CompareOptions, cell_control, options_from_pyproject
+from .compare.upstream import upstream_cause
+from .environment.diff import environment_diff
+from .errors import ExecutionError, NotebookError, ReproError, StoreError
+from .headless import read_notebook, run_notebook
+from .store import Store, open_store
+
+STATUSES = ("same", "benign", "within_tolerance", "drift", "error", "skipped")
+
+
+@dataclass
+class VerifyOptions:
+    compare: CompareOptions = field(default_factory=CompareOptions)
+    timeout: int = 600
+    kernel: str | None = None
+    cells: set[int] | None = None  # code-cell indexes (positions in nb.cells) to judge; None = all
+    runs: int = 1
+    update: bool = False
+    progress: Callable[[int, int, Any], None] | None = None  # (done, total, cell) after each cell
+
+
+def error_report(notebook: str, reason: str, started: float, recorded: bool = False) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "kind": "drift_report",
+        "notebook": notebook,
+        "status": "error",
+        "reason": reason,
+        "first_drift": None,
+        "recorded": recorded,
+        "cells": [],
+        "summary": {},
+        "environment_diff": None,
+        "duration_s": round(time.time() - started, 3),
+    }
+
+
+def _load(store: Store | None, digest: str | None) -> Any:
+    if store is None or not digest:
+        return None
+    return store.objects.get_json(digest)
+
+
+def _execute(
+    path: Path,
+    nb: Any,
+    seed: int | None,
+    deterministic: bool,
+    options: VerifyOptions,
+    scratch_store: str | None,
+) -> tuple[Any, str | None]:
+    """One fresh-kernel run; records go next to the notebook (or to a scratch store)."""
+    run_copy = copy.deepcopy(nb)
+    for cell in run_copy.cells:
+        if cell.cell_type == "code" and cell_control(cell).skip:
+            cell.source = ""  # skipped cells are not executed at all (nbval semantics)
+    total = sum(1 for c in run_copy.cells if c.cell_type == "code")
+    done = [0]
+
+    def on_cell_executed(cell: Any, cell_index: int, execute_reply: Any) -> None:
+        done[0] += 1
+        if options.progress:
+            options.progress(done[0], total, cell)
+
+    output = path.parent / f".{path.stem}.verify-{os.getpid()}.ipynb"
+    previous = os.environ.get("REPRO_JUPYTER_STORE")
+    if scratch_store:
+        os.environ["REPRO_JUPYTER_STORE"] = scratch_store
+    try:
+        new_nb, _meta, failure = run_notebook(
+            path,
+            output,
+            seed=seed,
+            deterministic=deterministic,
+            timeout=options.timeout,
+            kernel_name=options.kernel,
+            allow_errors=True,
+            nb=run_copy,
+            on_cell_executed=on_cell_executed,
+        )
+    finally:
+        if scratch_store:
+            if previous is None:
+                os.environ.pop("REPRO_JUPYTER_STORE", None)
+            else:
+                os.environ["REPRO_JUPYTER_STORE"] = previous
+    return new_nb, failure
+
+
+def verify_notebook(path: str | os.PathLike[str], options: VerifyOptions | None = None) -> dict[str, Any]:
+    """The drift report (``record.v1.json#/$defs/driftReport``) for one notebook. Never raises ReproError."""
+    options = options or VerifyOptions()
+    path = Path(path)
+    started = time.time()
+    name = str(path)
+    try:
+        return _verify(path, options, started)
+    except ReproError as exc:
+        return error_report(name, str(exc), started)
+
+
+def _verify(path: Path, options: VerifyOptions, started: float) -> dict[str, Any]:
+    nb = read_notebook(path)
+    nb_meta = nb.metadata.get(METADATA_KEY) or {}
+    recorded = bool(nb_meta)
+    opts = options_from_pyproject(path.resolve().parent, options.compare)
+    rules = compile_rules(opts.extra_rules)
+    store: Store | None = None
+    old_env = None
+    if recorded:
+        try:
+            store = open_store(path.resolve().parent, create=False)
+            old_env = _load(store, nb_meta.get("environment"))
+        except StoreError as exc:
+            return error_report(str(path), f"missing store: {exc}", started, recorded)
+    seed = nb_meta.get("master_seed") if recorded else None
+    deterministic = bool(nb_meta.get("deterministic", False))
+    with tempfile.TemporaryDirectory(prefix="repro-verify-") as scratch:
+        scratch_store = None if recorded else str(Path(scratch) / ".repro")
+        runs = []
+        for _ in range(max(1, options.runs)):
+            new_nb, failure = _execute(path, nb, seed, deterministic, options, scratch_store)
+            if failure:
+                return error_report(str(path), failure, started, recorded)
+            runs.append(new_nb)
+        scratch_root = Path(scratch) / ".repro"
+        new_store = (
+            store if recorded else (Store(scratch_root) if (scratch_root / "objects").is_dir() else None)
+        )
+        report = _judge(path, nb, runs, opts, rules, store, new_store, old_env, recorded, options)
+    report["duration_s"] = round(time.time() - started, 3)
+    if options.update and report["status"] != "error":
+        from .cli.run_cmd import write_notebook
+
+        write_notebook(runs[0], path)
+    return report
+
+
+def _judge(
+    path: Path,
+    nb: Any,
+    runs: list[Any],
+    opts: CompareOptions,
+    rules: Any,
+    store: Store | None,
+    new_store: Store | None,
+    old_env: Any,
+    recorded: bool,
+    options: VerifyOptions,
+) -> dict[str, Any]:
+    new_nb = runs[0]
+    new_env = None
+    cells: list[dict[str, Any]] = []
+    first_drift: dict[str, Any] | None = None
+    changed_before: dict[str, int] = {}  # variable -> index of the cell after which it first differed
+    env_diff: dict[str, Any] = {}
+    for index, (old_cell, new_cell) in enumerate(zip(nb.cells, new_nb.cells, strict=True)):
+        if old_cell.cell_type != "code":
+            continue
+        source = old_cell.source if isinstance(old_cell.source, str) else "".join(old_cell.source)
+        entry: dict[str, Any] = {
+            "index": index,
+            "id": old_cell.get("id"),
+            "source": source[:2000],
+            "differences": [],
+            "causes": [],
+        }
+        cells.append(entry)
+        control = cell_control(old_cell)
+        old_meta = old_cell.metadata.get(METADATA_KEY) or {}
+        new_meta = new_cell.metadata.get(METADATA_KEY) or {}
+        try:
+            old_record = _load(store, old_meta.get("record"))
+            new_record = _load(new_store, new_meta.get("record"))
+            if new_env is None and new_meta.get("environment"):
+                new_env = _load(new_store, new_meta.get("environment"))
+                env_diff = environment_diff(old_env, new_env) if old_env else {}
+        except StoreError as exc:
+            raise StoreError(f"cell {index}: {exc}") from None
+        if control.skip:
+            entry.update(status="skipped", differences=[{"kind": "skipped", "detail": "skipped by tag"}])
+            continue
+        if options.cells is not None and index not in options.cells:
+            entry.update(
+                status="skipped", differences=[{"kind": "skipped", "detail": "not selected (--cells)"}]
+            )
+            continue
+        if old_cell.get("execution_count") is None and not old_cell.get("outputs") and not old_meta:
+            entry.update(
+                status="skipped",
+                differences=[{"kind": "skipped", "detail": "not executed in the recorded notebook"}],
+            )
+            continue
+        status, differences = judge_cell(
+            old_cell, new_cell, control, opts, rules, old_record, new_record, inherited=set(changed_before)
+        )
+        if any(
+            d.get("kind") == "error"
+            and d["detail"].startswith(("raised SyntaxError", "raised IndentationError"))
+            for d in differences
+        ):
+            raise NotebookError(f"cell {index} has a syntax error: {differences[0]['detail'][7:]}")
+        flaky = False
+        if len(runs) > 1:
+            for other in runs[1:]:
+                again = compare_outputs(
+                    new_cell.get("outputs", []), other.cells[index].get("outputs", []), opts, rules
+                )
+                flaky = flaky or again.status == "drift"
+            entry["flaky"] = flaky
+        entry.update(status=status, differences=differences)
+        if status in ("drift", "error"):
+            upstream = upstream_cause(source, changed_before, first_drift)
+            entry["causes"] = rank_causes(
+                source=source,
+                old_record=old_record,
+                new_record=new_record,
+                env_diff=env_diff,
+                upstream=upstream,
+                flaky=flaky,
+                recorded=recorded,
+            )
+            if first_drift is None:
+                first_drift = {"index": index, "id": old_cell.get("id")}
+        for name in state_differences(old_record, new_record):
+            changed_before.setdefault(name, index)
+    summary = {s: sum(1 for c in cells if c["status"] == s) for s in STATUSES}
+    drifting = [c for c in cells if c["status"] in ("drift", "error")]
+    reason = None
+    if drifting:
+        top = drifting[0]
+        cause = top["causes"][0]["detail"] if top["causes"] else "unknown cause"
+        reason = (
+            f"cell {top['index']} {top['status']}: {top['differences'][0]['detail'][:160]}; likely: {cause}"
+        )
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "kind": "drift_report",
+        "notebook": str(path),
+        "status": "drift" if drifting else "reproduced",
+        "reason": reason,
+        "first_drift": first_drift,
+        "recorded": recorded,
+        "cells": cells,
+        "summary": summary,
+        "options": {
+            "rtol": opts.rtol,
+            "atol": opts.atol,
+            "ssim_threshold": opts.ssim_threshold,
+            "timeout": options.timeout,
+            "runs": options.runs,
+        },
+        "environment_diff": env_diff or None,
+    }
+
+
+def exit_code(report: dict[str, Any]) -> int:
+    return {"reproduced": 0, "drift": 1}.get(report["status"], 2)
+
+
+__all__ = ["verify_notebook", "VerifyOptions", "exit_code", "ExecutionError"]
