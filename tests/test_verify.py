@@ -161,9 +161,18 @@ def test_cli_exit_codes_and_reports(work, tmp_path, capsys):
     data = json.loads((tmp_path / "r.json").read_text())
     schema.validate("driftReport", data)
     _edit(work / "nb.ipynb", 2, "np.sin(3 * x)", "np.sin(4 * x)")
-    assert cli("verify", work / "nb.ipynb") == 1
+    html, junit = tmp_path / "r.html", tmp_path / "r.xml"
+    assert cli("verify", work / "nb.ipynb", "--html", html, "--junit", junit) == 1
     out = capsys.readouterr().out
     assert "DRIFT" in out and "source_changed" in out
+    import xml.etree.ElementTree as ET
+
+    suite = ET.fromstring(junit.read_text())
+    suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
+    assert int(suite.get("failures")) >= 1
+    page = html.read_text()
+    assert "source_changed" in page or "source changed" in page
+    assert "<mark" in page  # the changed numbers are highlighted
 
 
 def test_update_accepts_new_outputs(work):
@@ -218,3 +227,18 @@ def test_parallel_jobs(work, tmp_path):
     other = tmp_path / "copy"
     shutil.copytree(work, other)
     assert cli("verify", work / "nb.ipynb", other / "nb.ipynb", "-j", "2", "-q") == 0
+
+
+def test_seed_sensitivity_reports_spread_of_seed_dependent_numbers(tmp_path, capsys):
+    src = make_notebook(
+        tmp_path / "s.ipynb",
+        ["import numpy as np", "print('score', round(np.random.rand(), 4), 'fixed', 42)"],
+    )
+    out = tmp_path / "sens.json"
+    assert cli("sensitivity", src, "--seeds", "3", "--report-json", out) == 0
+    report = json.loads(out.read_text())
+    numbers = report["cells"][0]["numbers"]
+    assert len(numbers) == 1  # 42 does not depend on the seed
+    assert numbers[0]["context"].startswith("score ▢") and len(set(numbers[0]["values"])) == 3
+    assert numbers[0]["min"] <= numbers[0]["median"] <= numbers[0]["max"]
+    assert "spread" in capsys.readouterr().out

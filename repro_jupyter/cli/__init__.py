@@ -12,9 +12,15 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import ReproError
-from . import env_cmd, run_cmd, show_cmd, verify_cmd
+from . import env_cmd, run_cmd, sensitivity_cmd, show_cmd, verify_cmd
 
-COMMANDS = {"run": run_cmd, "verify": verify_cmd, "show": show_cmd, "env": env_cmd}
+COMMANDS = {
+    "run": run_cmd,
+    "verify": verify_cmd,
+    "sensitivity": sensitivity_cmd,
+    "show": show_cmd,
+    "env": env_cmd,
+}
 
 
 def build_parser() -> argparse.ArgumentParser:

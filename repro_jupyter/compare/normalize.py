@@ -34,6 +34,11 @@ TEXT_RULES: Rules = [
         re.compile(rf"\b{_DAY},? {_MONTH}\s+\d{{1,2}},? \d{{2}}:\d{{2}}:\d{{2}}(?: \d{{4}})?\b"),
         "<TIMESTAMP>",
     ),
+    (
+        "datetime_repr",
+        re.compile(r"\bdatetime\.(?:datetime|date)\(\d{4}(?:, \d{1,6}){2,6}(?:, tzinfo=[^)]*\))?\)"),
+        "<DATETIME>",
+    ),
     ("iso_date", re.compile(r"\b(?:19|20)\d{2}-[01]\d-[0-3]\d\b"), "<DATE>"),
     ("clock_time", re.compile(r"\b[0-2]\d:[0-5]\d:[0-5]\d(?:\.\d+)?\b"), "<TIME>"),
     ("wall_time", re.compile(r"(?m)^(CPU times|Wall time):.*$"), r"\1: <DURATION>"),

@@ -22,7 +22,8 @@ from .rules import CompareOptions
 
 LADDER = ("same", "benign", "within_tolerance", "drift")
 TEXT_LIMIT = 4000
-TEXT_MIMES_PREFERENCE = ("text/plain", "text/html", "text/latex", "text/markdown", "application/json")
+SEMANTIC_TEXT = ("text/latex", "text/html", "text/markdown", "application/json")
+TEXT_MIMES_PREFERENCE = ("text/latex", "text/plain", "text/markdown", "application/json", "text/html")
 
 
 def worst(*statuses: str) -> str:
@@ -146,14 +147,29 @@ def _compare_bundle(
         )
     images = [m for m in common if m.startswith("image/") and m != "image/svg+xml"]
     texts = [m for m in common if m not in images]
-    # One representation decides for texts: the first preferred one both sides have.
     ranked = sorted(texts, key=lambda m: TEXT_MIMES_PREFERENCE.index(m) if m in TEXT_MIMES_PREFERENCE else 99)
-    for mime in ranked[:1] if not images else ranked[:0]:
-        _compare_text_mime(index, kind, mime, old_data[mime], new_data[mime], opts, rules, result)
-    for mime in images:
+    semantic = [m for m in ranked if m in SEMANTIC_TEXT]
+    if semantic or not images:
+        # the text is the result (an image beside LaTeX/HTML is only its rendering)
+        if ranked:
+            _compare_text_mime(
+                index, kind, ranked[0], old_data[ranked[0]], new_data[ranked[0]], opts, rules, result
+            )
+        for mime in images:
+            if join_text(old_data[mime]) != join_text(new_data[mime]):
+                result.add(
+                    "benign",
+                    {
+                        "kind": "output",
+                        "output_index": index,
+                        "mimetype": mime,
+                        "detail": f"{kind} {mime}: rendering of {ranked[0]} changed (text compared)",
+                    },
+                )
+        return
+    for mime in images:  # a figure: the pixels are the result, its text repr is noise
         _compare_image(index, kind, mime, old_data[mime], new_data[mime], opts, result)
-    if images and ranked:
-        # figures also have a text/plain repr (<Figure size ...>): checked, but only as benign noise
+    if ranked:
         severity, diff = compare_texts(
             join_text(old_data[ranked[0]]), join_text(new_data[ranked[0]]), opts, rules
         )

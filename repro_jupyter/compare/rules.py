@@ -19,7 +19,9 @@ from .numeric import DEFAULT_ATOL, DEFAULT_RTOL
 IGNORE_OUTPUT_TAGS = {"repro-ignore-output", "nbval-ignore-output"}
 SKIP_TAGS = {"repro-skip", "nbval-skip", "skip-execution"}
 RAISES_TAGS = {"repro-raises", "raises-exception", "nbval-raises-exception"}
-IGNORE_COMMENT = re.compile(r"^\s*#\s*(NBVAL_IGNORE_OUTPUT|REPRO_IGNORE_OUTPUT)\b", re.M)
+IGNORE_COMMENT = re.compile(
+    r"^\s*#\s*(NBVAL_IGNORE_OUTPUT|PYTEST_VALIDATE_IGNORE_OUTPUT|REPRO_IGNORE_OUTPUT)\b", re.M
+)
 SKIP_COMMENT = re.compile(r"^\s*#\s*(NBVAL_SKIP|REPRO_SKIP)\b", re.M)
 RAISES_COMMENT = re.compile(r"^\s*#\s*(NBVAL_RAISES_EXCEPTION|REPRO_RAISES)\b", re.M)
 TOLERANCE_TAG = re.compile(r"^repro-tolerance=(?P<value>[0-9.eE+-]+)$")
