@@ -74,9 +74,11 @@ class ReproNotebookClient(NotebookClient):
         seed: int | None,
         deterministic: bool,
         excludes: tuple[str, ...] = (),
+        record: bool = True,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("record_timing", False)
+        self._repro_record = record
         super().__init__(nb, **kwargs)
         self._repro_path = notebook_path
         self._repro_seed = seed
@@ -143,14 +145,15 @@ class ReproNotebookClient(NotebookClient):
         async with self.async_setup_kernel(**kwargs):
             assert self.kc is not None
             self._wrap_execute()
-            await self._silent(
-                SETUP.format(
-                    notebook=str(self._repro_path),
-                    seed=self._repro_seed,
-                    deterministic=self._repro_deterministic,
-                    excludes=self._repro_excludes,
+            if self._repro_record:
+                await self._silent(
+                    SETUP.format(
+                        notebook=str(self._repro_path),
+                        seed=self._repro_seed,
+                        deterministic=self._repro_deterministic,
+                        excludes=self._repro_excludes,
+                    )
                 )
-            )
             msg_id = await ensure_async(self.kc.kernel_info())
             info_msg = await self.async_wait_for_reply(msg_id)
             if info_msg is not None and "language_info" in info_msg["content"]:
@@ -163,6 +166,8 @@ class ReproNotebookClient(NotebookClient):
             finally:
                 self._current_cell_id = None
                 try:
+                    if not self._repro_record:
+                        raise LookupError("recording off")
                     content = await self._silent("", {"meta": FETCH})
                     self.repro_metadata = _parse_expression(content["user_expressions"]["meta"])
                 except Exception as exc:
@@ -208,6 +213,7 @@ def run_notebook(
     kernel_name: str | None = None,
     allow_errors: bool = False,
     nb: Any = None,
+    record: bool = True,
     **client_kwargs: Any,
 ) -> tuple[Any, dict[str, Any] | None, str | None]:
     """Execute ``source`` (or the already-read ``nb``) with recording; return (nb, metadata, failure).
@@ -231,6 +237,7 @@ def run_notebook(
         timeout=timeout,
         kernel_name=kernel,
         allow_errors=allow_errors,
+        record=record,
         resources={"metadata": {"path": str(source.parent.resolve())}},
         **client_kwargs,
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import sys
 import time
+import uuid
 import warnings
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -31,7 +32,13 @@ from .outputs import OutputCapture
 from .params import collect_params
 from .redact import redact_text
 from .store import STORE_DIRNAME, Store, open_store
+from .store.writer import BackgroundWriter
 from .unseeded import detect_unseeded
+
+
+def _write_environment(store: Store, data: bytes, digest: str) -> None:
+    store.objects.put_bytes(data)
+    store.catalog.add_environment(digest)
 
 
 class ReproWarning(UserWarning):
@@ -87,6 +94,8 @@ class RecordingSession:
         self.last_environment: str | None = None
         self._store: Store | None = None
         self._store_failed: str | None = None
+        self._writer: BackgroundWriter | None = None
+        self._written_envs: set[str] = set()
         self._run_id: str | None = None
         self._env = EnvironmentTracker(str(location.directory), git_exclude=location.git_exclude())
 
@@ -134,22 +143,44 @@ class RecordingSession:
                 warnings.warn(f"{exc}; cells run unrecorded", ReproWarning, stacklevel=2)
         return self._store
 
+    def writer(self, store: Store) -> BackgroundWriter:
+        if self._writer is None:
+            self._writer = BackgroundWriter(store)
+        return self._writer
+
     def run_id(self, store: Store) -> str:
         if self._run_id is None:
-            self._run_id = store.catalog.start_run(self.location.relative_name(), self.kind, self.master_seed)
+            self._run_id = uuid.uuid4().hex
+            self.writer(store).submit(
+                lambda st, *a: st.catalog.start_run(*a),
+                self.location.relative_name(),
+                self.kind,
+                self.master_seed,
+                self._run_id,
+            )
         return self._run_id
 
+    def flush(self) -> None:
+        """Wait until every record so far is on disk; report write failures as one line each."""
+        if self._writer is not None:
+            for error in self._writer.flush():
+                warnings.warn(f"repro: a record could not be written: {error}", ReproWarning, stacklevel=2)
+
     def close(self) -> None:
-        """End the run in the log and release the catalog (idempotent; recording can resume)."""
-        if self._store is not None:
+        """End the run in the log, flush and release the store (idempotent; recording can resume)."""
+        if self._store is None:
+            return
+        if self._writer is not None:
             if self._run_id is not None:
-                try:
-                    self._store.catalog.finish_run(self._run_id)
-                except Exception:
-                    pass
-                self._run_id = None
+                self._writer.submit(lambda st, run_id: st.catalog.finish_run(run_id), self._run_id)
+            for error in self._writer.close():
+                warnings.warn(f"repro: a record could not be written: {error}", ReproWarning, stacklevel=2)
+            self._writer = None
+        else:
             self._store.close()
-            self._store = None
+        self._run_id = None
+        self._store = None
+        self._written_envs.clear()
 
     # --- one cell -------------------------------------------------------------------------
     def begin(self, cell_id: str | None, source: str, options: CellOptions) -> None:
@@ -212,12 +243,26 @@ class RecordingSession:
         store = self.store()
         if store is None:
             return None
-        store.objects.put_bytes(canonical_bytes(snapshot))
-        record_digest, _ = store.objects.put_json(record)
-        catalog = store.catalog
-        catalog.add_environment(env_digest)
-        catalog.add_cell_execution(
-            self.run_id(store),
+        record_bytes = canonical_bytes(record)
+        record_digest = digest_bytes(record_bytes)
+        writer = self.writer(store)
+        for error in writer.drain_errors():
+            warnings.warn(
+                f"repro: an earlier record could not be written: {error}", ReproWarning, stacklevel=2
+            )
+        run_id = self.run_id(store)
+        if env_digest not in self._written_envs:
+            env_bytes = canonical_bytes(snapshot)
+            writer.submit(
+                lambda st, data, digest: (st.objects.put_bytes(data), st.catalog.add_environment(digest)),
+                env_bytes,
+                env_digest,
+            )
+            self._written_envs.add(env_digest)
+        writer.submit(lambda st, data: st.objects.put_bytes(data), record_bytes)
+        writer.submit(
+            lambda st, *row: st.catalog.add_cell_execution(*row),
+            run_id,
             cell.key,
             record_digest,
             env_digest,

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import copy
 import os
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -68,14 +67,13 @@ def _load(store: Store | None, digest: str | None) -> Any:
 
 
 def _execute(
-    path: Path,
-    nb: Any,
-    seed: int | None,
-    deterministic: bool,
-    options: VerifyOptions,
-    scratch_store: str | None,
+    path: Path, nb: Any, seed: int | None, deterministic: bool, options: VerifyOptions, record: bool
 ) -> tuple[Any, str | None]:
-    """One fresh-kernel run; records go next to the notebook (or to a scratch store)."""
+    """One fresh-kernel run; records go to the notebook's store.
+
+    A notebook never recorded has no records to compare with, so it runs unrecorded:
+    no store is written, and its cost is that of plain nbclient.
+    """
     run_copy = copy.deepcopy(nb)
     for cell in run_copy.cells:
         if cell.cell_type == "code" and cell_control(cell).skip:
@@ -89,27 +87,18 @@ def _execute(
             options.progress(done[0], total, cell)
 
     output = path.parent / f".{path.stem}.verify-{os.getpid()}.ipynb"
-    previous = os.environ.get("REPRO_JUPYTER_STORE")
-    if scratch_store:
-        os.environ["REPRO_JUPYTER_STORE"] = scratch_store
-    try:
-        new_nb, _meta, failure = run_notebook(
-            path,
-            output,
-            seed=seed,
-            deterministic=deterministic,
-            timeout=options.timeout,
-            kernel_name=options.kernel,
-            allow_errors=True,
-            nb=run_copy,
-            on_cell_executed=on_cell_executed,
-        )
-    finally:
-        if scratch_store:
-            if previous is None:
-                os.environ.pop("REPRO_JUPYTER_STORE", None)
-            else:
-                os.environ["REPRO_JUPYTER_STORE"] = previous
+    new_nb, _meta, failure = run_notebook(
+        path,
+        output,
+        seed=seed,
+        deterministic=deterministic,
+        timeout=options.timeout,
+        kernel_name=options.kernel,
+        allow_errors=True,
+        nb=run_copy,
+        record=record,
+        on_cell_executed=on_cell_executed,
+    )
     return new_nb, failure
 
 
@@ -141,19 +130,13 @@ def _verify(path: Path, options: VerifyOptions, started: float) -> dict[str, Any
             return error_report(str(path), f"missing store: {exc}", started, recorded)
     seed = nb_meta.get("master_seed") if recorded else None
     deterministic = bool(nb_meta.get("deterministic", False))
-    with tempfile.TemporaryDirectory(prefix="repro-verify-") as scratch:
-        scratch_store = None if recorded else str(Path(scratch) / ".repro")
-        runs = []
-        for _ in range(max(1, options.runs)):
-            new_nb, failure = _execute(path, nb, seed, deterministic, options, scratch_store)
-            if failure:
-                return error_report(str(path), failure, started, recorded)
-            runs.append(new_nb)
-        scratch_root = Path(scratch) / ".repro"
-        new_store = (
-            store if recorded else (Store(scratch_root) if (scratch_root / "objects").is_dir() else None)
-        )
-        report = _judge(path, nb, runs, opts, rules, store, new_store, old_env, recorded, options)
+    runs = []
+    for _ in range(max(1, options.runs)):
+        new_nb, failure = _execute(path, nb, seed, deterministic, options, record=recorded)
+        if failure:
+            return error_report(str(path), failure, started, recorded)
+        runs.append(new_nb)
+    report = _judge(path, nb, runs, opts, rules, store, store, old_env, recorded, options)
     report["duration_s"] = round(time.time() - started, 3)
     if options.update and report["status"] != "error":
         from .cli.run_cmd import write_notebook

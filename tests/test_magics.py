@@ -19,6 +19,7 @@ def _session(ip):
 
 
 def _record(ip, key):
+    _session(ip).flush()  # store writes happen in a background thread
     meta = _session(ip).cell_metadata[key]
     return open_store(Path.cwd(), create=False).objects.get_json(meta["record"])
 

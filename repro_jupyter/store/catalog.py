@@ -77,8 +77,10 @@ class Catalog:
             self._conn.execute("ROLLBACK")
             raise
 
-    def start_run(self, notebook: str | None, kind: str, master_seed: int | None) -> str:
-        run_id = uuid.uuid4().hex
+    def start_run(
+        self, notebook: str | None, kind: str, master_seed: int | None, run_id: str | None = None
+    ) -> str:
+        run_id = run_id or uuid.uuid4().hex
         self._write(
             "INSERT INTO runs(run_id, notebook, kind, master_seed, started_at, host, pid, status)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, 'running')",

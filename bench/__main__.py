@@ -1,0 +1,40 @@
+"""``python -m bench [--quick] [--only NAME ...]``: run the scenarios, print a table, write results.json."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from . import verify_cost
+from .common import machine, write_results
+
+SCENARIOS = {"verify_cost": verify_cost.run}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--quick", action="store_true", help="a subset with 1 repeat (under 2 minutes)")
+    parser.add_argument("--only", nargs="+", choices=sorted(SCENARIOS))
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results.json")
+    args = parser.parse_args()
+    repeats = 1 if args.quick else args.repeats
+    results = {"machine": machine(), "quick": args.quick, "scenarios": {}}
+    for name in args.only or SCENARIOS:
+        start = time.perf_counter()
+        results["scenarios"][name] = SCENARIOS[name](args.quick, repeats)
+        results["scenarios"][name]["wall_s"] = round(time.perf_counter() - start, 1)
+        print(
+            json.dumps(
+                {name: results["scenarios"][name].get("summary", results["scenarios"][name])}, indent=1
+            )
+        )
+    write_results(results, args.out)
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
