@@ -76,15 +76,13 @@ def run(quick: bool, repeats: int) -> dict[str, Any]:
         for entry in config:
             if quick and entry["id"] not in QUICK:
                 continue
-            if not quick and entry["id"] in SLOW and repeats > 1:
-                pass
             path = scratch / "real_world" / entry["notebook"]
             reps = 1 if entry["id"] in SLOW else repeats
             plain = timed(lambda p=path: _plain(p), reps)
             report: dict[str, Any] = {}
-            verify = timed(lambda p=path: report.update(_verify(p)), reps)
+            verify = timed(lambda p=path, r=report: r.update(_verify(p)), reps)
             codes: list[int] = []
-            nbval = timed(lambda p=path: codes.append(_nbval(p)), reps)
+            nbval = timed(lambda p=path, c=codes: c.append(_nbval(p)), reps)
             rows.append(
                 {
                     "id": entry["id"],
