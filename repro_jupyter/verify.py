@@ -42,6 +42,7 @@ class VerifyOptions:
     runs: int = 1
     update: bool = False
     progress: Callable[[int, int, Any], None] | None = None  # (done, total, cell) after each cell
+    explicit: frozenset[str] = frozenset()  # CompareOptions fields set on the command line
 
 
 def error_report(notebook: str, reason: str, started: float, recorded: bool = False) -> dict[str, Any]:
@@ -118,7 +119,7 @@ def _verify(path: Path, options: VerifyOptions, started: float) -> dict[str, Any
     nb = read_notebook(path)
     nb_meta = nb.metadata.get(METADATA_KEY) or {}
     recorded = bool(nb_meta)
-    opts = options_from_pyproject(path.resolve().parent, options.compare)
+    opts = options_from_pyproject(path.resolve().parent, options.compare, options.explicit)
     rules = compile_rules(opts.extra_rules)
     store: Store | None = None
     old_env = None

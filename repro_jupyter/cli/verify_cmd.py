@@ -17,9 +17,9 @@ SYMBOL = {"same": "=", "benign": "~", "within_tolerance": "≈", "drift": "✗",
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("verify", help="re-execute notebooks and compare with what was recorded")
     p.add_argument("notebooks", type=Path, nargs="+")
-    p.add_argument("--rtol", type=float, default=CompareOptions.rtol, help="relative tolerance for numbers")
-    p.add_argument("--atol", type=float, default=CompareOptions.atol, help="absolute tolerance for numbers")
-    p.add_argument("--ssim", type=float, default=CompareOptions.ssim_threshold, help="image SSIM threshold")
+    p.add_argument("--rtol", type=float, help=f"relative tolerance for numbers ({CompareOptions.rtol:g})")
+    p.add_argument("--atol", type=float, help=f"absolute tolerance for numbers ({CompareOptions.atol:g})")
+    p.add_argument("--ssim", type=float, help=f"image SSIM threshold ({CompareOptions.ssim_threshold:g})")
     p.add_argument("--timeout", type=int, default=600, help="per-cell timeout in seconds")
     p.add_argument("--kernel", help="kernel name (default: the notebook's)")
     p.add_argument("--cells", help="comma-separated cell indexes to judge (all cells still run)")
@@ -62,10 +62,12 @@ def _options(args: argparse.Namespace, name: str, progress: bool) -> VerifyOptio
             cells = {int(c) for c in args.cells.split(",") if c.strip()}
         except ValueError:
             cells = set()
+    given = {"rtol": args.rtol, "atol": args.atol, "ssim_threshold": args.ssim}
+    explicit = frozenset(k for k, v in given.items() if v is not None)
     compare = CompareOptions(
-        rtol=args.rtol,
-        atol=args.atol,
-        ssim_threshold=args.ssim,
+        rtol=args.rtol if args.rtol is not None else CompareOptions.rtol,
+        atol=args.atol if args.atol is not None else CompareOptions.atol,
+        ssim_threshold=args.ssim if args.ssim is not None else CompareOptions.ssim_threshold,
         compare_state=not args.no_state,
         representation_is_benign=not args.strict_repr,
     )
@@ -77,6 +79,7 @@ def _options(args: argparse.Namespace, name: str, progress: bool) -> VerifyOptio
         runs=max(1, args.runs),
         update=args.update,
         progress=Progress(name, progress),
+        explicit=explicit,
     )
 
 

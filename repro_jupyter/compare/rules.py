@@ -76,8 +76,12 @@ def cell_control(cell: Any) -> CellControl:
     )
 
 
-def options_from_pyproject(directory: Path, base: CompareOptions) -> CompareOptions:
-    """Read ``[tool.repro-jupyter]`` (rtol, atol, ssim-threshold, normalize = [{name, pattern, replace}])."""
+def options_from_pyproject(directory: Path, base: CompareOptions,
+                           explicit: frozenset[str] = frozenset()) -> CompareOptions:
+    """Read ``[tool.repro-jupyter]`` (rtol, atol, ssim-threshold, normalize = [{name, pattern, replace}]).
+
+    Fields named in ``explicit`` were given on the command line and win over the file.
+    """
     import tomllib
 
     for folder in [directory, *directory.parents]:
@@ -91,11 +95,9 @@ def options_from_pyproject(directory: Path, base: CompareOptions) -> CompareOpti
             if not conf:
                 return base
             rules = tuple((r["name"], r["pattern"], r.get("replace", "")) for r in conf.get("normalize", []))
-            return replace(
-                base,
-                rtol=float(conf.get("rtol", base.rtol)),
-                atol=float(conf.get("atol", base.atol)),
-                ssim_threshold=float(conf.get("ssim-threshold", base.ssim_threshold)),
-                extra_rules=base.extra_rules + rules,
-            )
+            changes: dict[str, Any] = {"extra_rules": base.extra_rules + rules}
+            for field_name, key in (("rtol", "rtol"), ("atol", "atol"), ("ssim_threshold", "ssim-threshold")):
+                if key in conf and field_name not in explicit:
+                    changes[field_name] = float(conf[key])
+            return replace(base, **changes)
     return base
