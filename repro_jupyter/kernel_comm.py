@@ -10,7 +10,9 @@ Messages (all JSON objects with a ``type``):
   kernel -> frontend: hello {version, schema_version}
                       cell_recorded {cell_id, cell_metadata, notebook_metadata}
                       notebook_metadata {notebook_metadata}
+                      environment {digest}   (answer to environment_request)
   frontend -> kernel: notebook {metadata}
+                      environment_request
 """
 
 from __future__ import annotations
@@ -54,6 +56,9 @@ class KernelComm:
 
     def _on_msg(self, msg: dict[str, Any]) -> None:
         data = (msg.get("content") or {}).get("data") or {}
+        if data.get("type") == "environment_request":
+            self.send({"type": "environment", "digest": self.session.durable_environment()})
+            return
         if data.get("type") == "notebook":
             meta = data.get("metadata") or {}
             seed = meta.get("master_seed") if isinstance(meta, dict) else None

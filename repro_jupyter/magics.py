@@ -277,6 +277,30 @@ def configure_headless(
     session.ensure_master_seed()
 
 
+def configure_replay(shell: Any, seed: int | None, deterministic: bool) -> None:
+    """Called silently by the Lab "re-execute and compare" after a kernel restart.
+
+    Like a headless run, every cell is recorded with the recorded seeds; unlike it, the
+    notebook is the one the server session names and the comm is open.
+    """
+    magics = load(shell)
+    session = magics.session
+    session.kind = "replay"
+    if seed is not None:
+        session.set_master_seed(int(seed), "pinned")
+    if deterministic:
+        magics.deterministic = True
+    session.record_all = True
+    session.ensure_master_seed()
+
+
+def flush_records(shell: Any) -> None:
+    """Block until every record so far is on disk (the frontend calls it before ``compare``)."""
+    magics = _LOADED.get(id(shell))
+    if magics is not None:
+        magics.session.flush()
+
+
 def headless_metadata_json(shell: Any) -> str:
     """Everything the runner writes into the notebook, as one JSON string."""
     magics = _LOADED.get(id(shell))
@@ -291,4 +315,5 @@ def headless_metadata_json(shell: Any) -> str:
 
 
 warnings.filterwarnings("always", category=ReproWarning)
-__all__ = ["ReproMagics", "load", "unload", "configure_headless", "headless_metadata_json", "seeding"]
+__all__ = ["ReproMagics", "load", "unload", "configure_headless", "configure_replay", "flush_records",
+           "headless_metadata_json", "seeding"]

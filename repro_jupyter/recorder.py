@@ -160,6 +160,18 @@ class RecordingSession:
             )
         return self._run_id
 
+    def durable_environment(self) -> str | None:
+        """The current environment's digest, written to the store and flushed (for the panel's diff)."""
+        snapshot, digest, _ = self._env.current()
+        store = self.store()
+        if store is None:
+            return None
+        if digest not in self._written_envs:
+            self.writer(store).submit(_write_environment, canonical_bytes(snapshot), digest)
+            self._written_envs.add(digest)
+        self.flush()
+        return digest
+
     def flush(self) -> None:
         """Wait until every record so far is on disk; report write failures as one line each."""
         if self._writer is not None:

@@ -220,3 +220,20 @@ def test_imported_distributions_leave_kernel_infrastructure_out():
     imported = imported_distributions(mods)
     assert "numpy" in imported
     assert not {"tornado", "pyzmq", "ipython", "traitlets"} & set(imported)
+
+
+def test_replay_api_records_every_cell_with_pinned_seed(ip):
+    magics.configure_replay(ip, 21, False)
+    run(ip, "import random\nr = random.random()", cell_id="p1")
+    magics.flush_records(ip)
+    meta = _session(ip).cell_metadata["p1"]
+    assert meta["seed"] == seeding.derive_cell_seed(21, "p1")
+    assert open_store(Path.cwd(), create=False).objects.has(meta["record"])
+    ip.run_line_magic("repro", "seed 3")  # pinned: the replay keeps the recorded seed
+    assert _session(ip).master_seed == 21
+
+
+def test_durable_environment_digest_is_in_the_store(ip):
+    digest = _session(ip).durable_environment()
+    env = open_store(Path.cwd(), create=False).objects.get_json(digest)
+    schema.validate("environment", env)

@@ -12,13 +12,14 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import ReproError
-from . import env_cmd, run_cmd, sensitivity_cmd, show_cmd, verify_cmd
+from . import env_cmd, lineage_cmd, run_cmd, sensitivity_cmd, show_cmd, verify_cmd
 
 COMMANDS = {
     "run": run_cmd,
     "verify": verify_cmd,
     "sensitivity": sensitivity_cmd,
     "show": show_cmd,
+    "lineage": lineage_cmd,
     "env": env_cmd,
 }
 

@@ -1,12 +1,16 @@
-"""Routes under ``/repro-jupyter/``.  All in one table; every handler requires auth.
+"""Routes under ``/repro-jupyter/``: one table, every handler authenticated.
 
-``info`` is the version handshake: the frontend compares it with its own version
-to say "server extension missing or mismatched" instead of failing silently.
+Domain errors map to HTTP codes in one place (``_ERRORS``); notebook paths are
+resolved inside the server's root only (no ``..``, no absolute paths, no symlinks
+leading out); request bodies are size-limited.  ``info`` is the version handshake
+the frontend uses to say "server extension missing or mismatched".
 """
 
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 from typing import Any
 
 import tornado
@@ -14,11 +18,72 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
 from .. import SCHEMA_VERSION, __version__
+from ..errors import NotebookError, ObjectCorrupt, ObjectMissing, ReproError, StoreError
+from . import services
 
 URL_PREFIX = "repro-jupyter"
+MAX_BODY_BYTES = 64 * 1024 * 1024  # two notebooks with images
+_ERRORS = [
+    (ObjectMissing, 404),
+    (ObjectCorrupt, 409),
+    (StoreError, 404),
+    (NotebookError, 400),
+    (ReproError, 400),
+]
 
 
-class InfoHandler(APIHandler):
+class PathRefused(ReproError):
+    pass
+
+
+def resolve_notebook(root: str, relative: Any) -> Path:
+    """``relative`` as a notebook path inside ``root``; anything else is refused."""
+    if not isinstance(relative, str) or not relative or "\0" in relative:
+        raise PathRefused("a notebook path is required")
+    if relative.startswith(("/", "\\")) or os.path.isabs(relative) or ".." in Path(relative).parts:
+        raise PathRefused("the path must be relative to the server root, without '..'")
+    base = Path(root).resolve()
+    candidate = (base / relative).resolve()  # follows symlinks: a link out of the root ends outside
+    if candidate != base and base not in candidate.parents:
+        raise PathRefused("the path leads outside the server root")
+    if candidate.suffix != ".ipynb":
+        raise PathRefused("only .ipynb notebooks are served")
+    return candidate
+
+
+class ReproHandler(APIHandler):
+    def root(self) -> str:
+        return str(self.settings.get("server_root_dir") or self.contents_manager.root_dir)
+
+    def body(self) -> dict[str, Any]:
+        raw = self.request.body or b""
+        if len(raw) > MAX_BODY_BYTES:
+            raise tornado.web.HTTPError(413, f"request body over {MAX_BODY_BYTES} bytes")
+        try:
+            data = json.loads(raw or b"{}")
+        except ValueError:
+            raise tornado.web.HTTPError(400, "the request body is not JSON") from None
+        if not isinstance(data, dict):
+            raise tornado.web.HTTPError(400, "the request body must be a JSON object")
+        return data
+
+    def reply(self, func: Any, *args: Any) -> None:
+        try:
+            result = func(*args)
+        except PathRefused as exc:
+            raise tornado.web.HTTPError(403, str(exc)) from None
+        except ReproError as exc:
+            code = next(status for kind, status in _ERRORS if isinstance(exc, kind))
+            raise tornado.web.HTTPError(code, str(exc)) from None
+        self.finish(json.dumps(result))
+
+    def notebook_and_folder(self, data: dict[str, Any]) -> tuple[Any, Path, Path]:
+        path = resolve_notebook(self.root(), data.get("path"))
+        nb = services.parse_notebook(data.get("notebook"))
+        return nb, path.parent, path
+
+
+class InfoHandler(ReproHandler):
     @tornado.web.authenticated
     def get(self) -> None:
         self.finish(
@@ -26,7 +91,62 @@ class InfoHandler(APIHandler):
         )
 
 
-ROUTES = [("info", InfoHandler)]
+class ProvenanceHandler(ReproHandler):
+    @tornado.web.authenticated
+    def post(self) -> None:
+        data = self.body()
+
+        def run() -> dict[str, Any]:
+            nb, folder, path = self.notebook_and_folder(data)
+            return {"path": data["path"], **services.provenance(nb, folder)}
+
+        self.reply(run)
+
+
+class LineageHandler(ReproHandler):
+    @tornado.web.authenticated
+    def post(self) -> None:
+        data = self.body()
+        self.reply(lambda: services.lineage(*self.notebook_and_folder(data)[:2]))
+
+
+class EnvDiffHandler(ReproHandler):
+    @tornado.web.authenticated
+    def post(self) -> None:
+        data = self.body()
+
+        def run() -> dict[str, Any]:
+            nb, folder, _ = self.notebook_and_folder(data)
+            current = data.get("current")
+            if not isinstance(current, str):
+                raise NotebookError("'current' must be an environment digest")
+            return services.envdiff(nb, folder, current)
+
+        self.reply(run)
+
+
+class CompareHandler(ReproHandler):
+    @tornado.web.authenticated
+    def post(self) -> None:
+        data = self.body()
+
+        def run() -> dict[str, Any]:
+            path = resolve_notebook(self.root(), data.get("path"))
+            recorded = services.parse_notebook(data.get("recorded"))
+            current = services.parse_notebook(data.get("current"))
+            options = data.get("options") if isinstance(data.get("options"), dict) else {}
+            return services.compare(recorded, current, path, options)
+
+        self.reply(run)
+
+
+ROUTES = [
+    ("info", InfoHandler),
+    ("provenance", ProvenanceHandler),
+    ("lineage", LineageHandler),
+    ("envdiff", EnvDiffHandler),
+    ("compare", CompareHandler),
+]
 
 
 def setup_handlers(web_app: Any) -> None:

@@ -1,0 +1,108 @@
+"""Lineage: which cell execution wrote which variable, and which cells read it.
+
+Built from what was recorded: a cell *writes* a variable when the variable's
+fingerprint after the cell differs from its fingerprint after the previous
+recorded cell (or it is new); a cell *reads* a variable when its code loads the
+name and an earlier cell wrote it.  ``graph(path)`` is the Python API;
+``jupyter repro lineage`` prints it as JSON or Graphviz dot; the side panel draws it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from . import METADATA_KEY
+from .canonical import digest_bytes
+from .compare.upstream import names_read
+from .errors import ReproError
+from .headless import read_notebook
+from .store import Store, open_store
+
+
+def _source(cell: Any) -> str:
+    return cell.source if isinstance(cell.source, str) else "".join(cell.source)
+
+
+def graph_from(nb: Any, store: Store | None) -> dict[str, Any]:
+    """Nodes (cells, variables) and edges (writes, reads) for a notebook and its store."""
+    nodes: list[dict[str, Any]] = []
+    edges: list[dict[str, Any]] = []
+    variables: dict[str, str] = {}  # name -> node id of its latest version
+    previous: dict[str, str] = {}  # name -> fingerprint digest after the previous recorded cell
+    versions: dict[str, int] = {}
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        meta = cell.metadata.get(METADATA_KEY) or {}
+        if not meta:
+            continue
+        source = _source(cell)
+        cell_node = f"cell:{index}"
+        stale = meta.get("source") not in (None, digest_bytes(source.encode()))
+        nodes.append(
+            {
+                "id": cell_node,
+                "kind": "cell",
+                "label": f"[{index}] " + (source.strip().splitlines() or [""])[0][:40],
+                "cell_index": index,
+                "cell_id": cell.get("id"),
+                "stale": stale,
+            }
+        )
+        for name in sorted(names_read(source)):
+            if name in variables:
+                edges.append({"source": variables[name], "target": cell_node, "kind": "reads"})
+        record = None
+        if store is not None and meta.get("record"):
+            try:
+                record = store.objects.get_json(meta["record"])
+            except ReproError:
+                record = None
+        state = ((record or {}).get("state") or {}).get("variables") or {}
+        current = {name: fp.get("digest") or fp.get("skipped", "") for name, fp in state.items()}
+        for name in sorted(current):
+            if previous.get(name) != current[name]:
+                versions[name] = versions.get(name, 0) + 1
+                var_node = f"var:{name}:{versions[name]}"
+                fp = state[name]
+                nodes.append(
+                    {
+                        "id": var_node,
+                        "kind": "variable",
+                        "label": name,
+                        "type": fp.get("type"),
+                        "version": versions[name],
+                        "fingerprint": fp.get("digest"),
+                    }
+                )
+                edges.append({"source": cell_node, "target": var_node, "kind": "writes"})
+                variables[name] = var_node
+        previous = current or previous
+    return {"nodes": nodes, "edges": edges}
+
+
+def graph(notebook_path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The lineage graph of a recorded notebook on disk."""
+    path = Path(notebook_path)
+    nb = read_notebook(path)
+    try:
+        store = open_store(path.resolve().parent, create=False)
+    except ReproError:
+        store = None
+    return graph_from(nb, store)
+
+
+def to_dot(g: dict[str, Any]) -> str:
+    lines = ["digraph lineage {", "  rankdir=LR;", '  node [fontname="Helvetica"];']
+    for node in g["nodes"]:
+        shape = "box" if node["kind"] == "cell" else "ellipse"
+        style = ", style=dashed" if node.get("stale") else ""
+        label = node["label"].replace("\\", "\\\\").replace('"', '\\"')
+        lines.append(f'  "{node["id"]}" [shape={shape}, label="{label}"{style}];')
+    for edge in g["edges"]:
+        style = "" if edge["kind"] == "writes" else " [style=dotted]"
+        lines.append(f'  "{edge["source"]}" -> "{edge["target"]}"{style};')
+    lines.append("}")
+    return "\n".join(lines)

@@ -1,0 +1,181 @@
+"""What the server computes, with no web code: provenance, lineage, environment diff, compare.
+
+Handlers stay thin (parse, call one function here, serialise); these functions take
+a notebook as JSON (the frontend's open model, which may be unsaved) plus its
+folder, and use the same store readers and drift engine as the CLI.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from .. import METADATA_KEY
+from ..canonical import digest_bytes
+from ..compare.normalize import compile_rules
+from ..compare.rules import CompareOptions, options_from_pyproject
+from ..environment.diff import environment_diff
+from ..errors import NotebookError, ReproError, StoreError
+from ..lineage import graph_from
+from ..report import KEY_PACKAGES
+from ..store import Store, open_store
+from ..verify import VerifyOptions, _judge
+
+
+def parse_notebook(data: Any) -> Any:
+    """A notebook node from the frontend's JSON, or a one-line NotebookError."""
+    if not isinstance(data, dict):
+        raise NotebookError("the request carries no notebook")
+    try:
+        nb = nbformat.from_dict(data)
+        if nb.get("nbformat") != 4 or not isinstance(nb.get("cells"), list):
+            raise ValueError("not an nbformat 4 notebook")
+        for cell in nb.cells:
+            cell.setdefault("metadata", {})
+            if cell.get("cell_type") == "code":
+                cell.setdefault("outputs", [])
+        return nb
+    except Exception as exc:
+        raise NotebookError(f"not a valid notebook: {str(exc).splitlines()[0][:200]}") from None
+
+
+def _store(folder: Path) -> tuple[Store | None, str | None]:
+    try:
+        return open_store(folder, create=False), None
+    except StoreError as exc:
+        return None, str(exc)
+
+
+def _source(cell: Any) -> str:
+    return cell.source if isinstance(cell.source, str) else "".join(cell.source)
+
+
+def environment_summary(env: dict[str, Any]) -> dict[str, str]:
+    gpu = env.get("gpu") or {}
+    if gpu.get("available"):
+        gpu_text = "; ".join(f"{d['name']} (cc {d['compute_capability']})" for d in gpu.get("devices", []))
+        gpu_text += f", driver {gpu.get('driver_version')}, CUDA {gpu.get('cuda_driver_version')}"
+    else:
+        gpu_text = f"none ({gpu.get('reason', 'not available')})"
+    git = env.get("git") or {}
+    git_text = (
+        f"{(git.get('commit') or 'no commit')[:10]} on {git.get('branch')}"
+        + (" (dirty)" if git.get("dirty") else "")
+        if git.get("available")
+        else f"none ({git.get('reason')})"
+    )
+    torch = env.get("torch")
+    imported = (env.get("packages") or {}).get("imported") or {}
+    osi, cpu, py = env.get("os") or {}, env.get("cpu") or {}, env.get("python") or {}
+    return {
+        "python": f"{py.get('version')} ({py.get('implementation')})",
+        "os": f"{osi.get('distribution') or osi.get('system')} {osi.get('machine', '')}".strip(),
+        "cpu": f"{cpu.get('model')} x{cpu.get('count')}",
+        "gpu": gpu_text,
+        "torch": f"{torch['version']} (CUDA {torch.get('cuda')})" if torch else "not imported",
+        "git": git_text,
+        "packages": ", ".join(f"{n} {imported[n]}" for n in KEY_PACKAGES if n in imported) or "none imported",
+        "env_vars": f"{len((env.get('env_vars') or {}).get('variables', {}))} recorded",
+    }
+
+
+def provenance(nb: Any, folder: Path) -> dict[str, Any]:
+    nb_meta = nb.metadata.get(METADATA_KEY)
+    store, problem = _store(folder) if nb_meta else (None, None)
+    environment = None
+    if store is not None and nb_meta and nb_meta.get("environment"):
+        try:
+            env = store.objects.get_json(nb_meta["environment"])
+            environment = {"digest": nb_meta["environment"], "summary": environment_summary(env)}
+        except ReproError as exc:
+            problem = str(exc)
+    cells = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        meta = cell.metadata.get(METADATA_KEY) or {}
+        entry: dict[str, Any] = {
+            "index": index,
+            "id": cell.get("id"),
+            "recorded": bool(meta),
+            "stale": bool(meta) and meta.get("source") != digest_bytes(_source(cell).encode()),
+            "status": meta.get("status"),
+            "seed": meta.get("seed"),
+            "nondeterministic": bool(meta.get("nondeterministic")),
+            "record": None,
+            "problem": None,
+        }
+        if meta and store is not None:
+            try:
+                rec = store.objects.get_json(meta["record"])
+                entry["record"] = {
+                    "consumed": rec.get("rng", {}).get("consumed", []),
+                    "unseeded": rec.get("unseeded", []),
+                    "inputs": rec.get("inputs", []),
+                    "params": rec.get("params", {}),
+                    "variables": sorted((rec.get("state") or {}).get("variables", {})),
+                }
+            except ReproError as exc:
+                entry["problem"] = str(exc)
+        cells.append(entry)
+    return {
+        "recorded": bool(nb_meta),
+        "notebook": nb_meta,
+        "environment": environment,
+        "cells": cells,
+        "store": {"problem": problem},
+    }
+
+
+def lineage(nb: Any, folder: Path) -> dict[str, Any]:
+    store, _ = _store(folder)
+    return graph_from(nb, store)
+
+
+def envdiff(nb: Any, folder: Path, current: str) -> dict[str, Any]:
+    nb_meta = nb.metadata.get(METADATA_KEY) or {}
+    recorded = nb_meta.get("environment")
+    store, problem = _store(folder)
+    if store is None:
+        raise StoreError(problem or "no store")
+    new = store.objects.get_json(current)
+    old = store.objects.get_json(recorded) if recorded else None
+    return {"recorded": recorded, "current": current, "diff": environment_diff(old, new) if old else {}}
+
+
+def compare(recorded: Any, current: Any, path: Path, options: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The drift report for a Lab re-execution: the same judge as ``jupyter repro verify``."""
+    if len(recorded.cells) != len(current.cells):
+        raise NotebookError("the notebook's cells changed during re-execution; compare again")
+    options = options or {}
+    base = CompareOptions()
+    explicit = frozenset(k for k in ("rtol", "atol") if isinstance(options.get(k), (int, float)))
+    if explicit:
+        base = CompareOptions(
+            rtol=float(options.get("rtol", base.rtol)), atol=float(options.get("atol", base.atol))
+        )
+    opts = options_from_pyproject(path.parent, base, explicit)
+    nb_meta = recorded.metadata.get(METADATA_KEY) or {}
+    store, _ = _store(path.parent) if nb_meta else (None, None)
+    old_env = None
+    if store is not None and nb_meta.get("environment"):
+        try:
+            old_env = store.objects.get_json(nb_meta["environment"])
+        except ReproError:
+            old_env = None
+    report = _judge(
+        path,
+        recorded,
+        [current],
+        opts,
+        compile_rules(opts.extra_rules),
+        store,
+        store,
+        old_env,
+        bool(nb_meta),
+        VerifyOptions(compare=opts),
+    )
+    report["notebook"] = path.name
+    return report
