@@ -171,9 +171,12 @@ def test_read_only_folder_falls_back_to_named_store(ip, tmp_path, monkeypatch):
 def test_deterministic_mode_records_settings_and_warnings(ip):
     pytest.importorskip("torch")
     run(ip, "import torch")
-    res = run(ip, "%%repro --deterministic\nimport warnings\nx = torch.randn(3)\n"
-                  "warnings.warn('scatter_add_cuda_kernel does not have a deterministic implementation')",
-              cell_id="det")
+    res = run(
+        ip,
+        "%%repro --deterministic\nimport warnings\nx = torch.randn(3)\n"
+        "warnings.warn('scatter_add_cuda_kernel does not have a deterministic implementation')",
+        cell_id="det",
+    )
     assert res.success
     record = _record(ip, "det")
     settings = record["deterministic_settings"]

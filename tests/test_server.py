@@ -33,8 +33,11 @@ def recorded(jp_root_dir):
 
 async def test_info_handshake(jp_fetch):
     response = await jp_fetch("repro-jupyter", "info")
-    assert json.loads(response.body) == {"name": "repro-jupyter", "version": __version__,
-                                         "schema_version": SCHEMA_VERSION}
+    assert json.loads(response.body) == {
+        "name": "repro-jupyter",
+        "version": __version__,
+        "schema_version": SCHEMA_VERSION,
+    }
 
 
 async def test_provenance_and_stale_cells(jp_fetch, recorded):
@@ -52,7 +55,9 @@ async def test_lineage(jp_fetch, recorded):
     data = await _post(jp_fetch, "lineage", {"path": "work/nb.ipynb", "notebook": nbformat.read(recorded, 4)})
     writes = {(e["source"], e["target"]) for e in data["edges"] if e["kind"] == "writes"}
     reads = {(e["source"], e["target"]) for e in data["edges"] if e["kind"] == "reads"}
-    assert ("cell:1", "var:x:1") in writes and ("var:x:1", "cell:2") in reads and ("var:lr:1", "cell:1") in reads
+    assert (
+        ("cell:1", "var:x:1") in writes and ("var:x:1", "cell:2") in reads and ("var:lr:1", "cell:1") in reads
+    )
 
 
 async def test_compare_reports_drift_with_the_shared_engine(jp_fetch, recorded):
@@ -78,7 +83,9 @@ async def test_every_route_refuses_unauthenticated(jp_fetch, route):
     method = "GET" if route == "info" else "POST"
     body = None if method == "GET" else "{}"
     with pytest.raises(HTTPClientError) as info:
-        await jp_fetch("repro-jupyter", route, method=method, body=body, headers={"Authorization": "token wrong"})
+        await jp_fetch(
+            "repro-jupyter", route, method=method, body=body, headers={"Authorization": "token wrong"}
+        )
     assert info.value.code in (401, 403)
 
 
@@ -86,15 +93,24 @@ async def test_every_route_refuses_unauthenticated(jp_fetch, route):
 async def test_every_post_route_refuses_cross_site_requests_without_xsrf(jp_fetch, route, jp_serverapp):
     """A browser request carrying a cookie but no XSRF token must be refused."""
     with pytest.raises(HTTPClientError) as info:
-        await jp_fetch("repro-jupyter", route, method="POST", body="{}",
-                       headers={"Authorization": "", "Cookie": "_xsrf=abc; username-localhost=bogus"})
+        await jp_fetch(
+            "repro-jupyter",
+            route,
+            method="POST",
+            body="{}",
+            headers={"Authorization": "", "Cookie": "_xsrf=abc; username-localhost=bogus"},
+        )
     assert info.value.code in (401, 403)
 
 
-@pytest.mark.parametrize("path", ["../outside.ipynb", "/etc/passwd", "work/../../x.ipynb", "link/nb.ipynb",
-                                  "work/nb.txt", "", None])
+@pytest.mark.parametrize(
+    "path",
+    ["../outside.ipynb", "/etc/passwd", "work/../../x.ipynb", "link/nb.ipynb", "work/nb.txt", "", None],
+)
 @pytest.mark.parametrize("route", ["provenance", "lineage", "envdiff", "compare"])
-async def test_paths_outside_the_root_are_refused(jp_fetch, jp_root_dir, tmp_path_factory, recorded, route, path):
+async def test_paths_outside_the_root_are_refused(
+    jp_fetch, jp_root_dir, tmp_path_factory, recorded, route, path
+):
     outside = tmp_path_factory.mktemp("outside")
     make_notebook(outside / "nb.ipynb", ["1"])
     if not (jp_root_dir / "link").exists():

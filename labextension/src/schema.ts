@@ -215,3 +215,139 @@ export interface EnvironmentSnapshot {
     [k: string]: unknown | undefined;
   };
 }
+/**
+ * This interface was referenced by `ReproJupyterRecordSchemaVersion1`'s JSON-Schema
+ * via the `definition` "cause".
+ */
+export interface Cause {
+  kind:
+    | 'source_changed'
+    | 'data'
+    | 'params'
+    | 'seed'
+    | 'rng_state'
+    | 'unseeded_randomness'
+    | 'nondeterministic_here'
+    | 'nondeterministic_kernel'
+    | 'package_change'
+    | 'python_change'
+    | 'os_change'
+    | 'cpu_change'
+    | 'gpu_change'
+    | 'threads_change'
+    | 'env_var_change'
+    | 'upstream'
+    | 'not_recorded'
+    | 'unknown';
+  detail: string;
+  score: number;
+}
+/**
+ * This interface was referenced by `ReproJupyterRecordSchemaVersion1`'s JSON-Schema
+ * via the `definition` "difference".
+ */
+export interface Difference {
+  kind: 'output' | 'missing_output' | 'extra_output' | 'state' | 'error' | 'skipped';
+  severity?: 'benign' | 'within_tolerance' | 'drift';
+  output_index?: number;
+  mimetype?: string;
+  detail: string;
+  /**
+   * Recorded text (truncated), for display.
+   */
+  old?: string;
+  /**
+   * New text (truncated), for display.
+   */
+  new?: string;
+  numeric?: {
+    max_abs?: number | string;
+    max_rel?: number | string;
+    rtol?: number;
+    atol?: number;
+    deltas?: {
+      [k: string]: unknown | undefined;
+    }[];
+  };
+  image?: {
+    ssim?: number;
+    threshold?: number;
+    old_size?: unknown[];
+    new_size?: unknown[];
+    /**
+     * Path of a PNG heatmap relative to the report.
+     */
+    heatmap?: string;
+    /**
+     * base64 PNG of the recorded image (for self-contained reports).
+     */
+    old_png?: string;
+    /**
+     * base64 PNG of the new image.
+     */
+    new_png?: string;
+    /**
+     * base64 PNG heatmap of the absolute difference (when no file was written).
+     */
+    heatmap_png?: string;
+  };
+  variables?: string[];
+}
+/**
+ * This interface was referenced by `ReproJupyterRecordSchemaVersion1`'s JSON-Schema
+ * via the `definition` "cellComparison".
+ */
+export interface CellComparison {
+  index: number;
+  id: string | null;
+  status: 'same' | 'benign' | 'within_tolerance' | 'drift' | 'error' | 'skipped';
+  /**
+   * The cell source (first 2000 characters), for reports.
+   */
+  source?: string;
+  differences: Difference[];
+  causes: Cause[];
+  /**
+   * Outputs differed between repeated runs in this environment.
+   */
+  flaky?: boolean;
+  duration_s?: number;
+}
+/**
+ * Result of `jupyter repro verify` for one notebook.
+ *
+ * This interface was referenced by `ReproJupyterRecordSchemaVersion1`'s JSON-Schema
+ * via the `definition` "driftReport".
+ */
+export interface DriftReport {
+  schema_version: 1;
+  kind: 'drift_report';
+  notebook: string;
+  status: 'reproduced' | 'drift' | 'error';
+  /**
+   * One line: why the notebook drifted or could not be verified.
+   */
+  reason?: string | null;
+  first_drift: null | {
+    index: number;
+    id: string | null;
+  };
+  /**
+   * Whether the notebook carried repro-jupyter metadata.
+   */
+  recorded?: boolean;
+  options?: {
+    [k: string]: unknown | undefined;
+  };
+  summary?: {
+    [k: string]: number | undefined;
+  };
+  cells: CellComparison[];
+  /**
+   * What differs between the recorded and the current environment: {section: [{key, old, new}]}.
+   */
+  environment_diff?: {
+    [k: string]: unknown | undefined;
+  } | null;
+  duration_s?: number;
+}
