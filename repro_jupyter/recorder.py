@@ -25,12 +25,12 @@ from .canonical import canonical_bytes, digest_bytes, digest_json
 from .compare.normalize import output_digests
 from .environment import EnvironmentTracker
 from .errors import ReproError
-from .fingerprint import fingerprint_namespace
 from .inputs import DEFAULT_SIZE_CAP, OpenedFiles, hash_path
 from .notebook_path import NotebookLocation
 from .outputs import OutputCapture
 from .params import collect_params
 from .redact import redact_text
+from .state import StateTracker
 from .store import STORE_DIRNAME, Store, open_store
 from .store.writer import BackgroundWriter
 from .unseeded import detect_unseeded
@@ -95,6 +95,7 @@ class RecordingSession:
         self._store: Store | None = None
         self._store_failed: str | None = None
         self._writer: BackgroundWriter | None = None
+        self.state = StateTracker()
         self._written_envs: set[str] = set()
         self._run_id: str | None = None
         self._env = EnvironmentTracker(str(location.directory), git_exclude=location.git_exclude())
@@ -352,7 +353,7 @@ class RecordingSession:
         if error is not None:
             record["error"] = {"ename": type(error).__name__, "evalue": redact_text(str(error))[:500]}
         if record["options"]["state"]:
-            record["state"] = {"variables": fingerprint_namespace(ns, self.hidden_names())}
+            record["state"] = {"variables": self.state.update(ns, cell.source, self.hidden_names())}
         return record
 
     def hidden_names(self) -> set[str]:

@@ -1,0 +1,120 @@
+"""Skipping work soundly: what is re-hashed after a cell, counted (no timing)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from repro_jupyter import fingerprint as fingerprint_module
+from repro_jupyter import state
+from repro_jupyter.state import StateTracker, candidate_names
+
+BIG = 128 * 1024 * 1024 // 4  # 128 MB of float32 keeps the test quick; the bench uses 1 GiB
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    """Count fingerprint calls per type, through the real fingerprint function."""
+    calls: list[str] = []
+    real = fingerprint_module.fingerprint
+
+    def counting(value):
+        calls.append(type(value).__name__)
+        return real(value)
+
+    monkeypatch.setattr(state, "fingerprint", counting)
+    return calls
+
+
+def _run(tracker, ns, source):
+    exec(compile(source, "<cell>", "exec"), ns)
+    return tracker.update(ns, source, set())
+
+
+def test_one_element_change_of_a_big_array_is_detected(counted):
+    ns: dict = {}
+    tracker = StateTracker()
+    before = _run(tracker, ns, f"import numpy as np\nbig = np.zeros({BIG}, dtype=np.float32)\nsmall = 1")
+    after = _run(tracker, ns, "big[12345] = 1.0")
+    assert before["big"]["digest"] != after["big"]["digest"]
+
+
+def test_cell_touching_only_a_small_variable_rehashes_nothing_large(counted):
+    ns: dict = {}
+    tracker = StateTracker()
+    _run(tracker, ns, f"import numpy as np\nbig = np.zeros({BIG}, dtype=np.float32)\nsmall = [1]")
+    counted.clear()
+    _run(tracker, ns, "small.append(2)")
+    assert counted == ["list"]
+    assert tracker.last_stats.hashed_bytes < 1000 and tracker.last_stats.reused >= 1
+
+
+def test_in_place_write_through_a_function_from_an_earlier_cell_is_detected(counted):
+    ns: dict = {}
+    tracker = StateTracker()
+    first = _run(tracker, ns, "import numpy as np\narr = np.zeros(10)\ndef bump():\n    arr[0] += 1")
+    second = _run(tracker, ns, "bump()")
+    assert first["arr"]["digest"] != second["arr"]["digest"]
+
+
+def test_write_through_a_method_and_through_a_container_are_detected():
+    ns: dict = {}
+    tracker = StateTracker()
+    first = _run(
+        tracker,
+        ns,
+        "import numpy as np\nw = np.zeros(4)\nholder = {'w': w}\n"
+        "class Trainer:\n    def step(self):\n        w[1] = 5\nt = Trainer()",
+    )
+    second = _run(tracker, ns, "holder['w'][2] = 7")
+    assert first["w"]["digest"] != second["w"]["digest"]
+    third = _run(tracker, ns, "t.step()")
+    assert second["w"]["digest"] != third["w"]["digest"]
+
+
+def test_unanalysable_cells_hash_everything(counted):
+    ns: dict = {}
+    tracker = StateTracker()
+    _run(tracker, ns, "import numpy as np\na = np.zeros(5)\nb = np.ones(5)")
+    counted.clear()
+    _run(tracker, ns, "exec('a[0] = 3')")
+    assert sorted(counted) == ["ndarray", "ndarray"] and tracker.last_stats.full
+
+
+def test_magics_that_run_code_make_the_cell_unanalysable():
+    assert candidate_names("%time x = f()", {}) is None
+    assert candidate_names("%%capture\nx = 1", {}) is None
+    assert candidate_names("%matplotlib inline\ny = 2", {}) == {"get_ipython", "y"}
+
+
+def test_torch_version_counter_fast_path(counted):
+    torch = pytest.importorskip("torch")
+    ns: dict = {"torch": torch}
+    tracker = StateTracker()
+    _run(tracker, ns, "t = torch.zeros(1000)\nu = torch.ones(10)")
+    counted.clear()
+    _run(tracker, ns, "s = t.sum()")  # t is read, not written: its _version proves it unchanged
+    assert counted.count("Tensor") == 1  # only the new scalar s
+    before = tracker._previous["t"][1]["digest"]
+    _run(tracker, ns, "t.add_(1)")
+    assert tracker._previous["t"][1]["digest"] != before
+
+
+def test_model_and_optimizer_are_co_variables():
+    torch = pytest.importorskip("torch")
+    ns: dict = {"torch": torch}
+    tracker = StateTracker()
+    fps = _run(
+        tracker, ns, "m = torch.nn.Linear(2, 2)\nopt = torch.optim.SGD(m.parameters(), lr=0.1)\nalias = m"
+    )
+    assert fps["m"]["shares"] == ["alias", "opt"] and fps["opt"]["shares"] == ["alias", "m"]
+    assert fps["alias"]["digest"] == fps["m"]["digest"]
+
+
+def test_numpy_array_is_hashed_when_it_is_a_candidate(counted):
+    ns: dict = {"np": np}
+    tracker = StateTracker()
+    _run(tracker, ns, "a = np.zeros(3)")
+    counted.clear()
+    _run(tracker, ns, "b = a.sum()")  # numpy has no version counter: a read is re-hashed (sound)
+    assert counted.count("ndarray") == 1
