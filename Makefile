@@ -15,7 +15,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 TORCH := torch==2.13.0
 PIP_QUIET := -q
 
-.PHONY: demo test test-python test-ui install chromium lint clean
+.PHONY: demo test test-python test-ui install chromium lint clean bench
 
 demo: $(STAMP)
 	@rm -rf build/demo && mkdir -p build/demo
@@ -56,6 +56,9 @@ test-ui: $(STAMP) chromium $(UI_STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check repro_jupyter tests
 	PATH="$(BIN):$$PATH" jlpm check:schema
+
+bench: $(STAMP)
+	$(PY) -m bench $(if $(QUICK),--quick,)
 
 clean:
 	rm -rf build dist lib repro_jupyter/labextension $(VENV) node_modules ui-tests/node_modules
