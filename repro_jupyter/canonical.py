@@ -30,9 +30,13 @@ def _clean(value: Any) -> Any:
 
 def canonical_bytes(value: Any) -> bytes:
     """Sorted keys, no whitespace, UTF-8: one byte string per logical value."""
-    return json.dumps(
-        _clean(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
+    try:  # the common case needs no cleaning; NaN/inf and non-str keys take the slow path
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except (ValueError, TypeError):
+        text = json.dumps(
+            _clean(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        )
+    return text.encode("utf-8")
 
 
 def digest_bytes(data: bytes) -> str:

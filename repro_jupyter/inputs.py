@@ -14,6 +14,7 @@ import os
 import sys
 import sysconfig
 import threading
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ DEFAULT_SIZE_CAP = 1 << 30  # auto-detected files above this are listed but not 
 _IGNORED_SUFFIXES = (".py", ".pyc", ".pyi", ".so", ".pth", ".ipynb", ".mo", ".ttf", ".otf", ".afm")
 
 
+@lru_cache(maxsize=1)
 def _ignored_prefixes() -> tuple[str, ...]:
     paths = {
         sys.prefix,

@@ -236,11 +236,11 @@ class StateTracker:
         for name in sorted(variables):
             value = variables[name]
             key = id(value)
+            token = version_token(value)
             if key in by_id:  # another name for an object already done this cell
                 fp = by_id[key]
             else:
                 prev = self._previous.get(name)
-                token = version_token(value)
                 reuse = (
                     prev is not None
                     and prev[0] == key
@@ -259,7 +259,7 @@ class StateTracker:
                     stats.hashed_bytes += int(fp.get("size", 0) or 0)
                     stats.hashed_names.append(name)
                 by_id[key] = fp
-            current[name] = (key, fp, version_token(value))
+            current[name] = (key, fp, token)
             result[name] = fp
         self._previous = current
         self.last_stats = stats
@@ -279,8 +279,15 @@ def _tensor_ids(value: Any) -> set[int]:
 
 def _with_groups(result: dict[str, dict[str, Any]], variables: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Mark co-variables: names bound to one object, or objects sharing tensors (model + optimizer)."""
+    torch = sys.modules.get("torch")
+    has_torch_owners = torch is not None and any(
+        isinstance(v, (torch.nn.Module, torch.optim.Optimizer)) for v in variables.values()
+    )
+    mutable = {n: v for n, v in variables.items() if not _is_immutable(v)}  # 1 is 1: not an alias
+    if not has_torch_owners and len({id(v) for v in mutable.values()}) == len(mutable):
+        return result  # no aliases and nothing that shares tensors
     owners: dict[int, list[str]] = {}
-    for name, value in variables.items():
+    for name, value in mutable.items():
         owners.setdefault(id(value), []).append(name)
         for tid in _tensor_ids(value):
             owners.setdefault(tid, []).append(name)

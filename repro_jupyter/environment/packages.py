@@ -32,12 +32,24 @@ def _module_to_distributions() -> dict[str, list[str]]:
     return {k: sorted({_normalise(d) for d in v}) for k, v in md.packages_distributions().items()}
 
 
+_MODULES_CACHE: tuple[int, frozenset[str]] = (-1, frozenset())
+
+
 def top_level_modules() -> frozenset[str]:
-    """Top-level modules loaded now, less those our own probes imported (see gpu.PROBE_MODULES)."""
+    """Top-level modules loaded now, less those our own probes imported (see gpu.PROBE_MODULES).
+
+    Called after every recorded cell: the set is rebuilt only when ``sys.modules`` grew or
+    shrank (modules are almost never replaced one for one), which costs one ``len``.
+    """
+    global _MODULES_CACHE
+    size = len(sys.modules)
+    if size == _MODULES_CACHE[0]:
+        return _MODULES_CACHE[1]
     from .gpu import PROBE_MODULES
 
     names = {name.partition(".")[0] for name in list(sys.modules) if not name.startswith("_")}
-    return frozenset(names - PROBE_MODULES)
+    _MODULES_CACHE = (size, frozenset(names - PROBE_MODULES))
+    return _MODULES_CACHE[1]
 
 
 # The kernel and this tool import these (and their requirements) on their own: listing them as
