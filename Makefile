@@ -31,7 +31,7 @@ $(STAMP): pyproject.toml package.json yarn.lock
 	$(PY) -m pip install $(PIP_QUIET) --upgrade pip 2>&1 | grep -v "is ignored: it is neither" || true
 	$(PY) -m pip install $(PIP_QUIET) "jupyterlab>=4.6,<4.7" hatchling hatch-nodejs-version \
 	    hatch-jupyter-builder editables "$(TORCH)" 2>&1 | grep -v "is ignored: it is neither" || true
-	PATH="$(BIN):$$PATH" $(PY) -m pip install $(PIP_QUIET) --no-build-isolation -e ".[test,dev,gpu]" \
+	PATH="$(BIN):$$PATH" $(PY) -m pip install $(PIP_QUIET) --no-build-isolation -e ".[test,dev,gpu,bench]" \
 	    2>&1 | grep -v "is ignored: it is neither" || true
 	$(PY) -c "import repro_jupyter, torch, nbclient"
 	touch $(STAMP)

@@ -7,10 +7,16 @@ import json
 import time
 from pathlib import Path
 
-from . import verify_cost
+from . import capture_overhead, env_capture, fingerprint_throughput, verify_cost
 from .common import machine, write_results
 
-SCENARIOS = {"verify_cost": verify_cost.run}
+SCENARIOS = {
+    "capture_overhead": capture_overhead.run,
+    "fingerprint_throughput": fingerprint_throughput.run,
+    "env_capture": env_capture.run,
+    "verify_cost": verify_cost.run,
+}
+SUMMARISE = {"capture_overhead": capture_overhead.summarise}
 
 
 def main() -> int:
@@ -26,11 +32,10 @@ def main() -> int:
         start = time.perf_counter()
         results["scenarios"][name] = SCENARIOS[name](args.quick, repeats)
         results["scenarios"][name]["wall_s"] = round(time.perf_counter() - start, 1)
-        print(
-            json.dumps(
-                {name: results["scenarios"][name].get("summary", results["scenarios"][name])}, indent=1
-            )
-        )
+        scenario = results["scenarios"][name]
+        if name in SUMMARISE:
+            scenario["summary"] = SUMMARISE[name](scenario)
+        print(json.dumps({name: scenario.get("summary", scenario)}, indent=1))
     write_results(results, args.out)
     print(f"wrote {args.out}")
     return 0
