@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from .. import __version__
 from ..errors import ReproError
 from . import env_cmd, lineage_cmd, run_cmd, sensitivity_cmd, show_cmd, verify_cmd
+from .store_cmd import fsck_cmd, gc_cmd
 
 COMMANDS = {
     "run": run_cmd,
@@ -20,6 +21,8 @@ COMMANDS = {
     "sensitivity": sensitivity_cmd,
     "show": show_cmd,
     "lineage": lineage_cmd,
+    "fsck": fsck_cmd,
+    "gc": gc_cmd,
     "env": env_cmd,
 }
 

@@ -1,0 +1,69 @@
+"""``jupyter repro fsck DIR`` and ``jupyter repro gc DIR``: check and clean a notebook folder's store."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from ..store import open_store
+from ..store.maintenance import GRACE_SECONDS, fsck, gc
+
+
+def add_fsck_parser(sub: Any) -> None:
+    p = sub.add_parser("fsck", help="verify every object's hash and every catalog reference of a store")
+    p.add_argument("folder", type=Path, nargs="?", default=Path("."), help="the notebook folder (default .)")
+    p.add_argument("--quarantine", action="store_true", help="move corrupt objects and write leftovers aside")
+
+
+def add_gc_parser(sub: Any) -> None:
+    p = sub.add_parser("gc", help="remove store objects no record or environment can reach")
+    p.add_argument("folder", type=Path, nargs="?", default=Path("."))
+    p.add_argument(
+        "--grace",
+        type=float,
+        default=GRACE_SECONDS,
+        help="keep unreachable objects younger than "
+        "this many seconds (a writer may still be adding its catalog row)",
+    )
+    p.add_argument("--dry-run", action="store_true")
+
+
+def main_fsck(args: argparse.Namespace) -> int:
+    store = open_store(_folder(args.folder), create=False)
+    report = fsck(store, quarantine=args.quarantine)
+    print(
+        f"{store.root}: {report.objects} objects, {len(report.corrupt)} corrupt, "
+        f"{len(report.missing)} missing, {len(report.temporary)} interrupted writes"
+    )
+    for digest in report.corrupt:
+        print(f"  corrupt  {digest}")
+    for digest in report.missing:
+        print(f"  missing  {digest}")
+    for digest in report.quarantined:
+        print(f"  quarantined {digest}")
+    return 0 if report.clean else 1
+
+
+def main_gc(args: argparse.Namespace) -> int:
+    store = open_store(_folder(args.folder), create=False)
+    report = gc(store, grace_seconds=args.grace, dry_run=args.dry_run)
+    verb = "would remove" if args.dry_run else "removed"
+    print(
+        f"{store.root}: {report.objects} objects, {report.reachable} reachable, {verb} {len(report.removed)} "
+        f"({report.bytes_freed} bytes), kept {report.kept_young} younger than the grace period"
+    )
+    return 0
+
+
+def _folder(path: Path) -> Path:
+    return path.parent if path.suffix == ".ipynb" else path
+
+
+class _Command:
+    def __init__(self, add: Any, main: Any) -> None:
+        self.add_parser, self.main = add, main
+
+
+fsck_cmd = _Command(add_fsck_parser, main_fsck)
+gc_cmd = _Command(add_gc_parser, main_gc)
