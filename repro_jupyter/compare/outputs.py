@@ -124,6 +124,8 @@ def _compare_bundle(
     result: OutputsComparison,
 ) -> None:
     old_data, new_data = old.get("data") or {}, new.get("data") or {}
+    if old_data == new_data:
+        return
     common = sorted(set(old_data) & set(new_data))
     if not common:
         result.add(
