@@ -28,6 +28,7 @@ from .compare.upstream import upstream_cause
 from .environment.diff import environment_diff
 from .errors import ExecutionError, NotebookError, ReproError, StoreError
 from .headless import read_notebook, run_notebook
+from .redact import redact_text
 from .store import Store, open_store
 
 STATUSES = ("same", "benign", "within_tolerance", "drift", "error", "skipped")
@@ -234,6 +235,7 @@ def _judge(
                 first_drift = {"index": index, "id": old_cell.get("id")}
         for name in state_differences(old_record, new_record):
             changed_before.setdefault(name, index)
+    _redact_cells(cells)
     summary = {s: sum(1 for c in cells if c["status"] == s) for s in STATUSES}
     drifting = [c for c in cells if c["status"] in ("drift", "error")]
     reason = None
@@ -262,6 +264,18 @@ def _judge(
         },
         "environment_diff": env_diff or None,
     }
+
+
+def _redact_cells(cells: list[dict[str, Any]]) -> None:
+    """Reports quote sources and outputs: secrets in them must not travel into CI logs or HTML."""
+    for cell in cells:
+        cell["source"] = redact_text(cell.get("source", ""))
+        for diff in cell.get("differences", []):
+            for key in ("old", "new", "detail"):
+                if isinstance(diff.get(key), str):
+                    diff[key] = redact_text(diff[key])
+        for cause in cell.get("causes", []):
+            cause["detail"] = redact_text(cause["detail"])
 
 
 def exit_code(report: dict[str, Any]) -> int:

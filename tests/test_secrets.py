@@ -84,3 +84,42 @@ def test_no_planted_secret_reaches_notebook_or_store(tmp_path, monkeypatch):
     leaked_names = [k for k in SECRET_ENV if k in text]
     assert leaked_names == []
     assert REDACTED in text  # the params were recorded, redacted
+
+
+def test_secrets_do_not_reach_reports_or_server_responses(tmp_path, monkeypatch):
+    """Outputs and sources that show a secret are quoted redacted in every report and response."""
+    import copy
+
+    from repro_jupyter import reports
+    from repro_jupyter.server import services
+    from repro_jupyter.verify import VerifyOptions, verify_notebook
+
+    token = SECRET_ENV["GITHUB_TOKEN"]
+    src = make_notebook(
+        tmp_path / "leak.ipynb",
+        [
+            "import os\nprint('token:', os.environ.get('GITHUB_TOKEN'))",
+            f"api_key = '{SECRET_VALUES[-1]}'\nprint('x')",
+        ],
+    )
+    monkeypatch.setenv("GITHUB_TOKEN", token)
+    assert cli("run", src, "-q") == 0
+    monkeypatch.setenv("GITHUB_TOKEN", token[:-4] + "ZZZZ")  # the output now drifts, showing both values
+    report = verify_notebook(src, VerifyOptions())
+    assert report["status"] == "drift"
+    reports.write_json(report, tmp_path / "r.json")
+    reports.write_junit([report], tmp_path / "r.xml")
+    reports.write_html([report], tmp_path / "r.html")
+    nb = nbformat.read(src, 4)
+    current = copy.deepcopy(nb)
+    current.cells[0].outputs[0]["text"] = "token: " + token[:-4] + "ZZZZ\n"
+    responses = json.dumps(
+        [
+            services.provenance(nb, tmp_path),
+            services.lineage(nb, tmp_path),
+            services.compare(nb, current, src),
+        ]
+    )
+    texts = [(tmp_path / n).read_text() for n in ("r.json", "r.xml", "r.html")] + [responses]
+    for secret in (token, token[:-4] + "ZZZZ", SECRET_VALUES[-1]):
+        assert not any(secret in t for t in texts), secret
