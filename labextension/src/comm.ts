@@ -12,6 +12,8 @@
  * | frontend → kernel | `notebook`          | `metadata`: notebook `repro_jupyter` or null    |
  * | kernel → frontend | `cell_recorded`     | `cell_id`, `cell_metadata`, `notebook_metadata` |
  * | kernel → frontend | `notebook_metadata` | `notebook_metadata`                             |
+ * | frontend → kernel | `environment_request` | (none)                                        |
+ * | kernel → frontend | `environment`       | `digest`: the kernel's current environment      |
  */
 import type { NotebookPanel } from '@jupyterlab/notebook';
 import type { Kernel, KernelMessage } from '@jupyterlab/services';
@@ -51,6 +53,12 @@ export interface INotebookMetadataMessage {
   notebook_metadata: NotebookMetadata;
 }
 
+/** Kernel → frontend: the answer to `environment_request`. */
+export interface IEnvironmentMessage {
+  type: 'environment';
+  digest: string;
+}
+
 export type KernelMessageData = ICellRecordedMessage | INotebookMetadataMessage;
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -79,6 +87,67 @@ export function parseKernelMessage(data: unknown): KernelMessageData | null {
     return data as unknown as INotebookMetadataMessage;
   }
   return null;
+}
+
+/** Narrow a comm message to an `environment` answer, or null. */
+export function parseEnvironmentMessage(data: unknown): IEnvironmentMessage | null {
+  if (isObject(data) && data.type === 'environment' && typeof data.digest === 'string') {
+    return data as unknown as IEnvironmentMessage;
+  }
+  return null;
+}
+
+/** The open comm of each notebook, and who waits for an `environment` answer. */
+const comms = new WeakMap<NotebookPanel, Kernel.IComm>();
+const environmentWaiters = new WeakMap<NotebookPanel, ((digest: string) => void)[]>();
+
+/** Whether the kernel of `panel` has opened the `repro_jupyter` comm (extension loaded). */
+export function hasComm(panel: NotebookPanel): boolean {
+  const comm = comms.get(panel);
+  return !!comm && !comm.isDisposed;
+}
+
+/**
+ * Ask the kernel of `panel` for its current environment digest.
+ *
+ * Resolves to null when no comm is open (the kernel has not loaded
+ * repro_jupyter) or the kernel does not answer within `timeoutMs`.
+ */
+export function requestEnvironment(panel: NotebookPanel, timeoutMs = 15_000): Promise<string | null> {
+  const comm = comms.get(panel);
+  if (!comm || comm.isDisposed) {
+    return Promise.resolve(null);
+  }
+  return new Promise<string | null>(resolve => {
+    const waiters = environmentWaiters.get(panel) ?? [];
+    environmentWaiters.set(panel, waiters);
+    let settled = false;
+    const settle = (digest: string | null): void => {
+      if (!settled) {
+        settled = true;
+        clearTimeout(timer);
+        const i = waiters.indexOf(settle);
+        if (i >= 0) {
+          waiters.splice(i, 1);
+        }
+        resolve(digest);
+      }
+    };
+    const timer = setTimeout(() => settle(null), timeoutMs);
+    waiters.push(settle);
+    try {
+      comm.send({ type: 'environment_request' });
+    } catch (error) {
+      console.warn('repro-jupyter: environment_request not sent', error);
+      settle(null);
+    }
+  });
+}
+
+function answerEnvironment(panel: NotebookPanel, digest: string): void {
+  for (const waiter of [...(environmentWaiters.get(panel) ?? [])]) {
+    waiter(digest);
+  }
 }
 
 /** Write the kernel's values into `panel`'s notebook model. */
@@ -124,10 +193,19 @@ export function registerCommTarget(panel: NotebookPanel, kernel: Kernel.IKernelC
             `this frontend ${SCHEMA_VERSION}; metadata is written as received`
         );
       }
+      comms.set(panel, comm);
+      comm.onClose = () => {
+        if (comms.get(panel) === comm) {
+          comms.delete(panel);
+        }
+      };
       comm.onMsg = (msg: KernelMessage.ICommMsgMsg) => {
         const message = parseKernelMessage(msg.content.data);
+        const environment = parseEnvironmentMessage(msg.content.data);
         if (message) {
           applyKernelMessage(panel, message);
+        } else if (environment) {
+          answerEnvironment(panel, environment.digest);
         } else {
           console.warn('repro-jupyter: ignored comm message', msg.content.data);
         }
