@@ -28,6 +28,7 @@ class KernelComm:
     def __init__(self, session: Any) -> None:
         self.session = session
         self.comm: Any = None
+        self.frontend_seen = False  # our lab extension answered; without it %repro status shows a widget
 
     def open(self) -> bool:
         try:
@@ -59,6 +60,7 @@ class KernelComm:
         if data.get("type") == "environment_request":
             self.send({"type": "environment", "digest": self.session.durable_environment()})
             return
+        self.frontend_seen = True
         if data.get("type") == "notebook":
             meta = data.get("metadata") or {}
             seed = meta.get("master_seed") if isinstance(meta, dict) else None

@@ -195,6 +195,8 @@ class ReproMagics(Magics):
             f"environment: {short(s.last_environment)}",
         ]
         print("\n".join(lines))
+        if not self.comm.frontend_seen and _in_kernel(self.shell):
+            _show_status_widget(lines, s)
 
     def _cmd_env(self, rest: list[str]) -> None:
         p = _Parser(prog="%repro env", add_help=False)
@@ -210,6 +212,33 @@ class ReproMagics(Magics):
             from .report import environment_summary
 
             print(environment_summary(snapshot, digest))
+
+
+def _in_kernel(shell: Any) -> bool:
+    return type(shell).__name__ == "ZMQInteractiveShell"
+
+
+def _show_status_widget(lines: list[str], session: RecordingSession) -> None:
+    """Frontends without our lab extension (VS Code, classic) get the provenance as a small widget."""
+    try:
+        import ipywidgets as widgets
+        from IPython.display import display
+    except ImportError:
+        return
+    import html
+
+    rows = "".join(
+        f"<tr><th style='text-align:left;padding-right:1em'>{html.escape(k)}</th>"
+        f"<td>{html.escape(v)}</td></tr>"
+        for k, _, v in (line.partition(": ") for line in lines)
+    )
+    recorded = "".join(
+        f"<li><code>{html.escape(key[:12])}</code> seed {meta['seed']} · {meta['status']}"
+        f"{' · nondeterministic' if meta.get('nondeterministic') else ''}</li>"
+        for key, meta in list(session.cell_metadata.items())[-10:]
+    )
+    body = f"<b>repro-jupyter</b><table>{rows}</table>" + (f"<ul>{recorded}</ul>" if recorded else "")
+    display(widgets.VBox([widgets.HTML(value=body)]))
 
 
 # --- loading -------------------------------------------------------------------------------
@@ -315,5 +344,13 @@ def headless_metadata_json(shell: Any) -> str:
 
 
 warnings.filterwarnings("always", category=ReproWarning)
-__all__ = ["ReproMagics", "load", "unload", "configure_headless", "configure_replay", "flush_records",
-           "headless_metadata_json", "seeding"]
+__all__ = [
+    "ReproMagics",
+    "load",
+    "unload",
+    "configure_headless",
+    "configure_replay",
+    "flush_records",
+    "headless_metadata_json",
+    "seeding",
+]

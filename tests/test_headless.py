@@ -286,3 +286,12 @@ def test_lazily_imported_numpy_random_is_seeded_and_its_draws_recorded(tmp_path)
     assert "numpy" in record["rng"]["consumed"] and "numpy" in record["seeded"]
     assert cli("run", src, "-q", "--seed", "3") == 0
     assert _cells(src)[1].outputs[0]["text"] == first
+
+
+def test_status_shows_a_widget_where_the_lab_extension_is_absent(tmp_path):
+    """nbclient is a frontend without our extension: %repro status renders an ipywidgets view."""
+    src = make_notebook(tmp_path / "w.ipynb", ["%load_ext repro_jupyter\n%repro status"])
+    assert cli("run", src, "-q") == 0
+    outputs = _cells(src)[0].outputs
+    assert any("master seed" in o.get("text", "") for o in outputs)
+    assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs)
