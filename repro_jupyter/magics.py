@@ -22,6 +22,7 @@ from traitlets import Bool, Integer, observe
 
 from . import seeding
 from .canonical import short
+from .errors import ReproError
 from .kernel_comm import KernelComm
 from .notebook_path import NotebookLocation
 from .recorder import CellOptions, RecordingSession, ReproWarning
@@ -70,6 +71,11 @@ class ReproMagics(Magics):
     input_size_cap = Integer(1 << 30, help="Opened input files above this size are listed, not hashed.").tag(
         config=True
     )
+    checkpoints = Bool(True, help="Checkpoint changed variables into the store.").tag(config=True)
+    checkpoint_max_object_bytes = Integer(2 << 30, help="Larger variables are not checkpointed.").tag(
+        config=True
+    )
+    checkpoint_max_cell_bytes = Integer(4 << 30, help="Checkpoint budget per cell.").tag(config=True)
 
     def __init__(self, shell: Any, **kwargs: Any) -> None:
         super().__init__(shell, **kwargs)
@@ -78,7 +84,14 @@ class ReproMagics(Magics):
         self._pending: tuple[str | None, str] = (None, "")
         self._sync_traits()
 
-    @observe("deterministic", "state", "input_size_cap")
+    @observe(
+        "deterministic",
+        "state",
+        "input_size_cap",
+        "checkpoints",
+        "checkpoint_max_object_bytes",
+        "checkpoint_max_cell_bytes",
+    )
     def _on_trait(self, _change: Any) -> None:
         if "session" in self.__dict__:  # config is applied during __init__, before the session
             self._sync_traits()
@@ -87,6 +100,9 @@ class ReproMagics(Magics):
         self.session.deterministic = bool(self.deterministic)
         self.session.state_enabled = bool(self.state)
         self.session.input_size_cap = int(self.input_size_cap)
+        self.session.checkpoints.enabled = bool(self.checkpoints)
+        self.session.checkpoints.max_object_bytes = int(self.checkpoint_max_object_bytes)
+        self.session.checkpoints.max_cell_bytes = int(self.checkpoint_max_cell_bytes)
 
     # --- hooks -------------------------------------------------------------------------------
     def pre_run_cell(self, info: Any) -> None:
@@ -133,7 +149,9 @@ class ReproMagics(Magics):
         command, rest = words[0], words[1:]
         handler = getattr(self, f"_cmd_{command.lstrip('_')}", None)
         if handler is None or command.startswith("__"):
-            raise UsageError(f"%repro: unknown command {command!r} (on, off, status, env, seed)")
+            raise UsageError(
+                f"%repro: unknown command {command!r} (on, off, status, env, seed, state, restore, checkout)"
+            )
         return handler(rest)
 
     def _begin(self, line: str, source: str | None = None) -> None:
@@ -181,6 +199,49 @@ class ReproMagics(Magics):
             raise UsageError(f"%repro seed: {exc}") from None
         self.session.set_master_seed(seed, "explicit")
         self.comm.send_notebook_metadata()
+
+    def _cmd_state(self, rest: list[str]) -> None:
+        """%repro state on|off|full: variable fingerprints and checkpoints (full: hash everything)."""
+        if rest not in (["on"], ["off"], ["full"]):
+            raise UsageError("usage: %repro state on|off|full")
+        self.state = rest[0] != "off"
+        self.session.state.full = rest[0] == "full"
+
+    def _restore(self, rest: list[str], checkout: bool) -> None:
+        p = _Parser(prog="%repro checkout" if checkout else "%repro restore", add_help=False)
+        p.add_argument("cell", help="a cell id or a record digest (sha256:...)")
+        if not checkout:
+            p.add_argument("names", nargs="*")
+        p.add_argument("--eager", action="store_true", help="load into memory instead of memory-mapping")
+        p.add_argument("--store", help="read from this store (a .repro folder) instead of the notebook's")
+        args = p.parse_args(rest)
+        from .checkpointing import restore
+
+        try:
+            results = restore(
+                self.session,
+                args.cell,
+                None if checkout else (args.names or None),
+                lazy=not args.eager,
+                drop_others=checkout,
+                store_root=args.store,
+            )
+        except ReproError as exc:
+            raise UsageError(f"%repro {'checkout' if checkout else 'restore'}: {exc}") from None
+        done = [n for n, r in results.items() if r.startswith("restored")]
+        print(
+            f"restored {len(done)} variable(s) from cell {args.cell}: {', '.join(done[:12])}"
+            + (" …" if len(done) > 12 else "")
+        )
+        for name, result in results.items():
+            if not result.startswith("restored"):
+                print(f"  {name}: {result}")
+
+    def _cmd_restore(self, rest: list[str]) -> None:
+        self._restore(rest, checkout=False)
+
+    def _cmd_checkout(self, rest: list[str]) -> None:
+        self._restore(rest, checkout=True)
 
     def _cmd_status(self, rest: list[str]) -> None:
         s = self.session

@@ -18,15 +18,15 @@ from .redact import redact_text, redact_value
 MAX_PARAM_BYTES = 2000
 
 
-def literal_assignments(source: str) -> list[str]:
-    """Names assigned a literal at the top level of a cell (``x = 1``, ``a, b = 1, 2``)."""
+def literal_assignments(source: str) -> dict[str, Any]:
+    """Names assigned a literal at the top level of a cell, with the literal (``x = 1``, ``a, b = 1, 2``)."""
     try:
         from IPython.core.inputtransformer2 import TransformerManager
 
         tree = ast.parse(TransformerManager().transform_cell(source))
     except (SyntaxError, ValueError):
-        return []
-    names: list[str] = []
+        return {}
+    names: dict[str, Any] = {}
     for node in tree.body:
         targets: list[ast.expr] = []
         value: ast.expr | None = None
@@ -37,13 +37,25 @@ def literal_assignments(source: str) -> list[str]:
         if value is None:
             continue
         try:
-            ast.literal_eval(value)
+            literal = ast.literal_eval(value)
         except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
             continue
         for target in targets:
-            elts = target.elts if isinstance(target, (ast.Tuple, ast.List)) else [target]
-            names += [t.id for t in elts if isinstance(t, ast.Name) and not t.id.startswith("_")]
-    return list(dict.fromkeys(names))
+            if isinstance(target, ast.Name) and not target.id.startswith("_"):
+                names[target.id] = literal
+            elif (
+                isinstance(target, (ast.Tuple, ast.List))
+                and isinstance(literal, (tuple, list))
+                and len(literal) == len(target.elts)
+            ):
+                names.update(
+                    {
+                        t.id: v
+                        for t, v in zip(target.elts, literal, strict=True)
+                        if isinstance(t, ast.Name) and not t.id.startswith("_")
+                    }
+                )
+    return names
 
 
 def param_value(name: str, namespace: dict[str, Any]) -> Any:
@@ -61,5 +73,16 @@ def param_value(name: str, namespace: dict[str, Any]) -> Any:
 
 
 def collect_params(declared: list[str], source: str, namespace: dict[str, Any]) -> dict[str, Any]:
-    names = list(dict.fromkeys([*declared, *literal_assignments(source)]))
-    return {name: param_value(name, namespace) for name in names}
+    """Declared names always; literal assignments only if the value still equals the literal at the
+    end of the cell (``losses = []`` filled by a loop is an accumulator, not a hyperparameter)."""
+    params = {name: param_value(name, namespace) for name in declared}
+    for name, literal in literal_assignments(source).items():
+        if name in params or name not in namespace:
+            continue
+        try:
+            same = type(namespace[name]) is type(literal) and namespace[name] == literal
+        except Exception:
+            same = False
+        if same:
+            params[name] = param_value(name, namespace)
+    return params

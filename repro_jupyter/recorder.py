@@ -22,6 +22,7 @@ from typing import Any
 
 from . import METADATA_KEY, SCHEMA_VERSION, seeding
 from .canonical import canonical_bytes, digest_bytes, digest_json
+from .checkpointing import Checkpointer
 from .compare.normalize import output_digests
 from .environment import EnvironmentTracker
 from .errors import ReproError
@@ -96,6 +97,7 @@ class RecordingSession:
         self._store_failed: str | None = None
         self._writer: BackgroundWriter | None = None
         self.state = StateTracker()
+        self.checkpoints = Checkpointer()
         self._written_envs: set[str] = set()
         self._run_id: str | None = None
         self._env = EnvironmentTracker(str(location.directory), git_exclude=location.git_exclude())
@@ -353,7 +355,20 @@ class RecordingSession:
         if error is not None:
             record["error"] = {"ename": type(error).__name__, "evalue": redact_text(str(error))[:500]}
         if record["options"]["state"]:
-            record["state"] = {"variables": self.state.update(ns, cell.source, self.hidden_names())}
+            variables = self.state.update(ns, cell.source, self.hidden_names())
+            record["state"] = {"variables": variables}
+            store = self.store()
+            if store is not None:
+                skipped = self.checkpoints.after_cell(
+                    store,
+                    self.writer(store),
+                    ns,
+                    self.hidden_names(),
+                    variables,
+                    self.state.last_stats.hashed_names,
+                )
+                if skipped:
+                    record["state"]["not_checkpointed"] = skipped
         return record
 
     def hidden_names(self) -> set[str]:

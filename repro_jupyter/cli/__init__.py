@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import ReproError
-from . import env_cmd, lineage_cmd, run_cmd, sensitivity_cmd, show_cmd, verify_cmd
+from . import check_cmd, env_cmd, lineage_cmd, run_cmd, sensitivity_cmd, show_cmd, verify_cmd
 from .store_cmd import fsck_cmd, gc_cmd
 
 COMMANDS = {
@@ -21,6 +21,7 @@ COMMANDS = {
     "sensitivity": sensitivity_cmd,
     "show": show_cmd,
     "lineage": lineage_cmd,
+    "check": check_cmd,
     "fsck": fsck_cmd,
     "gc": gc_cmd,
     "env": env_cmd,

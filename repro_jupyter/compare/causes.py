@@ -27,6 +27,11 @@ ENV_SCORES = {
 }
 
 
+def _short(value: Any, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _changes_text(changes: list[dict[str, Any]], limit: int = 4) -> str:
     parts = [f"{c['key']} {c['old']} -> {c['new']}" for c in changes[:limit]]
     more = f" (+{len(changes) - limit} more)" if len(changes) > limit else ""

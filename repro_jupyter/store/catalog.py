@@ -44,6 +44,14 @@ CREATE TABLE IF NOT EXISTS environments (
     digest TEXT PRIMARY KEY,
     first_seen REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS checkpoints (
+    fingerprint TEXT NOT NULL,
+    format TEXT NOT NULL,
+    object TEXT NOT NULL,
+    meta TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    PRIMARY KEY (fingerprint, format)
+);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
@@ -114,6 +122,28 @@ class Catalog:
             " duration_s, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (run_id, cell_key, record, environment, seed, started_at, duration_s, status),
         )
+
+    def add_checkpoint(self, fingerprint: str, fmt: str, obj: str, meta: dict[str, Any], size: int) -> None:
+        import json
+
+        self._write(
+            "INSERT OR IGNORE INTO checkpoints(fingerprint, format, object, meta, size)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (fingerprint, fmt, obj, json.dumps(meta, sort_keys=True), size),
+        )
+
+    def checkpoint(self, fingerprint: str) -> dict[str, Any] | None:
+        """Where the value with this fingerprint was checkpointed (any format), or None."""
+        import json
+
+        row = self._conn.execute(
+            "SELECT * FROM checkpoints WHERE fingerprint = ? ORDER BY format LIMIT 1", (fingerprint,)
+        ).fetchone()
+        if row is None:
+            return None
+        out = dict(row)
+        out["meta"] = json.loads(out["meta"])
+        return out
 
     def cell_history(self, cell_key: str) -> list[dict[str, Any]]:
         rows = self._conn.execute(

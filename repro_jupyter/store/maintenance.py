@@ -86,6 +86,7 @@ def _roots(store: Store) -> set[str]:
     roots = {r[0] for r in conn.execute("SELECT record FROM cell_executions")}
     roots |= {r[0] for r in conn.execute("SELECT environment FROM cell_executions")}
     roots |= {r[0] for r in conn.execute("SELECT digest FROM environments")}
+    roots |= {r[0] for r in conn.execute("SELECT object FROM checkpoints")}
     return roots
 
 

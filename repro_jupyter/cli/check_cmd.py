@@ -1,0 +1,123 @@
+"""``jupyter repro check NB.ipynb --cell ID``: does the checkpoint written after a cell load in a fresh
+kernel and give the same outputs for the cells that follow?
+
+A fresh kernel is started with the recorded seeds, the namespace is checked out
+from the checkpoint of cell ID (nothing before it is re-run, except cells that
+only define functions, classes and imports, which checkpoints cannot hold), the
+following cells run, and their outputs are compared with the recorded ones by
+the same judge as ``verify``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import copy
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .. import METADATA_KEY
+from ..compare.normalize import compile_rules
+from ..compare.rules import CompareOptions
+from ..errors import NotebookError
+from ..headless import read_notebook, run_notebook
+from ..store import open_store
+from ..verify import VerifyOptions, _judge, exit_code
+from .verify_cmd import print_summary
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("check", help="reload a cell's checkpoint in a fresh kernel and re-run what follows")
+    p.add_argument("notebook", type=Path)
+    p.add_argument("--cell", required=True, help="the cell id whose checkpoint to load")
+    p.add_argument("--timeout", type=int, default=600)
+
+
+def _definitions_only(source: str) -> str:
+    """Keep imports and def/class statements of an earlier cell (checkpoints hold values, not code)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return ""
+    keep = [
+        n
+        for n in tree.body
+        if isinstance(n, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+    ]
+    return "\n".join(ast.unparse(n) for n in keep)
+
+
+def main(args: argparse.Namespace) -> int:
+    path: Path = args.notebook
+    nb = read_notebook(path)
+    ids = [c.get("id") for c in nb.cells]
+    if args.cell not in ids:
+        raise NotebookError(f"{path}: no cell with id {args.cell!r}")
+    at = ids.index(args.cell)
+    if METADATA_KEY not in nb.cells[at].metadata:
+        raise NotebookError(f"{path}: cell {args.cell!r} was not recorded")
+    store = open_store(path.resolve().parent, create=False)
+    run = copy.deepcopy(nb)
+    for index, cell in enumerate(run.cells):
+        if cell.cell_type != "code":
+            continue
+        if index < at:
+            cell.source = _definitions_only(
+                cell.source if isinstance(cell.source, str) else "".join(cell.source)
+            )
+        elif index == at:
+            record = nb.cells[at].metadata[METADATA_KEY]["record"]
+            cell.source = (
+                f"get_ipython().run_line_magic('repro', 'checkout {record} --eager --store {store.root}')"
+            )
+    # Seeded like the recorded run (so every later cell gets its recorded seed), recording into a
+    # scratch store: a check must not add to the notebook's run log.
+    previous = os.environ.get("REPRO_JUPYTER_STORE")
+    with tempfile.TemporaryDirectory(prefix="repro-check-") as scratch:
+        os.environ["REPRO_JUPYTER_STORE"] = str(Path(scratch) / ".repro")
+        try:
+            executed, _meta, failure = run_notebook(
+                path,
+                path.parent / f".{path.stem}.check.ipynb",
+                nb=run,
+                timeout=args.timeout,
+                allow_errors=True,
+                seed=(nb.metadata.get(METADATA_KEY) or {}).get("master_seed"),
+            )
+        finally:
+            if previous is None:
+                os.environ.pop("REPRO_JUPYTER_STORE", None)
+            else:
+                os.environ["REPRO_JUPYTER_STORE"] = previous
+    if failure:
+        raise NotebookError(failure)
+    checkout = executed.cells[at]
+    problems = [o.get("evalue") for o in checkout.get("outputs", []) if o.get("output_type") == "error"]
+    problems += [
+        line
+        for o in checkout.get("outputs", [])
+        if o.get("output_type") == "stream"
+        for line in str(o.get("text", "")).splitlines()
+        if line.startswith("UsageError")
+    ]
+    if problems:
+        raise NotebookError(f"the checkpoint of cell {args.cell} did not load: {problems[0]}")
+    opts = CompareOptions()
+    selected = {i for i, c in enumerate(nb.cells) if c.cell_type == "code" and i > at}
+    report = _judge(
+        path,
+        nb,
+        [executed],
+        opts,
+        compile_rules(),
+        store,
+        None,
+        None,
+        True,
+        VerifyOptions(compare=opts, cells=selected),
+    )
+    report["reason"] = report["reason"] or f"cells after {args.cell} reproduced from its checkpoint"
+    print_summary(report)
+    return exit_code(report)
