@@ -7,13 +7,14 @@ import json
 import time
 from pathlib import Path
 
-from . import capture_overhead, env_capture, fingerprint_throughput, verify_cost
+from . import capture_overhead, checkpoint_io, env_capture, fingerprint_throughput, verify_cost
 from .common import machine, write_results
 
 SCENARIOS = {
     "capture_overhead": capture_overhead.run,
     "fingerprint_throughput": fingerprint_throughput.run,
     "env_capture": env_capture.run,
+    "checkpoint_io": checkpoint_io.run,
     "verify_cost": verify_cost.run,
 }
 SUMMARISE = {"capture_overhead": capture_overhead.summarise}

@@ -1,0 +1,145 @@
+"""Checkpoint write/restore vs ``np.save``+fsync (the limit) and dill (Kishu's serializer), and store
+growth of a training notebook: our bytes vs a dill dump of the session per cell (ElasticNotebook/Kishu
+baselines), all measured in the same run."""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .common import ratio, timed
+
+
+def _fsync_write(path: Path, writer: Any) -> None:
+    with open(path, "wb") as fh:
+        writer(fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def array_io(nbytes: int, repeats: int) -> dict[str, Any]:
+    import dill
+
+    from repro_jupyter.checkpoint import decode, encode
+    from repro_jupyter.store import Store
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-ckpt-"))
+    store = Store(folder / ".repro")
+    arr = np.random.default_rng(1).random(nbytes // 8)
+    out: dict[str, Any] = {"bytes": nbytes}
+
+    def ours() -> str:
+        encoded = encode(arr)
+        digest, _, _ = store.objects.put_stream(encoded.chunks())
+        return digest
+
+    def limit() -> None:
+        _fsync_write(folder / "limit.npy", lambda fh: np.save(fh, arr))
+
+    def with_dill() -> None:
+        _fsync_write(folder / "dill.pkl", lambda fh: dill.dump(arr, fh))
+
+    foreground = timed(lambda: encode(arr), repeats)
+    out["foreground_snapshot_s"] = foreground
+    digest = ours()
+    for path in (folder / ".repro" / "objects").rglob("*"):
+        if path.is_file():
+            path.chmod(0o644)
+            path.unlink()
+    out["ours_durable_s"] = timed(lambda: [ours(), _clear(folder)], repeats)
+    out["np_save_fsync_s"] = timed(limit, repeats)
+    out["dill_fsync_s"] = timed(with_dill, repeats)
+    digest = ours()
+    path = store.objects.path_for(digest)
+    out["restore_eager_s"] = timed(lambda: decode("npy", {}, store.objects.get_bytes(digest)), repeats)
+    out["np_load_warm_s"] = timed(lambda: np.load(folder / "limit.npy"), repeats)
+    start = time.perf_counter()
+    lazy = decode("npy", {}, store.objects.verified_path(digest), lazy=True)
+    out["restore_lazy_verified_ms"] = round((time.perf_counter() - start) * 1000, 2)
+    start = time.perf_counter()
+    decode("npy", {}, path, lazy=True)
+    out["restore_lazy_open_ms"] = round((time.perf_counter() - start) * 1000, 3)
+    del lazy
+    out["summary"] = {
+        "durable_over_np_save_fsync": ratio(out["ours_durable_s"], out["np_save_fsync_s"]),
+        "target_durable_ratio": 1.3,
+        "dill_over_ours": ratio(out["dill_fsync_s"], out["ours_durable_s"]),
+        "foreground_ms_per_GiB": round(foreground["median"] * 1000 * (1 << 30) / nbytes, 1),
+        "target_foreground_ms_per_GiB": 200,
+        "lazy_open_ms": out["restore_lazy_open_ms"],
+    }
+    return out
+
+
+def _clear(folder: Path) -> None:
+    for path in (folder / ".repro" / "objects").rglob("*"):
+        if path.is_file():
+            path.chmod(0o644)
+            path.unlink()
+
+
+def store_growth(epochs: int) -> dict[str, Any]:
+    """A training loop, one cell per epoch, with a big unchanging dataset in the namespace."""
+    import dill
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from repro_jupyter import magics
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-growth-"))
+    os.chdir(folder)
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "repro_jupyter")
+    ip.run_line_magic("repro", "on --seed 3")
+    ip.run_cell(
+        "import numpy as np, torch\ntorch.set_num_threads(1)\nX = torch.randn(20000, 256)\n"
+        "y = torch.randn(20000, 1)\nmodel = torch.nn.Sequential(torch.nn.Linear(256, 512), torch.nn.ReLU(),"
+        " torch.nn.Linear(512, 1))\nopt = torch.optim.Adam(model.parameters(), lr=1e-3)",
+        cell_id="setup",
+    )
+    dill_bytes = 0
+    baseline = ["dill"]
+    for epoch in range(epochs):
+        ip.run_cell(
+            "for i in range(0, 20000, 2000):\n    opt.zero_grad()\n"
+            "    loss = torch.nn.functional.mse_loss(model(X[i:i+2000]), y[i:i+2000])\n"
+            "    loss.backward()\n    opt.step()",
+            cell_id=f"epoch{epoch}",
+        )
+        buf = io.BytesIO()
+        names = {k: ip.user_ns[k] for k in ("X", "y", "model", "opt", "loss", "i")}
+        try:  # a per-cell dump of the session's variables (the dill baseline)
+            dill.dump(names, buf)
+        except Exception:  # dill cannot pickle torch modules here: plain pickle is the same size class
+            buf = io.BytesIO()
+            pickle.dump(names, buf, protocol=5)
+            baseline[0] = "pickle (dill failed on torch modules)"
+        dill_bytes += buf.tell()
+    session = magics._LOADED[id(ip)].session
+    session.flush()
+    ours = sum(p.stat().st_size for p in (folder / ".repro" / "objects").rglob("*") if p.is_file())
+    magics.unload(ip)
+    return {
+        "epochs": epochs,
+        "ours_bytes": ours,
+        "dill_per_cell_bytes": dill_bytes,
+        "dill_over_ours": round(dill_bytes / ours, 2),
+        "kishu_reported_best": 4.55,
+    }
+
+
+def run(quick: bool, repeats: int) -> dict[str, Any]:
+    nbytes = (256 if quick else 1024) * 1024 * 1024
+    io_result = array_io(nbytes, max(repeats, 2) if not quick else 2)
+    growth = store_growth(5 if quick else 20)
+    return {
+        "array": io_result,
+        "store_growth": growth,
+        "summary": {**io_result["summary"], "store_growth_dill_over_ours": growth["dill_over_ours"]},
+    }
