@@ -160,11 +160,17 @@ def _judge(
     options: VerifyOptions,
 ) -> dict[str, Any]:
     new_nb = runs[0]
-    new_env = None
     cells: list[dict[str, Any]] = []
     first_drift: dict[str, Any] | None = None
     changed_before: dict[str, int] = {}  # variable -> index of the cell after which it first differed
+    env_diffs: dict[tuple[str, str], dict[str, Any]] = {}
+    new_nb_env = (new_nb.metadata.get(METADATA_KEY) or {}).get("environment")
     env_diff: dict[str, Any] = {}
+    if old_env is not None and new_nb_env and new_store is not None:
+        try:  # the notebook-level view: last recorded environment then and now
+            env_diff = environment_diff(old_env, _load(new_store, new_nb_env))
+        except StoreError:
+            env_diff = {}
     for index, (old_cell, new_cell) in enumerate(zip(nb.cells, new_nb.cells, strict=True)):
         if old_cell.cell_type != "code":
             continue
@@ -183,9 +189,11 @@ def _judge(
         try:
             old_record = _load(store, old_meta.get("record"))
             new_record = _load(new_store, new_meta.get("record"))
-            if new_env is None and new_meta.get("environment"):
-                new_env = _load(new_store, new_meta.get("environment"))
-                env_diff = environment_diff(old_env, new_env) if old_env else {}
+            # like with like: this cell's environment then and now (imports change it cell by cell)
+            pair = (old_meta.get("environment"), new_meta.get("environment"))
+            if pair[0] and pair[1] and pair not in env_diffs:
+                env_diffs[pair] = environment_diff(_load(store, pair[0]), _load(new_store, pair[1]))
+            cell_env_diff = env_diffs.get(pair, {})
         except StoreError as exc:
             raise StoreError(f"cell {index}: {exc}") from None
         if control.skip:
@@ -226,7 +234,7 @@ def _judge(
                 source=source,
                 old_record=old_record,
                 new_record=new_record,
-                env_diff=env_diff,
+                env_diff=cell_env_diff,
                 upstream=upstream,
                 flaky=flaky,
                 recorded=recorded,
