@@ -83,6 +83,7 @@ def in_process(big_bytes: int, n: int) -> dict[str, Any]:
     changed = _per_cell(ip, "big[12345] += 1", 5)
     results["big_changed_foreground"] = {"recorded": _summary(changed), "target_ms": 200}
     magics.unload(ip)
+    ip.extension_manager.loaded.discard("repro_jupyter")
     return results
 
 

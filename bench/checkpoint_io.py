@@ -95,7 +95,7 @@ def store_growth(epochs: int) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp(prefix="bench-growth-"))
     os.chdir(folder)
     ip = InteractiveShell.instance()
-    ip.run_line_magic("load_ext", "repro_jupyter")
+    magics.load(ip)
     ip.run_line_magic("repro", "on --seed 3")
     ip.run_cell(
         "import numpy as np, torch\ntorch.set_num_threads(1)\nX = torch.randn(20000, 256)\n"
