@@ -104,6 +104,8 @@ class RecordingSession:
 
     # --- master seed ------------------------------------------------------------------
     def set_master_seed(self, seed: int, source: str) -> None:
+        if self.master_seed_source == "pinned" and source != "pinned" and int(seed) == self.master_seed:
+            return  # the notebook asks for the seed the runner pinned: nothing to say
         if self.master_seed_source == "pinned" and source != "pinned":
             warnings.warn(
                 f"master seed is pinned to {self.master_seed} by the runner; ignoring {seed}",

@@ -113,7 +113,10 @@ export function hasComm(panel: NotebookPanel): boolean {
  * Resolves to null when no comm is open (the kernel has not loaded
  * repro_jupyter) or the kernel does not answer within `timeoutMs`.
  */
-export function requestEnvironment(panel: NotebookPanel, timeoutMs = 15_000): Promise<string | null> {
+export function requestEnvironment(
+  panel: NotebookPanel,
+  timeoutMs = 15_000
+): Promise<string | null> {
   const comm = comms.get(panel);
   if (!comm || comm.isDisposed) {
     return Promise.resolve(null);

@@ -110,6 +110,10 @@ export interface VariableFingerprint {
   dtype?: string;
   size?: number;
   skipped?: string;
+  /**
+   * Co-variables: other names bound to the same object, or objects sharing tensors (a model and its optimizer).
+   */
+  shares?: string[];
 }
 /**
  * The full record of one cell execution; its digest is the cell metadata's `record`. Holds no timestamps.
@@ -157,6 +161,12 @@ export interface CellRecord {
   state?: {
     variables?: {
       [k: string]: VariableFingerprint | undefined;
+    };
+    /**
+     * Variables changed by this cell that were not checkpointed, with the reason.
+     */
+    not_checkpointed?: {
+      [k: string]: string | undefined;
     };
   };
   status: 'ok' | 'error';

@@ -43,3 +43,45 @@ export async function setCodeCells(page: IJupyterLabPageFixture, sources: string
     });
   }, sources);
 }
+
+/** Replace the source of one cell of the current notebook without running it. */
+export async function setCellSource(
+  page: IJupyterLabPageFixture,
+  index: number,
+  source: string
+): Promise<void> {
+  await page.evaluate(
+    ([i, src]) => {
+      const panel = (window as any).jupyterapp.shell.currentWidget;
+      panel.content.widgets[i].model.sharedModel.setSource(src);
+    },
+    [index, source] as const
+  );
+}
+
+/** Index of the active cell of the current notebook. */
+export function activeCellIndex(page: IJupyterLabPageFixture): Promise<number> {
+  return page.evaluate(
+    () => (window as any).jupyterapp.shell.currentWidget.content.activeCellIndex
+  );
+}
+
+/** Plain-text outputs of a cell, read from the model (not the DOM). */
+export function cellTextOutputs(page: IJupyterLabPageFixture, index: number): Promise<string> {
+  return page.evaluate(i => {
+    const cell = (window as any).jupyterapp.shell.currentWidget.content.widgets[i];
+    const outputs = cell.model.outputs.toJSON() as any[];
+    return outputs
+      .map(o =>
+        o.output_type === 'stream'
+          ? [].concat(o.text).join('')
+          : [].concat(o.data?.['text/plain'] ?? []).join('')
+      )
+      .join('');
+  }, index);
+}
+
+/** Whether the current notebook has unsaved changes. */
+export function isDirty(page: IJupyterLabPageFixture): Promise<boolean> {
+  return page.evaluate(() => (window as any).jupyterapp.shell.currentWidget.context.model.dirty);
+}

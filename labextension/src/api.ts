@@ -1,0 +1,198 @@
+/**
+ * Typed calls to the repro-jupyter server extension (`/repro-jupyter/*`).
+ *
+ * The server computes everything (digests, staleness, lineage, comparisons);
+ * this module only moves JSON. Errors come back as one line, from the
+ * server's `{"message": ...}` body or from the network layer.
+ */
+import { URLExt } from '@jupyterlab/coreutils';
+import type * as nbformat from '@jupyterlab/nbformat';
+import { ServerConnection } from '@jupyterlab/services';
+import type { Digest, DriftReport, NotebookMetadata } from './schema';
+
+/** URL prefix of every route. */
+export const URL_PREFIX = 'repro-jupyter';
+
+/** An error the server (or the network) reported, as one line. */
+export class ReproAPIError extends Error {
+  constructor(
+    message: string,
+    readonly status: number | null
+  ) {
+    super(message);
+    this.name = 'ReproAPIError';
+  }
+}
+
+/**
+ * Call `/repro-jupyter/<endpoint>` and return its JSON body.
+ *
+ * XSRF and authentication are handled by `ServerConnection.makeRequest`.
+ */
+export async function requestAPI<T>(
+  endpoint: string,
+  init: RequestInit = {},
+  settings: ServerConnection.ISettings = ServerConnection.makeSettings()
+): Promise<T> {
+  const url = URLExt.join(settings.baseUrl, URL_PREFIX, endpoint);
+  let response: Response;
+  try {
+    response = await ServerConnection.makeRequest(url, init, settings);
+  } catch (error) {
+    throw new ReproAPIError(`cannot reach the server: ${String(error)}`, null);
+  }
+  const text = await response.text();
+  let data: unknown = null;
+  if (text.length > 0) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = null;
+    }
+  }
+  if (!response.ok) {
+    const message =
+      data && typeof (data as { message?: unknown }).message === 'string'
+        ? (data as { message: string }).message
+        : `${response.status} ${response.statusText}`.trim();
+    throw new ReproAPIError(message, response.status);
+  }
+  if (data === null) {
+    throw new ReproAPIError(`${endpoint}: the server sent no JSON`, response.status);
+  }
+  return data as T;
+}
+
+function post<T>(endpoint: string, body: unknown): Promise<T> {
+  return requestAPI<T>(endpoint, { method: 'POST', body: JSON.stringify(body) });
+}
+
+/** `GET info`: the version handshake. */
+export interface IServerInfo {
+  name: string;
+  version: string;
+  schema_version: number;
+}
+
+/** The environment summary lines the server prepares for display. */
+export interface IEnvironmentSummary {
+  python?: string;
+  os?: string;
+  cpu?: string;
+  gpu?: string;
+  torch?: string;
+  git?: string;
+  packages?: string;
+  env_vars?: string;
+  [key: string]: string | undefined;
+}
+
+/** One code cell in the provenance answer. */
+export interface ICellProvenance {
+  index: number;
+  id: string | null;
+  recorded: boolean;
+  /** The cell's source changed since its record (server-computed). */
+  stale: boolean;
+  status: 'ok' | 'error' | null;
+  seed: number | null;
+  nondeterministic: boolean;
+  record: {
+    consumed: string[];
+    unseeded: string[];
+    inputs: { path: string; digest?: string; how: string }[];
+    params: Record<string, unknown>;
+    variables: string[];
+  } | null;
+  problem: string | null;
+}
+
+/** `POST provenance`. */
+export interface IProvenance {
+  path: string;
+  recorded: boolean;
+  notebook: NotebookMetadata | null;
+  environment: { digest: Digest; summary: IEnvironmentSummary } | null;
+  cells: ICellProvenance[];
+  store: { problem: string | null };
+}
+
+export interface ILineageNode {
+  id: string;
+  kind: 'cell' | 'variable';
+  label: string;
+  cell_index?: number;
+  cell_id?: string;
+  stale?: boolean;
+}
+
+export interface ILineageEdge {
+  source: string;
+  target: string;
+  /** cell → variable: the cell defined or changed it; variable → cell: the cell read it. */
+  kind: 'writes' | 'reads';
+}
+
+/** `POST lineage`. */
+export interface ILineage {
+  nodes: ILineageNode[];
+  edges: ILineageEdge[];
+}
+
+export interface IEnvChange {
+  key: string;
+  old: unknown;
+  new: unknown;
+}
+
+/** `POST envdiff`: an empty `diff` means the same environment. */
+export interface IEnvDiff {
+  recorded: Digest | null;
+  current: Digest;
+  diff: Record<string, IEnvChange[]>;
+}
+
+export interface ICompareOptions {
+  rtol?: number;
+  atol?: number;
+}
+
+/** The handshake. */
+export function getInfo(): Promise<IServerInfo> {
+  return requestAPI<IServerInfo>('info');
+}
+
+/** Per-cell provenance of the open notebook (as it is in the editor, saved or not). */
+export function getProvenance(
+  path: string,
+  notebook: nbformat.INotebookContent
+): Promise<IProvenance> {
+  return post<IProvenance>('provenance', { path, notebook });
+}
+
+/** The cell/variable graph of the open notebook's records. */
+export function getLineage(path: string, notebook: nbformat.INotebookContent): Promise<ILineage> {
+  return post<ILineage>('lineage', { path, notebook });
+}
+
+/** What differs between the recorded environment and `current` (a digest the kernel reported). */
+export function getEnvDiff(
+  path: string,
+  notebook: nbformat.INotebookContent,
+  current: Digest
+): Promise<IEnvDiff> {
+  return post<IEnvDiff>('envdiff', { path, notebook, current });
+}
+
+/** Compare a recorded notebook snapshot with the same notebook after re-execution. */
+export function compare(
+  path: string,
+  recorded: nbformat.INotebookContent,
+  current: nbformat.INotebookContent,
+  options?: ICompareOptions
+): Promise<DriftReport> {
+  return post<DriftReport>(
+    'compare',
+    options ? { path, recorded, current, options } : { path, recorded, current }
+  );
+}

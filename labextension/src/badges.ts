@@ -1,0 +1,145 @@
+/**
+ * Per-cell badges in the notebook: a small round marker in each code cell's
+ * prompt column.
+ *
+ *   jp-repro-badge-recorded    the cell has a record (repro_jupyter metadata)
+ *   jp-repro-badge-stale       its source changed since that record
+ *   jp-repro-badge-drift       re-execution gave different outputs (or an error)
+ *   jp-repro-badge-reproduced  re-execution gave the recorded outputs
+ *
+ * Staleness comes from the server's provenance answer, drift from its
+ * comparison; a verdict of the last comparison wins over provenance until it
+ * is dismissed or accepted, or the cell runs again.
+ */
+import type { Cell } from '@jupyterlab/cells';
+import type { NotebookPanel } from '@jupyterlab/notebook';
+import type { ICellProvenance } from './api';
+import { h } from './dom';
+
+export type BadgeKind = 'recorded' | 'stale' | 'drift' | 'reproduced';
+
+export interface IBadge {
+  kind: BadgeKind;
+  /** Tooltip: what the badge means for this cell. */
+  title: string;
+}
+
+const GLYPH: Record<BadgeKind, string> = {
+  recorded: 'R',
+  stale: '!',
+  drift: '≠',
+  reproduced: '✓'
+};
+
+const BADGE_CLASS = 'jp-repro-badge';
+const HOST_CLASS = 'jp-repro-badge-host';
+
+/** The badge a provenance entry calls for, or null (not recorded). */
+export function provenanceBadge(cell: ICellProvenance): IBadge | null {
+  if (cell.stale) {
+    return {
+      kind: 'stale',
+      title: 'Stale: the source changed since this cell was recorded. Run it again to record it.'
+    };
+  }
+  if (!cell.recorded) {
+    return null;
+  }
+  const parts = ['Recorded'];
+  if (cell.seed !== null) {
+    parts.push(`seed ${cell.seed}`);
+  }
+  if (cell.status === 'error') {
+    parts.push('ended with an error');
+  }
+  if (cell.nondeterministic) {
+    parts.push('nondeterministic operations seen');
+  }
+  if (cell.record?.unseeded.length) {
+    parts.push(`unseeded randomness: ${cell.record.unseeded.join(', ')}`);
+  }
+  let title = parts.join('; ') + '.';
+  if (cell.problem) {
+    title += `\n${cell.problem}`;
+  }
+  return { kind: 'recorded', title };
+}
+
+/** Set (or remove, with null) the badge of one cell widget. */
+export function setCellBadge(cell: Cell, badge: IBadge | null): void {
+  const host =
+    (cell.node.querySelector('.jp-Cell-inputWrapper') as HTMLElement | null) ?? cell.node;
+  let node = host.querySelector(`:scope > .${BADGE_CLASS}`) as HTMLElement | null;
+  if (!badge) {
+    node?.remove();
+    host.classList.remove(HOST_CLASS);
+    return;
+  }
+  if (!node) {
+    node = h('span', { class: BADGE_CLASS, role: 'img' });
+    host.classList.add(HOST_CLASS);
+    host.appendChild(node);
+  }
+  node.className = `${BADGE_CLASS} ${BADGE_CLASS}-${badge.kind}`;
+  node.textContent = GLYPH[badge.kind];
+  node.title = badge.title;
+  node.setAttribute('aria-label', badge.title);
+  node.dataset.kind = badge.kind;
+}
+
+/** The badges of one notebook: provenance plus the verdicts of the last comparison. */
+export class NotebookBadges {
+  constructor(readonly panel: NotebookPanel) {}
+
+  /** Provenance entries by cell id (cells without an id are matched by index). */
+  setProvenance(cells: ICellProvenance[]): void {
+    this._provenanceById.clear();
+    this._provenanceByIndex.clear();
+    for (const cell of cells) {
+      if (cell.id) {
+        this._provenanceById.set(cell.id, cell);
+      } else {
+        this._provenanceByIndex.set(cell.index, cell);
+      }
+    }
+    this.render();
+  }
+
+  /** Verdicts of a comparison, by cell id. */
+  setVerdict(cellId: string, badge: IBadge): void {
+    this._verdicts.set(cellId, badge);
+  }
+
+  /** Forget the comparison verdicts (all, or for the given cell ids). */
+  clearVerdicts(cellIds?: Iterable<string>): void {
+    if (cellIds) {
+      for (const id of cellIds) {
+        this._verdicts.delete(id);
+      }
+    } else {
+      this._verdicts.clear();
+    }
+    this.render();
+  }
+
+  /** Redraw every code cell's badge from what is known. */
+  render(): void {
+    if (this.panel.isDisposed) {
+      return;
+    }
+    this.panel.content.widgets.forEach((cell, index) => {
+      if (cell.model.type !== 'code') {
+        setCellBadge(cell, null);
+        return;
+      }
+      const verdict = this._verdicts.get(cell.model.id);
+      const provenance =
+        this._provenanceById.get(cell.model.id) ?? this._provenanceByIndex.get(index);
+      setCellBadge(cell, verdict ?? (provenance ? provenanceBadge(provenance) : null));
+    });
+  }
+
+  private _provenanceById = new Map<string, ICellProvenance>();
+  private _provenanceByIndex = new Map<number, ICellProvenance>();
+  private _verdicts = new Map<string, IBadge>();
+}

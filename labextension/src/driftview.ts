@@ -1,0 +1,273 @@
+/**
+ * The inline drift view under a drifted cell's outputs, and the highlight of
+ * the cell itself (`jp-repro-drifted`: a red left border).
+ *
+ * Everything shown comes from the server's `CellComparison`: recorded | new
+ * text side by side, numeric deltas, images with their difference heatmap,
+ * and the ranked causes. Nothing is recomputed here; numbers are only
+ * formatted.
+ */
+import type { Cell } from '@jupyterlab/cells';
+import { PanelLayout, Widget } from '@lumino/widgets';
+import { button, h } from './dom';
+import type { Cause, CellComparison, Difference } from './schema';
+
+export const DRIFTED_CLASS = 'jp-repro-drifted';
+export const DRIFT_VIEW_CLASS = 'jp-repro-drift-view';
+
+/** Readable names of the cause kinds of the schema. */
+export const CAUSE_LABELS: Record<Cause['kind'], string> = {
+  source_changed: 'code changed',
+  data: 'input data changed',
+  params: 'parameters changed',
+  seed: 'seed changed',
+  rng_state: 'random state differs',
+  unseeded_randomness: 'unseeded randomness',
+  nondeterministic_here: 'nondeterministic operation in this cell',
+  nondeterministic_kernel: 'nondeterministic kernel',
+  package_change: 'package versions changed',
+  python_change: 'Python changed',
+  os_change: 'operating system changed',
+  cpu_change: 'CPU changed',
+  gpu_change: 'GPU changed',
+  threads_change: 'thread settings changed',
+  env_var_change: 'environment variables changed',
+  upstream: 'an upstream cell drifted',
+  not_recorded: 'not recorded',
+  unknown: 'unknown cause'
+};
+
+const STATUS_LABELS: Record<CellComparison['status'], string> = {
+  same: 'reproduced',
+  benign: 'benign differences only',
+  within_tolerance: 'within tolerance',
+  drift: 'drifted',
+  error: 'error',
+  skipped: 'skipped'
+};
+
+export function statusLabel(status: CellComparison['status']): string {
+  return STATUS_LABELS[status] ?? status;
+}
+
+/** Whether a compared cell gets the drift highlight. */
+export function isDrifted(cell: CellComparison): boolean {
+  return cell.status === 'drift' || cell.status === 'error';
+}
+
+/** Causes, highest score first (the server ranks them; we keep that order on ties). */
+export function rankedCauses(causes: Cause[]): Cause[] {
+  return causes
+    .map((cause, i) => ({ cause, i }))
+    .sort((a, b) => b.cause.score - a.cause.score || a.i - b.i)
+    .map(x => x.cause);
+}
+
+/** `0.25 → 0.35 (rel 40%)`: display formatting only. */
+export function formatDelta(delta: Record<string, unknown>): string {
+  const show = (v: unknown): string => (v === undefined || v === null ? '?' : String(v));
+  let text = `${show(delta.old)} → ${show(delta.new)}`;
+  const rel = delta.rel;
+  if (typeof rel === 'number' && Number.isFinite(rel)) {
+    const pct = Math.abs(rel) * 100;
+    const digits = pct >= 10 ? pct.toFixed(0) : pct >= 1 ? pct.toFixed(1) : pct.toPrecision(2);
+    text += ` (rel ${digits}%)`;
+  } else if (rel !== undefined && rel !== null) {
+    text += ` (rel ${String(rel)})`;
+  } else if (typeof delta.abs === 'number') {
+    text += ` (abs ${delta.abs})`;
+  }
+  return text;
+}
+
+/** A list of causes: "code changed `source_changed` — detail". */
+export function renderCauses(causes: Cause[], limit = 3): HTMLElement {
+  const ranked = rankedCauses(causes).slice(0, limit);
+  const list = h('ol', { class: 'jp-repro-causes' });
+  for (const cause of ranked) {
+    list.appendChild(
+      h(
+        'li',
+        { class: `jp-repro-cause jp-repro-cause-${cause.kind}`, title: `score ${cause.score}` },
+        h('span', { class: 'jp-repro-cause-label' }, CAUSE_LABELS[cause.kind] ?? cause.kind),
+        ' ',
+        h('code', { class: 'jp-repro-cause-kind' }, cause.kind),
+        cause.detail ? h('span', { class: 'jp-repro-cause-detail' }, ` — ${cause.detail}`) : null
+      )
+    );
+  }
+  return list;
+}
+
+function png(data: string | undefined, caption: string): HTMLElement | null {
+  if (!data) {
+    return null;
+  }
+  return h(
+    'figure',
+    { class: 'jp-repro-drift-figure' },
+    h('img', { src: `data:image/png;base64,${data}`, alt: caption }),
+    h('figcaption', {}, caption)
+  );
+}
+
+function renderDifference(diff: Difference): HTMLElement {
+  const severity = diff.severity ?? 'drift';
+  const node = h(
+    'div',
+    { class: `jp-repro-diff jp-repro-diff-${severity}` },
+    h(
+      'div',
+      { class: 'jp-repro-diff-head' },
+      h(
+        'span',
+        { class: `jp-repro-severity jp-repro-severity-${severity}` },
+        severity.replace('_', ' ')
+      ),
+      ' ',
+      h('span', { class: 'jp-repro-diff-detail' }, diff.detail),
+      diff.mimetype ? h('code', { class: 'jp-repro-diff-mime' }, diff.mimetype) : null
+    )
+  );
+  if (diff.old !== undefined || diff.new !== undefined) {
+    node.appendChild(
+      h(
+        'div',
+        { class: 'jp-repro-sides' },
+        h(
+          'div',
+          { class: 'jp-repro-side jp-repro-side-old' },
+          h('div', { class: 'jp-repro-side-label' }, 'recorded'),
+          h('pre', {}, diff.old ?? '')
+        ),
+        h(
+          'div',
+          { class: 'jp-repro-side jp-repro-side-new' },
+          h('div', { class: 'jp-repro-side-label' }, 'new'),
+          h('pre', {}, diff.new ?? '')
+        )
+      )
+    );
+  }
+  const deltas = diff.numeric?.deltas ?? [];
+  if (deltas.length) {
+    const list = h('ul', { class: 'jp-repro-deltas' });
+    for (const delta of deltas.slice(0, 8)) {
+      list.appendChild(h('li', {}, formatDelta(delta)));
+    }
+    if (deltas.length > 8) {
+      list.appendChild(h('li', { class: 'jp-repro-more' }, `… ${deltas.length - 8} more`));
+    }
+    node.appendChild(list);
+  }
+  const image = diff.image;
+  if (image && (image.old_png || image.new_png || image.heatmap_png)) {
+    const ssim = typeof image.ssim === 'number' ? `SSIM ${image.ssim.toFixed(3)}` : '';
+    const threshold = typeof image.threshold === 'number' ? ` (threshold ${image.threshold})` : '';
+    node.appendChild(
+      h(
+        'div',
+        { class: 'jp-repro-images' },
+        png(image.old_png, 'recorded'),
+        png(image.new_png, 'new'),
+        png(image.heatmap_png, 'difference')
+      )
+    );
+    if (ssim) {
+      node.appendChild(h('div', { class: 'jp-repro-ssim' }, ssim + threshold));
+    }
+  }
+  if (diff.variables?.length) {
+    node.appendChild(
+      h('div', { class: 'jp-repro-diff-vars' }, `variables: ${diff.variables.join(', ')}`)
+    );
+  }
+  return node;
+}
+
+export interface IDriftViewActions {
+  /** Replace this cell's recorded outputs and metadata with the re-executed ones. */
+  accept: () => void;
+  /** Keep the recorded outputs; just remove the highlight. */
+  dismiss: () => void;
+}
+
+/** The drift view widget of one cell comparison. */
+export class DriftView extends Widget {
+  constructor(
+    readonly comparison: CellComparison,
+    actions: IDriftViewActions
+  ) {
+    super();
+    this.addClass(DRIFT_VIEW_CLASS);
+    const shown = comparison.differences.filter(d => d.severity !== 'benign');
+    const differences = shown.length ? shown : comparison.differences;
+    this.node.append(
+      h(
+        'div',
+        { class: 'jp-repro-drift-head' },
+        h(
+          'span',
+          { class: 'jp-repro-drift-title' },
+          `Re-execution ${statusLabel(comparison.status)}`
+        ),
+        h(
+          'span',
+          { class: 'jp-repro-drift-count' },
+          `${differences.length} difference${differences.length === 1 ? '' : 's'}`
+        ),
+        h(
+          'span',
+          { class: 'jp-repro-drift-actions' },
+          button('Accept new outputs', actions.accept, {
+            class: 'jp-Button jp-mod-styled jp-mod-accept jp-repro-accept',
+            title: 'Replace the recorded outputs and record of this cell with the re-executed ones'
+          }),
+          button('Dismiss', actions.dismiss, {
+            class: 'jp-Button jp-mod-styled jp-mod-reject jp-repro-dismiss',
+            title: 'Keep the recorded outputs and hide this view'
+          })
+        )
+      )
+    );
+    if (comparison.causes.length) {
+      this.node.append(
+        h(
+          'div',
+          { class: 'jp-repro-drift-causes' },
+          h('div', { class: 'jp-repro-subtitle' }, 'Likely causes'),
+          renderCauses(comparison.causes)
+        )
+      );
+    }
+    for (const diff of differences) {
+      this.node.append(renderDifference(diff));
+    }
+  }
+}
+
+const views = new WeakMap<Cell, DriftView>();
+
+/** Mark `cell` as drifted and show `comparison` under its outputs. */
+export function highlightCell(
+  cell: Cell,
+  comparison: CellComparison,
+  actions: IDriftViewActions
+): DriftView {
+  clearHighlight(cell);
+  cell.addClass(DRIFTED_CLASS);
+  const view = new DriftView(comparison, actions);
+  (cell.layout as PanelLayout).addWidget(view);
+  views.set(cell, view);
+  return view;
+}
+
+/** Remove the highlight and the drift view of `cell`, if any. */
+export function clearHighlight(cell: Cell): void {
+  cell.removeClass(DRIFTED_CLASS);
+  const view = views.get(cell);
+  if (view) {
+    views.delete(cell);
+    view.dispose();
+  }
+}

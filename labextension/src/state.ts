@@ -1,0 +1,197 @@
+/**
+ * What the panel knows about one open notebook: the server's provenance,
+ * lineage and environment diff, refreshed (debounced) when the notebook's
+ * metadata changes, a cell runs or the file is saved; plus the notebook's
+ * badges and its re-execution.
+ */
+import type { ICellModel } from '@jupyterlab/cells';
+import { NotebookActions, type NotebookPanel } from '@jupyterlab/notebook';
+import type { IObservableList } from '@jupyterlab/observables';
+import { Signal, type ISignal } from '@lumino/signaling';
+import {
+  getEnvDiff,
+  getLineage,
+  getProvenance,
+  type IEnvDiff,
+  type ILineage,
+  type IProvenance
+} from './api';
+import { NotebookBadges } from './badges';
+import { hasComm, requestEnvironment } from './comm';
+import { takeSnapshot } from './snapshot';
+import { NotebookVerifier } from './verify';
+
+/** A section's data, or why there is none. */
+export interface ISection<T> {
+  data: T | null;
+  /** A one-line error (server) or note (e.g. "no kernel"). */
+  note: string | null;
+  error: boolean;
+}
+
+const empty = <T>(): ISection<T> => ({ data: null, note: null, error: false });
+
+type Settled<T> = { status: 'fulfilled'; value: T } | { status: 'rejected'; reason: unknown };
+
+/** `Promise.allSettled` for one promise (the lib target is ES2018). */
+function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
+  return promise.then(
+    value => ({ status: 'fulfilled' as const, value }),
+    reason => ({ status: 'rejected' as const, reason })
+  );
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+export class NotebookReproState {
+  constructor(
+    readonly panel: NotebookPanel,
+    private readonly _serverReady: () => boolean
+  ) {
+    this.badges = new NotebookBadges(panel);
+    this.verifier = new NotebookVerifier(panel, this.badges);
+    this.verifier.stateChanged.connect(() => {
+      if (!this.verifier.running) {
+        this.scheduleRefresh();
+      }
+    });
+    void panel.context.ready.then(() => this._connect());
+  }
+
+  readonly badges: NotebookBadges;
+  readonly verifier: NotebookVerifier;
+
+  get changed(): ISignal<this, void> {
+    return this._changed;
+  }
+
+  provenance: ISection<IProvenance> = empty();
+  lineage: ISection<ILineage> = empty();
+  envdiff: ISection<IEnvDiff> = empty();
+  /** True while a refresh is in flight. */
+  loading = false;
+
+  /** Refresh after a short quiet period (many metadata writes come in bursts). */
+  scheduleRefresh(delay = 400): void {
+    if (this.panel.isDisposed) {
+      return;
+    }
+    clearTimeout(this._timer);
+    this._timer = setTimeout(() => void this.refresh(), delay);
+  }
+
+  /** Ask the server again (skipped while the notebook is being re-executed). */
+  async refresh(): Promise<void> {
+    if (this.panel.isDisposed || this.verifier.running || !this.panel.context.isReady) {
+      return;
+    }
+    if (!this._serverReady()) {
+      this._changed.emit();
+      return;
+    }
+    const generation = ++this._generation;
+    this.loading = true;
+    this._changed.emit();
+    const path = this.panel.context.path;
+    const notebook = takeSnapshot(this.panel);
+    const [provenance, lineage] = await Promise.all([
+      settle(getProvenance(path, notebook)),
+      settle(getLineage(path, notebook))
+    ]);
+    const envdiff = await this._envdiff(
+      path,
+      provenance.status === 'fulfilled' ? provenance.value : null
+    );
+    if (generation !== this._generation || this.panel.isDisposed) {
+      return; // a newer refresh is under way
+    }
+    this.provenance =
+      provenance.status === 'fulfilled'
+        ? { data: provenance.value, note: provenance.value.store.problem, error: false }
+        : { data: null, note: describe(provenance.reason), error: true };
+    this.lineage =
+      lineage.status === 'fulfilled'
+        ? { data: lineage.value, note: null, error: false }
+        : { data: null, note: describe(lineage.reason), error: true };
+    this.envdiff = envdiff;
+    this.loading = false;
+    this.badges.setProvenance(this.provenance.data?.cells ?? []);
+    this._changed.emit();
+  }
+
+  dispose(): void {
+    clearTimeout(this._timer);
+    Signal.clearData(this);
+  }
+
+  private async _envdiff(
+    path: string,
+    provenance: IProvenance | null
+  ): Promise<ISection<IEnvDiff>> {
+    if (!provenance?.recorded) {
+      return { data: null, note: 'Nothing recorded yet.', error: false };
+    }
+    const kernel = this.panel.sessionContext.session?.kernel;
+    if (!kernel) {
+      return {
+        data: null,
+        note: 'No kernel running: start one to compare environments.',
+        error: false
+      };
+    }
+    if (!hasComm(this.panel)) {
+      return {
+        data: null,
+        note: 'The kernel has not loaded repro_jupyter (run %load_ext repro_jupyter).',
+        error: false
+      };
+    }
+    const digest = await requestEnvironment(this.panel);
+    if (!digest) {
+      return { data: null, note: 'The kernel did not report its environment.', error: true };
+    }
+    try {
+      return {
+        data: await getEnvDiff(path, takeSnapshot(this.panel), digest),
+        note: null,
+        error: false
+      };
+    } catch (error) {
+      return { data: null, note: describe(error), error: true };
+    }
+  }
+
+  private _connect(): void {
+    const panel = this.panel;
+    const model = panel.context.model;
+    const refresh = (): void => this.scheduleRefresh();
+    model.metadataChanged.connect(refresh, this);
+    panel.context.fileChanged.connect(refresh, this);
+    panel.sessionContext.kernelChanged.connect(refresh, this);
+    const watchCell = (cell: ICellModel): void => {
+      cell.metadataChanged.connect(refresh, this);
+    };
+    for (const cell of model.cells) {
+      watchCell(cell);
+    }
+    model.cells.changed.connect((_: unknown, change: IObservableList.IChangedArgs<ICellModel>) => {
+      change.newValues.forEach(watchCell);
+      this.badges.render();
+      refresh();
+    }, this);
+    NotebookActions.executed.connect((_, args) => {
+      if (args.notebook === panel.content) {
+        this.verifier.forgetCell(args.cell.model.id);
+        refresh();
+      }
+    }, this);
+    panel.disposed.connect(() => this.dispose());
+    this.scheduleRefresh(0);
+  }
+
+  private _changed = new Signal<this, void>(this);
+  private _timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  private _generation = 0;
+}
