@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import nbformat
 
 from .. import METADATA_KEY
+from ..atomic import temp_beside
 from ..errors import NotebookError
 from ..headless import run_notebook
 from .show_cmd import print_provenance
@@ -39,25 +39,15 @@ def write_notebook(nb: Any, path: Path) -> None:
     path = path.resolve()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        with temp_beside(path.parent, f".{path.name}.", ".tmp") as (fd, tmp):
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                nbformat.write(nb, fh)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o644)
+            os.replace(tmp, path)
     except OSError as exc:
         raise NotebookError(f"cannot write {path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            nbformat.write(nb, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o777)
-        else:
-            os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def check_writable(path: Path) -> None:

@@ -12,11 +12,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from ..atomic import temp_beside
 from ..canonical import DIGEST_PREFIX, canonical_bytes
 from ..errors import ObjectCorrupt, ObjectMissing, StoreError
 
@@ -47,20 +47,13 @@ class ObjectStore:
         if target.is_file():
             return digest, False
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
-        try:
+        with temp_beside(target.parent, ".tmp-") as (fd, tmp):
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.chmod(tmp, 0o444)
             os.replace(tmp, target)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
         return digest, True
 
     def put_stream(self, chunks: Iterable[bytes | memoryview]) -> tuple[str, int, bool]:
@@ -70,15 +63,14 @@ class ObjectStore:
         ``fsck`` reports and ``--quarantine`` removes.
         """
         self.objects.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.objects)
         h = hashlib.sha256()
         size = 0
-        try:
+        with temp_beside(self.objects, ".tmp-") as (fd, tmp):
             with os.fdopen(fd, "wb") as fh:
                 for chunk in chunks:
                     h.update(chunk)
                     fh.write(chunk)
-                    size += len(memoryview(chunk).cast("B")) if not isinstance(chunk, bytes) else len(chunk)
+                    size += len(chunk) if isinstance(chunk, bytes) else memoryview(chunk).nbytes
                 fh.flush()
                 os.fsync(fh.fileno())
             digest = DIGEST_PREFIX + h.hexdigest()
@@ -90,12 +82,6 @@ class ObjectStore:
             os.chmod(tmp, 0o444)
             os.replace(tmp, target)
             return digest, size, True
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
 
     def verified_path(self, digest: str) -> Path:
         """The object's file after checking its sha256 (for memory-mapped, lazy restores)."""
