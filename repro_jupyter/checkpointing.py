@@ -21,6 +21,7 @@ from . import METADATA_KEY
 from .checkpoint import Skipped, decode, encode
 from .errors import ReproError, StoreError
 from .fingerprint import fingerprint, user_variables
+from .redact import is_secret_name, looks_secret
 from .store import Store
 from .store.catalog import Catalog
 
@@ -77,6 +78,10 @@ class Checkpointer:
                 continue
             if self._known(store, digest) or name not in variables:
                 continue
+            secret = _secret_reason(name, variables[name])
+            if secret:
+                skipped[name] = secret
+                continue
             encoded = encode(variables[name], max_bytes=min(self.max_object_bytes, max(budget, 0)))
             if isinstance(encoded, Skipped):
                 skipped[name] = encoded.reason
@@ -86,6 +91,24 @@ class Checkpointer:
             self._done.add(digest)
             writer.submit(_write_checkpoint, encoded, digest)
         return skipped
+
+
+def _secret_reason(name: str, value: Any) -> str | None:
+    """Never write a secret into the store: by name, or by the text of small plain values."""
+    if is_secret_name(name):
+        return "not stored: the name looks like a secret"
+    if isinstance(value, (str, bytes, dict, list, tuple)):
+        try:
+            text = (
+                value.decode("utf-8", "replace")
+                if isinstance(value, bytes)
+                else (value if isinstance(value, str) else json.dumps(value, default=repr))
+            )
+        except (TypeError, ValueError, RecursionError):
+            return None
+        if len(text) <= 1_000_000 and looks_secret(text):
+            return "not stored: the value looks like a secret"
+    return None
 
 
 def find_record(session: Any, ref: str, store: Store | None = None) -> dict[str, Any]:
