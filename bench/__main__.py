@@ -26,9 +26,16 @@ def main() -> int:
     parser.add_argument("--only", nargs="+", choices=sorted(SCENARIOS))
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results.json")
+    parser.add_argument(
+        "--merge", action="store_true", help="update these scenarios in an existing results file"
+    )
     args = parser.parse_args()
     repeats = 1 if args.quick else args.repeats
     results = {"machine": machine(), "quick": args.quick, "scenarios": {}}
+    if args.merge and args.out.exists():
+        previous = json.loads(args.out.read_text())
+        if previous.get("quick") == args.quick:
+            results["scenarios"] = previous.get("scenarios", {})
     for name in args.only or SCENARIOS:
         start = time.perf_counter()
         results["scenarios"][name] = SCENARIOS[name](args.quick, repeats)

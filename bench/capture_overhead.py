@@ -51,6 +51,7 @@ def in_process(big_bytes: int, n: int) -> dict[str, Any]:
 
     os.chdir(tempfile.mkdtemp(prefix="bench-capture-"))
     ip = InteractiveShell.instance()
+    ip.reset(new_session=False)
     ip.run_cell(SMALL_STATE)
     results: dict[str, Any] = {}
     base = _per_cell(ip, "y = 1", n)
@@ -84,6 +85,7 @@ def in_process(big_bytes: int, n: int) -> dict[str, Any]:
     results["big_changed_foreground"] = {"recorded": _summary(changed), "target_ms": 200}
     magics.unload(ip)
     ip.extension_manager.loaded.discard("repro_jupyter")
+    ip.reset(new_session=False)  # free the big array before the next scenario
     return results
 
 

@@ -95,6 +95,7 @@ def store_growth(epochs: int) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp(prefix="bench-growth-"))
     os.chdir(folder)
     ip = InteractiveShell.instance()
+    ip.reset(new_session=False)  # nothing left over from other scenarios in this process
     magics.load(ip)
     ip.run_line_magic("repro", "on --seed 3")
     ip.run_cell(
