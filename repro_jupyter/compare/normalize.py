@@ -60,7 +60,6 @@ TEXT_RULES: Rules = [
     ),
 ]
 
-_CARRIAGE = re.compile(r"[^\n]*\r(?!\n)")
 SVG_IDS = re.compile(r'(id="|url\(#|href="#)[^")]+')
 
 
@@ -71,7 +70,11 @@ def compile_rules(extra: tuple[tuple[str, str, str], ...] = ()) -> Rules:
 
 def collapse_carriage_returns(text: str) -> str:
     """Keep what a terminal would show: text after the last ``\\r`` of each line (progress bars)."""
-    return _CARRIAGE.sub("", text.replace("\r\n", "\n"))
+    text = text.replace("\r\n", "\n")
+    if "\r" not in text:
+        return text
+    # per line, linear: a regex like ``[^\n]*\r`` rescans a long line from every offset (quadratic)
+    return "\n".join(line.rpartition("\r")[2] for line in text.split("\n"))
 
 
 def normalise_text(text: str, rules: Rules | None = None) -> str:
