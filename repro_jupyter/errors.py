@@ -28,3 +28,7 @@ class NotebookError(ReproError):
 
 class ExecutionError(ReproError):
     """The notebook could not be executed (kernel died, missing kernel, timeout)."""
+
+
+class ExportError(ReproError):
+    """A recorded run cannot be exported (optional dependency missing, nothing to export, refused)."""

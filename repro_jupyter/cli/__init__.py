@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import ReproError
-from . import check_cmd, env_cmd, lineage_cmd, run_cmd, sensitivity_cmd, show_cmd, verify_cmd
+from . import check_cmd, env_cmd, export_cmd, lineage_cmd, run_cmd, sensitivity_cmd, show_cmd, verify_cmd
 from .store_cmd import fsck_cmd, gc_cmd
 
 COMMANDS = {
@@ -25,6 +25,7 @@ COMMANDS = {
     "fsck": fsck_cmd,
     "gc": gc_cmd,
     "env": env_cmd,
+    "export": export_cmd,
 }
 
 
