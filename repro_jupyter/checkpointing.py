@@ -146,6 +146,14 @@ def find_record(session: Any, ref: str, store: Store | None = None) -> dict[str,
     return store.objects.get_json(digest)
 
 
+def _explicit_store(spec: str) -> Store:
+    """``--store``: a local store folder, or a team store URL (its catalog pulled into the cache)."""
+    from .store import open_store
+    from .store.location import is_url
+
+    return open_store(Path.cwd(), create=False, url=spec) if is_url(spec) else Store(Path(spec))
+
+
 def restore(
     session: Any,
     ref: str,
@@ -155,7 +163,7 @@ def restore(
     store_root: str | None = None,
 ) -> dict[str, str]:
     """Bring variables of cell ``ref`` back into the namespace; {name: "restored"|why not}."""
-    explicit = Store(Path(store_root)) if store_root else None
+    explicit = _explicit_store(store_root) if store_root else None
     record = find_record(session, ref, explicit)
     variables = ((record.get("state") or {}).get("variables")) or {}
     if not variables:

@@ -18,7 +18,7 @@ from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
-from traitlets import Bool, Integer, observe
+from traitlets import Bool, Integer, Unicode, observe
 
 from . import seeding
 from .canonical import short
@@ -76,6 +76,9 @@ class ReproMagics(Magics):
         config=True
     )
     checkpoint_max_cell_bytes = Integer(4 << 30, help="Checkpoint budget per cell.").tag(config=True)
+    store_url = Unicode(
+        "", help="Store location (path or fsspec URL such as s3://bucket/prefix); wins over the environment."
+    ).tag(config=True)
 
     def __init__(self, shell: Any, **kwargs: Any) -> None:
         super().__init__(shell, **kwargs)
@@ -91,6 +94,7 @@ class ReproMagics(Magics):
         "checkpoints",
         "checkpoint_max_object_bytes",
         "checkpoint_max_cell_bytes",
+        "store_url",
     )
     def _on_trait(self, _change: Any) -> None:
         if "session" in self.__dict__:  # config is applied during __init__, before the session
@@ -103,6 +107,7 @@ class ReproMagics(Magics):
         self.session.checkpoints.enabled = bool(self.checkpoints)
         self.session.checkpoints.max_object_bytes = int(self.checkpoint_max_object_bytes)
         self.session.checkpoints.max_cell_bytes = int(self.checkpoint_max_cell_bytes)
+        self.session.store_url = self.store_url or None
 
     # --- hooks -------------------------------------------------------------------------------
     def pre_run_cell(self, info: Any) -> None:
@@ -357,6 +362,7 @@ def configure_headless(
         shell.events.register("post_run_cell", magics.post_run_cell)
         shell.input_transformers_cleanup.append(magics.transform)
         _LOADED[id(shell)] = magics
+        magics._sync_traits()
     session = magics.session
     session.kind = "headless"
     if seed is not None:
@@ -399,9 +405,12 @@ def headless_metadata_json(shell: Any) -> str:
     session = magics.session
     if session.active is not None:  # a cell that never reached post_run_cell (kernel interrupted)
         session.end(None)
-    payload = json.dumps({"cells": session.cell_metadata, "notebook": session.notebook_metadata()})
-    session.close()  # the headless run is over: stamp its end in the run log
-    return payload
+    payload: dict[str, Any] = {"cells": session.cell_metadata, "notebook": session.notebook_metadata()}
+    with warnings.catch_warnings(record=True) as caught:  # the runner reports what was not written
+        warnings.simplefilter("always", ReproWarning)
+        session.close()  # the headless run is over: stamp its end in the run log (and upload it)
+    payload["problems"] = [str(w.message) for w in caught if issubclass(w.category, ReproWarning)]
+    return json.dumps(payload)
 
 
 warnings.filterwarnings("always", category=ReproWarning)

@@ -32,7 +32,7 @@ from .outputs import OutputCapture
 from .params import collect_params
 from .redact import redact_text
 from .state import StateTracker
-from .store import STORE_DIRNAME, Store, open_store
+from .store import STORE_DIRNAME, Store, open_store, resolve_location
 from .store.writer import BackgroundWriter
 from .unseeded import detect_unseeded
 
@@ -88,6 +88,7 @@ class RecordingSession:
         self.record_all = False
         self.state_enabled = True
         self.input_size_cap = DEFAULT_SIZE_CAP
+        self.store_url: str | None = None  # ReproMagics.store_url: wins over env and pyproject.toml
         self.kind = "interactive"
         self.cell_metadata: dict[str, dict[str, Any]] = {}
         self.on_recorded: list[Any] = []  # callbacks(cell_key, cell_metadata, notebook_metadata)
@@ -130,17 +131,26 @@ class RecordingSession:
             "schema_version": SCHEMA_VERSION,
             "master_seed": self.ensure_master_seed(),
             "deterministic": self.deterministic,
-            "store": STORE_DIRNAME,
+            "store": self._store_label(),
         }
         if self.last_environment:
             meta["environment"] = self.last_environment
         return meta
 
     # --- store ----------------------------------------------------------------------------
+    def _store_label(self) -> str:
+        """A team store is named by its credential-free URL; a local one stays relative (``.repro``)."""
+        if self._store is not None:
+            return self._store.url or STORE_DIRNAME
+        try:
+            return resolve_location(self.location.directory, self.store_url).url or STORE_DIRNAME
+        except ReproError:
+            return STORE_DIRNAME
+
     def store(self) -> Store | None:
         if self._store is None and self._store_failed is None:
             try:
-                self._store = open_store(self.location.directory)
+                self._store = open_store(self.location.directory, url=self.store_url or None)
                 if self._store.fallback_reason:
                     warnings.warn(f"repro store: {self._store.fallback_reason}", ReproWarning, stacklevel=2)
             except ReproError as exc:

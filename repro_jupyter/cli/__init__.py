@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from .. import __version__
 from ..errors import ReproError
 from . import check_cmd, env_cmd, export_cmd, lineage_cmd, run_cmd, sensitivity_cmd, show_cmd, verify_cmd
-from .store_cmd import fsck_cmd, gc_cmd
+from .store_cmd import fsck_cmd, gc_cmd, sync_cmd
 
 COMMANDS = {
     "run": run_cmd,
@@ -24,6 +24,7 @@ COMMANDS = {
     "check": check_cmd,
     "fsck": fsck_cmd,
     "gc": gc_cmd,
+    "sync": sync_cmd,
     "env": env_cmd,
     "export": export_cmd,
 }

@@ -69,8 +69,9 @@ def main(args: argparse.Namespace) -> int:
             )
         elif index == at:
             record = nb.cells[at].metadata[METADATA_KEY]["record"]
+            at_store = store.url or store.root  # a team store by URL: the scratch kernel fetches from it
             cell.source = (
-                f"get_ipython().run_line_magic('repro', 'checkout {record} --eager --store {store.root}')"
+                f"get_ipython().run_line_magic('repro', 'checkout {record} --eager --store {at_store}')"
             )
     # Seeded like the recorded run (so every later cell gets its recorded seed), recording into a
     # scratch store: a check must not add to the notebook's run log.

@@ -84,7 +84,10 @@ def main(args: argparse.Namespace) -> int:
         print(f"wrote {output}: {recorded}/{code} code cells recorded")
         if meta:
             print_provenance(nb, output)
+    problems = (meta or {}).get("problems") or []
+    for problem in problems:  # e.g. a team store that could not be reached: the records wait locally
+        print(f"jupyter repro run: error: {problem}", file=sys.stderr)
     if failure:
         print(f"jupyter repro run: error: {failure}", file=sys.stderr)
         return 1
-    return 0
+    return 2 if problems else 0

@@ -54,7 +54,7 @@ def collect(nb: Any, path: Path) -> dict[str, Any]:
         cells.append(entry)
     return {
         "notebook": nb_meta,
-        "store": str(store.root) if store else None,
+        "store": store.describe() if store else None,
         "store_problem": store_problem,
         "cells": cells,
         "environments": envs,

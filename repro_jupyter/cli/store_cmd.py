@@ -1,4 +1,4 @@
-"""``jupyter repro fsck DIR`` and ``jupyter repro gc DIR``: check and clean a notebook folder's store."""
+"""``jupyter repro fsck|gc|sync DIR``: check, clean and (for a team store) synchronise a folder's store."""
 
 from __future__ import annotations
 
@@ -29,11 +29,40 @@ def add_gc_parser(sub: Any) -> None:
     p.add_argument("--dry-run", action="store_true")
 
 
+def add_sync_parser(sub: Any) -> None:
+    p = sub.add_parser(
+        "sync", help="team store: upload what this machine has not sent yet, then import the team's catalog"
+    )
+    p.add_argument("folder", type=Path, nargs="?", default=Path("."), help="the notebook folder (default .)")
+    p.add_argument("--store", help="the store URL (default: as configured for the folder)")
+
+
+def main_sync(args: argparse.Namespace) -> int:
+    """Retry uploads a kernel could not make (offline, crashed) and pull everyone else's runs."""
+    store = open_store(_folder(args.folder), create=True, url=args.store)
+    try:
+        if store.remote is None:
+            print(f"{store.describe()} is a local store: nothing to synchronise")
+            return 0
+        pushed = store.push(everyone=True)
+        imported = store.pull()
+        runs = len(store.catalog.runs())
+    finally:
+        store.close()
+    assert pushed is not None
+    print(
+        f"{store.describe()}: sent {pushed.ops} catalog change(s) in {pushed.entries} entr"
+        f"{'y' if pushed.entries == 1 else 'ies'} and {pushed.objects} object(s); imported {imported} "
+        f"entr{'y' if imported == 1 else 'ies'}; {runs} run(s) known"
+    )
+    return 0
+
+
 def main_fsck(args: argparse.Namespace) -> int:
     store = open_store(_folder(args.folder), create=False)
     report = fsck(store, quarantine=args.quarantine)
     print(
-        f"{store.root}: {report.objects} objects, {len(report.corrupt)} corrupt, "
+        f"{store.describe()}: {report.objects} objects, {len(report.corrupt)} corrupt, "
         f"{len(report.missing)} missing, {len(report.temporary)} interrupted writes"
     )
     for digest in report.corrupt:
@@ -67,3 +96,4 @@ class _Command:
 
 fsck_cmd = _Command(add_fsck_parser, main_fsck)
 gc_cmd = _Command(add_gc_parser, main_gc)
+sync_cmd = _Command(add_sync_parser, main_sync)

@@ -53,6 +53,9 @@ ALLOWED_PATTERNS = (
     "MLFLOW_*",  # recorded only as redacted/benign
 )
 
+# Where records go, not what results are (and the options may hold credentials): never recorded.
+WHERE_NOT_WHAT = frozenset({"REPRO_JUPYTER_STORE", "REPRO_JUPYTER_STORE_OPTIONS"})
+
 
 def captured_environment(environ: Mapping[str, str] | None = None) -> dict[str, object]:
     """``{"variables": {name: value}, "omitted_secrets": n}`` for the allow-listed names."""
@@ -61,7 +64,7 @@ def captured_environment(environ: Mapping[str, str] | None = None) -> dict[str, 
     kept: dict[str, str] = {}
     omitted = 0
     for name in sorted(environ):
-        if not any(fnmatch.fnmatchcase(name, pattern) for pattern in ALLOWED_PATTERNS):
+        if name in WHERE_NOT_WHAT or not any(fnmatch.fnmatchcase(name, p) for p in ALLOWED_PATTERNS):
             continue
         value = environ[name]
         if is_secret_name(name) or looks_secret(value):

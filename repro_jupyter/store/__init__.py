@@ -3,6 +3,9 @@
 ``open_store`` finds or creates the store for a notebook directory.  When that
 directory is read-only the store falls back to a per-user cache location (named
 in the warning), derived from the notebook's path so every tool finds it again.
+A team store on an fsspec URL (``location.py``) is a local cache with the same
+layout plus a remote tier (``remote.py``) and a catalog journal (``journal.py``);
+everything else reaches either kind only through ``Store.objects`` and ``Store.catalog``.
 """
 
 from __future__ import annotations
@@ -10,14 +13,22 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import StoreError
 from .catalog import Catalog
+from .location import STORE_DIRNAME, StoreLocation, resolve_location
 from .objects import ObjectStore
 
-STORE_DIRNAME = ".repro"
+if TYPE_CHECKING:
+    from .journal import PushReport
+    from .remote import RemoteTier
+
+PULL_INTERVAL_S = 2.0  # readers opened again within this time (the server's requests) skip the listing
+_LAST_PULL: dict[str, float] = {}
 
 
 def fallback_root(notebook_dir: Path) -> Path:
@@ -27,31 +38,65 @@ def fallback_root(notebook_dir: Path) -> Path:
 
 
 def configured_root(notebook_dir: Path) -> Path:
-    """The store location: ``REPRO_JUPYTER_STORE`` if set, else ``.repro`` beside the notebook."""
-    override = os.environ.get("REPRO_JUPYTER_STORE")
-    if override:
-        return Path(override).expanduser()
-    return Path(notebook_dir) / STORE_DIRNAME
+    """The local store folder (for a team store: its cache); see ``location.resolve_location``."""
+    return resolve_location(notebook_dir).path
 
 
 @dataclass
 class Store:
-    root: Path
+    root: Path  # the local store; for a team store, its local cache
     fallback_reason: str | None = None
+    remote: RemoteTier | None = None
     objects: ObjectStore = field(init=False)
     _catalog: Catalog | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
-        self.objects = ObjectStore(self.root)
+        if self.remote is not None:
+            from .remote import TieredObjects
+
+            self.objects = TieredObjects(self.root, self.remote)
+        else:
+            self.objects = ObjectStore(self.root)
+
+    @property
+    def url(self) -> str | None:
+        """The team store's credential-free URL, or None for a local store."""
+        return self.remote.url if self.remote is not None else None
+
+    def describe(self) -> str:
+        return f"{self.remote.url} (cache {self.root})" if self.remote is not None else str(self.root)
 
     @property
     def catalog(self) -> Catalog:
         if self._catalog is None:
             try:
-                self._catalog = Catalog(self.root / "catalog.sqlite")
+                if self.remote is not None:
+                    from .journal import JournaledCatalog
+
+                    self._catalog = JournaledCatalog(self.root / "catalog.sqlite", self.remote.url)
+                else:
+                    self._catalog = Catalog(self.root / "catalog.sqlite")
             except sqlite3.Error as exc:
                 raise StoreError(f"cannot open the catalog of {self.root}: {exc}") from None
         return self._catalog
+
+    def push(self, *, everyone: bool = False) -> PushReport | None:
+        """Upload what this writer (or, with ``everyone``, this cache) has not sent; None if local."""
+        if self.remote is None:
+            return None
+        from .journal import push
+
+        return push(self, everyone=everyone)
+
+    def pull(self) -> int:
+        """Import the team's catalog entries not seen yet; 0 for a local store."""
+        if self.remote is None:
+            return 0
+        from .journal import pull
+
+        count = pull(self)
+        _LAST_PULL[str(self.root)] = time.monotonic()
+        return count
 
     def close(self) -> None:
         if self._catalog is not None:
@@ -73,10 +118,46 @@ def _writable(root: Path) -> str | None:
     return None
 
 
-def open_store(notebook_dir: str | os.PathLike[str], *, create: bool = True) -> Store:
-    """The store for notebooks in ``notebook_dir`` (falling back when that place is read-only)."""
+def _open_remote(location: StoreLocation, create: bool) -> Store:
+    """A team store: the local cache, plus (for readers) the team's catalog entries pulled in."""
+    from .remote import RemoteTier
+
+    assert location.url is not None and location.connect_url is not None
+    remote = RemoteTier(location.connect_url, location.url, location.options)
+    problem = _writable(location.path)
+    if problem is not None:
+        raise StoreError(f"cannot create the local cache of {location.url}: {problem}")
+    store = Store(location.path, remote=remote)
+    if create:
+        return store
+    last = _LAST_PULL.get(str(store.root))
+    if last is not None and time.monotonic() - last < PULL_INTERVAL_S:
+        return store
+    try:
+        store.pull()
+    except StoreError as exc:
+        store.fallback_reason = f"{exc}; using the local cache {store.root}"
+    known = "SELECT EXISTS(SELECT 1 FROM runs) OR EXISTS(SELECT 1 FROM environments)"
+    if not store.catalog._conn.execute(known).fetchone()[0]:
+        store.close()
+        raise StoreError(
+            store.fallback_reason or f"no repro store found at {location.url} (was this notebook recorded?)"
+        )
+    return store
+
+
+def open_store(notebook_dir: str | os.PathLike[str], *, create: bool = True, url: str | None = None) -> Store:
+    """The store for notebooks in ``notebook_dir`` (falling back when that place is read-only).
+
+    ``url`` is the magics' ``store_url`` setting (wins over the environment and
+    ``pyproject.toml``).  Readers (``create=False``) of a team store first import
+    the catalog entries other writers published.
+    """
     notebook_dir = Path(notebook_dir)
-    primary = configured_root(notebook_dir)
+    location = resolve_location(notebook_dir, url)
+    if location.remote:
+        return _open_remote(location, create)
+    primary = location.path
     if not create:
         for candidate in (primary, fallback_root(notebook_dir)):
             if (candidate / "objects").is_dir():
@@ -92,4 +173,4 @@ def open_store(notebook_dir: str | os.PathLike[str], *, create: bool = True) -> 
     raise StoreError(f"cannot create a repro store: {reason}; fallback {fallback_problem}")
 
 
-__all__ = ["Store", "open_store", "StoreError", "STORE_DIRNAME", "fallback_root"]
+__all__ = ["Store", "open_store", "StoreError", "STORE_DIRNAME", "fallback_root", "resolve_location"]

@@ -56,6 +56,18 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 BUSY_TIMEOUT_MS = 30_000
+CHECKPOINT_FIELDS = ("fingerprint", "format", "object", "meta", "size")
+RUN_FIELDS = ("run_id", "notebook", "kind", "master_seed", "started_at", "host", "pid")
+CELL_EXECUTION_FIELDS = (
+    "run_id",
+    "cell_key",
+    "record",
+    "environment",
+    "seed",
+    "started_at",
+    "duration_s",
+    "status",
+)
 
 
 class Catalog:
@@ -76,34 +88,48 @@ class Catalog:
     def close(self) -> None:
         self._conn.close()
 
-    def _write(self, sql: str, args: tuple[Any, ...]) -> None:
+    def _write(self, sql: str, args: tuple[Any, ...], op: tuple[str, dict[str, Any]] | None = None) -> None:
+        """One short transaction; ``op`` names the change for a team store's journal (same transaction)."""
         self._conn.execute("BEGIN IMMEDIATE")
         try:
             self._conn.execute(sql, args)
+            if op is not None:
+                self._journal(*op)
             self._conn.execute("COMMIT")
         except BaseException:
             self._conn.execute("ROLLBACK")
             raise
 
+    def _journal(self, op: str, args: dict[str, Any]) -> None:
+        """A local store keeps no journal; ``journal.JournaledCatalog`` queues ``op`` for upload."""
+
     def start_run(
         self, notebook: str | None, kind: str, master_seed: int | None, run_id: str | None = None
     ) -> str:
         run_id = run_id or uuid.uuid4().hex
+        row = (run_id, notebook, kind, master_seed, time.time(), socket.gethostname(), _pid())
         self._write(
             "INSERT INTO runs(run_id, notebook, kind, master_seed, started_at, host, pid, status)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, 'running')",
-            (run_id, notebook, kind, master_seed, time.time(), socket.gethostname(), _pid()),
+            row,
+            ("start_run", dict(zip(RUN_FIELDS, row, strict=True))),
         )
         return run_id
 
     def finish_run(self, run_id: str, status: str = "finished") -> None:
+        now = time.time()
         self._write(
-            "UPDATE runs SET finished_at = ?, status = ? WHERE run_id = ?", (time.time(), status, run_id)
+            "UPDATE runs SET finished_at = ?, status = ? WHERE run_id = ?",
+            (now, status, run_id),
+            ("finish_run", {"run_id": run_id, "finished_at": now, "status": status}),
         )
 
     def add_environment(self, digest: str) -> None:
+        now = time.time()
         self._write(
-            "INSERT OR IGNORE INTO environments(digest, first_seen) VALUES (?, ?)", (digest, time.time())
+            "INSERT OR IGNORE INTO environments(digest, first_seen) VALUES (?, ?)",
+            (digest, now),
+            ("add_environment", {"digest": digest, "first_seen": now}),
         )
 
     def add_cell_execution(
@@ -117,19 +143,23 @@ class Catalog:
         duration_s: float,
         status: str,
     ) -> None:
+        row = (run_id, cell_key, record, environment, seed, started_at, duration_s, status)
         self._write(
             "INSERT INTO cell_executions(run_id, cell_key, record, environment, seed, started_at,"
             " duration_s, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (run_id, cell_key, record, environment, seed, started_at, duration_s, status),
+            row,
+            ("add_cell_execution", dict(zip(CELL_EXECUTION_FIELDS, row, strict=True))),
         )
 
     def add_checkpoint(self, fingerprint: str, fmt: str, obj: str, meta: dict[str, Any], size: int) -> None:
         import json
 
+        row = (fingerprint, fmt, obj, json.dumps(meta, sort_keys=True), size)
         self._write(
             "INSERT OR IGNORE INTO checkpoints(fingerprint, format, object, meta, size)"
             " VALUES (?, ?, ?, ?, ?)",
-            (fingerprint, fmt, obj, json.dumps(meta, sort_keys=True), size),
+            row,
+            ("add_checkpoint", dict(zip(CHECKPOINT_FIELDS, row, strict=True))),
         )
 
     def checkpoint(self, fingerprint: str) -> dict[str, Any] | None:

@@ -124,6 +124,8 @@ def fsck(store: Store, quarantine: bool = False) -> FsckReport:
     for tmp in store.objects.objects.glob("*/.tmp-*"):
         report.temporary.append(str(tmp.relative_to(store.root)))
     _, missing = reachable(store, {d: p for d, p in present.items() if d not in report.corrupt})
+    if store.remote is not None:  # a team store's cache holds only what was read here: absent is not lost
+        missing = {d for d in missing if not store.remote.has(d)}
     report.missing = sorted(missing - set(report.corrupt))
     if quarantine and (report.corrupt or report.temporary):
         target = store.root / "quarantine" / time.strftime("%Y%m%dT%H%M%S")

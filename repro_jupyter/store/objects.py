@@ -56,11 +56,14 @@ class ObjectStore:
             os.replace(tmp, target)
         return digest, True
 
-    def put_stream(self, chunks: Iterable[bytes | memoryview]) -> tuple[str, int, bool]:
+    def put_stream(
+        self, chunks: Iterable[bytes | memoryview], expect: str | None = None
+    ) -> tuple[str, int, bool]:
         """Store streamed bytes (big checkpoints): hashed while written, named once complete.
 
         Returns (digest, size, newly written).  A crash leaves only a ``.tmp-`` file, which
-        ``fsck`` reports and ``--quarantine`` removes.
+        ``fsck`` reports and ``--quarantine`` removes.  With ``expect`` (a download from a
+        remote store), bytes that hash to anything else are dropped: ``ObjectCorrupt``.
         """
         self.objects.mkdir(parents=True, exist_ok=True)
         h = hashlib.sha256()
@@ -74,6 +77,9 @@ class ObjectStore:
                 fh.flush()
                 os.fsync(fh.fileno())
             digest = DIGEST_PREFIX + h.hexdigest()
+            if expect is not None and digest != expect:
+                os.unlink(tmp)
+                raise ObjectCorrupt(f"store object {expect} is corrupt (its content hashes to {digest})")
             target = self.path_for(digest)
             if target.is_file():
                 os.unlink(tmp)

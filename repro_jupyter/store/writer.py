@@ -6,6 +6,11 @@ owns the store, so a cell returns without waiting for the disk.  ``flush`` waits
 until everything queued is on disk: the headless runner and kernel exit call it
 before a record is reported durable.  Write errors are kept and reported (one
 line each) by the next ``flush`` or ``drain_errors``, never raised into a cell.
+
+For a team store the same thread also uploads: whenever the queue runs dry it
+pushes what was written (objects, then the catalog journal entry), and ``flush``
+queues one more push, so after ``flush`` a record is durable *on the remote* (or
+an error line says why not, and the local copy waits for the next push).
 """
 
 from __future__ import annotations
@@ -18,6 +23,10 @@ from typing import Any
 from . import Store
 
 _STOP = object()
+
+
+def _push(store: Store) -> None:
+    store.push()
 
 
 class BackgroundWriter:
@@ -41,12 +50,23 @@ class BackgroundWriter:
                     self.store.close()  # the catalog connection belongs to this thread
                     return
                 func, args = item
-                func(self.store, *args)
-            except Exception as exc:  # disk full, read-only, corrupt catalog: keep going, report later
-                with self._lock:
-                    self._errors.append(f"{type(exc).__name__}: {exc}"[:300])
+                try:
+                    func(self.store, *args)
+                except Exception as exc:  # disk full, read-only, corrupt catalog: keep going, report later
+                    self._report(exc)
+                if self.store.remote is not None and func is not _push and self._queue.empty():
+                    try:
+                        self.store.push()  # idle: upload now, off the cell's critical path
+                    except Exception as exc:  # the remote is down: the outbox keeps it for later
+                        self._report(exc)
             finally:
                 self._queue.task_done()
+
+    def _report(self, exc: Exception) -> None:
+        with self._lock:
+            message = f"{type(exc).__name__}: {exc}"[:300]
+            if message not in self._errors:  # the same upload failure after every cell: say it once
+                self._errors.append(message)
 
     def submit(self, func: Callable[..., Any], *args: Any) -> None:
         """Queue ``func(store, *args)``; runs in order with everything queued before it."""
@@ -59,8 +79,11 @@ class BackgroundWriter:
         return errors
 
     def flush(self) -> list[str]:
-        """Block until every queued write is on disk; return the errors since the last call."""
+        """Block until every queued write is on disk (and on the remote of a team store); return
+        the errors since the last call."""
         if self._thread is not None and self._thread.is_alive():
+            if self.store.remote is not None:
+                self._queue.put((_push, ()))  # retries what an earlier push could not send
             self._queue.join()
         return self.drain_errors()
 

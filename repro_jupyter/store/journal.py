@@ -1,0 +1,232 @@
+"""The catalog of a team store: a local SQLite catalog merged from an immutable remote journal.
+
+SQLite cannot be shared through object storage, so each machine keeps its own
+catalog (in the local cache) and every catalog write is also queued, in the same
+transaction, as an *op* in ``journal_outbox``.  ``push`` uploads the objects the
+queued ops refer to, then publishes the ops as one journal entry
+``catalog/<sha256>.json`` and forgets them; ``pull`` imports every entry whose name
+is not yet in ``journal_imported``.  Entries from many writers arrive in any order
+and an op may be published twice (a crash between the upload and the
+bookkeeping), so applying an op is idempotent and order-free (``IMPORT_SQL``).
+Outbox rows survive a crash or a failed upload: the next flush, or
+``jupyter repro sync``, sends them.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..canonical import canonical_bytes
+from ..errors import ObjectCorrupt, ObjectMissing, StoreError
+from .catalog import Catalog
+
+if TYPE_CHECKING:
+    from . import Store
+    from .remote import RemoteTier
+
+JOURNAL_FORMAT = "repro-jupyter/catalog-journal/v1"
+MAX_OPS_PER_ENTRY = 2000
+
+JOURNAL_SCHEMA = """
+CREATE TABLE IF NOT EXISTS journal_outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    writer TEXT NOT NULL,
+    op TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS journal_imported (name TEXT PRIMARY KEY, imported_at REAL NOT NULL);
+"""
+
+IMPORT_SQL = {
+    "start_run": (
+        "INSERT INTO runs(run_id, notebook, kind, master_seed, started_at, host, pid, status)"
+        " VALUES (:run_id, :notebook, :kind, :master_seed, :started_at, :host, :pid, 'running')"
+        " ON CONFLICT(run_id) DO UPDATE SET notebook = excluded.notebook, kind = excluded.kind,"
+        " master_seed = excluded.master_seed, started_at = excluded.started_at,"
+        " host = excluded.host, pid = excluded.pid"
+    ),
+    # a finish seen before its start (another entry, listed first) creates the row the start fills in
+    "finish_run": (
+        "INSERT INTO runs(run_id, kind, started_at, finished_at, status)"
+        " VALUES (:run_id, 'unknown', :finished_at, :finished_at, :status)"
+        " ON CONFLICT(run_id) DO UPDATE SET finished_at = excluded.finished_at, status = excluded.status"
+    ),
+    "add_environment": "INSERT OR IGNORE INTO environments(digest, first_seen) VALUES (:digest, :first_seen)",
+    "add_cell_execution": (
+        "INSERT INTO cell_executions(run_id, cell_key, record, environment, seed, started_at,"
+        " duration_s, status) SELECT :run_id, :cell_key, :record, :environment, :seed, :started_at,"
+        " :duration_s, :status WHERE NOT EXISTS (SELECT 1 FROM cell_executions"
+        " WHERE run_id = :run_id AND cell_key = :cell_key AND started_at = :started_at)"
+    ),
+    "add_checkpoint": (
+        "INSERT OR IGNORE INTO checkpoints(fingerprint, format, object, meta, size)"
+        " VALUES (:fingerprint, :format, :object, :meta, :size)"
+    ),
+}
+
+
+class JournaledCatalog(Catalog):
+    """A catalog whose writes are also queued for the remote journal (same transaction)."""
+
+    def __init__(self, path: Path, url: str) -> None:
+        super().__init__(path)
+        self.writer_id = uuid.uuid4().hex
+        self._conn.executescript(JOURNAL_SCHEMA)
+        # the credential-free URL only (location.redact_url): a cache names the store it mirrors
+        self._conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('remote', ?)", (url,))
+
+    def _journal(self, op: str, args: dict[str, Any]) -> None:
+        self._conn.execute(
+            "INSERT INTO journal_outbox(writer, op) VALUES (?, ?)",
+            (self.writer_id, json.dumps({"op": op, "args": args}, sort_keys=True)),
+        )
+
+    def pending(self, writer: str | None, limit: int = MAX_OPS_PER_ENTRY) -> list[tuple[int, dict[str, Any]]]:
+        """Queued ops, oldest first: this writer's, or everyone's (``writer=None``)."""
+        sql = "SELECT seq, op FROM journal_outbox"
+        args: tuple[Any, ...] = ()
+        if writer is not None:
+            sql, args = sql + " WHERE writer = ?", (writer,)
+        rows = self._conn.execute(sql + " ORDER BY seq LIMIT ?", (*args, limit)).fetchall()
+        return [(int(r["seq"]), json.loads(r["op"])) for r in rows]
+
+    def pending_count(self) -> int:
+        return int(self._conn.execute("SELECT COUNT(*) FROM journal_outbox").fetchone()[0])
+
+    def mark_published(self, seqs: list[int], name: str) -> None:
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            self._conn.executemany("DELETE FROM journal_outbox WHERE seq = ?", [(s,) for s in seqs])
+            self._conn.execute(
+                "INSERT OR IGNORE INTO journal_imported(name, imported_at) VALUES (?, ?)", (name, time.time())
+            )
+            self._conn.execute("COMMIT")
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+
+    def imported_names(self) -> set[str]:
+        return {r[0] for r in self._conn.execute("SELECT name FROM journal_imported")}
+
+    def import_entries(self, entries: dict[str, bytes]) -> int:
+        """Apply journal entries (one transaction); return the number of ops applied."""
+        applied = 0
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            for name, data in entries.items():
+                try:
+                    entry = json.loads(data)
+                    ops = entry["ops"] if entry.get("format") == JOURNAL_FORMAT else None
+                except (ValueError, KeyError, AttributeError):
+                    ops = None
+                if not isinstance(ops, list):
+                    raise ObjectCorrupt(f"journal entry {name} is not a {JOURNAL_FORMAT} entry")
+                for op in ops:
+                    sql = IMPORT_SQL.get(op.get("op")) if isinstance(op, dict) else None
+                    if sql is not None:  # ops of a newer version are skipped, not fatal
+                        self._conn.execute(sql, op["args"])
+                        applied += 1
+                self._conn.execute(
+                    "INSERT OR IGNORE INTO journal_imported(name, imported_at) VALUES (?, ?)",
+                    (name, time.time()),
+                )
+            self._conn.execute("COMMIT")
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        return applied
+
+
+@dataclass
+class PushReport:
+    entries: int = 0
+    ops: int = 0
+    objects: int = 0  # objects sent (those already on the remote are not counted)
+    unavailable: list[str] = field(default_factory=list)  # missing or corrupt in the local cache
+
+
+def _referenced(store: Store, ops: list[dict[str, Any]]) -> set[str]:
+    """Objects the ops refer to, and the objects their records refer to in turn."""
+    from .maintenance import references
+
+    found: set[str] = set()
+    for op in ops:
+        args = op.get("args") or {}
+        for key in ("record", "environment", "digest", "object"):
+            if isinstance(args.get(key), str) and args[key].startswith("sha256:"):
+                found.add(args[key])
+        if op.get("op") == "add_cell_execution":
+            try:
+                found |= references(store.objects.local.get_json(args["record"]))  # type: ignore[attr-defined]
+            except StoreError:
+                pass  # reported below as unavailable
+    return found
+
+
+def push(store: Store, *, everyone: bool = False) -> PushReport:
+    """Upload queued catalog ops and their objects: objects first, then the journal entry.
+
+    Only this writer's ops unless ``everyone`` (``jupyter repro sync`` sends what a
+    crashed or failed kernel left behind).  Raises StoreError when the remote fails;
+    what was not sent stays queued.
+    """
+    catalog = store.catalog
+    remote = store.remote
+    assert isinstance(catalog, JournaledCatalog) and remote is not None
+    report = PushReport()
+    try:
+        _push_all(store, catalog, remote, report, everyone)
+    except StoreError as exc:
+        retry = "kept in the local cache; the next flush or `jupyter repro sync` retries"
+        raise StoreError(f"{exc} ({retry})") from None
+    if report.unavailable:
+        raise StoreError(
+            f"{len(report.unavailable)} object(s) the catalog refers to are missing or corrupt in the local "
+            f"cache {store.root} and were not uploaded to {remote.url} (first: {report.unavailable[0]})"
+        )
+    return report
+
+
+def _push_all(
+    store: Store, catalog: JournaledCatalog, remote: RemoteTier, report: PushReport, everyone: bool
+) -> None:
+    while rows := catalog.pending(None if everyone else catalog.writer_id):
+        ops = [op for _, op in rows]
+        for digest in sorted(_referenced(store, ops)):
+            try:
+                path = store.objects.local.verified_path(digest)  # type: ignore[attr-defined]
+            except (ObjectMissing, ObjectCorrupt):
+                report.unavailable.append(digest)  # never upload a corrupt copy: names are forever
+                continue
+            report.objects += remote.upload(digest, path)
+        entry = {"format": JOURNAL_FORMAT, "writer": catalog.writer_id, "ops": ops}
+        name = remote.publish(canonical_bytes(entry))
+        catalog.mark_published([seq for seq, _ in rows], name)
+        report.entries += 1
+        report.ops += len(ops)
+
+
+def pull(store: Store) -> int:
+    """Import every journal entry not seen yet into the local catalog; the number imported.
+
+    Uses its own connection, so any thread may call it (the store's catalog
+    connection belongs to the background writer's thread).
+    """
+    remote = store.remote
+    assert remote is not None
+    catalog = JournaledCatalog(store.root / "catalog.sqlite", remote.url)
+    try:
+        seen = catalog.imported_names()
+        new = [name for name in remote.journal_names() if name not in seen]
+        if new:
+            catalog.import_entries(remote.read_journal(new))
+        return len(new)
+    finally:
+        catalog.close()
+
+
+__all__ = ["JournaledCatalog", "PushReport", "push", "pull", "JOURNAL_FORMAT"]

@@ -1,0 +1,139 @@
+"""Where a notebook's store lives: a local folder or a team store on any fsspec URL.
+
+The location is configured, most specific first, by the ``store_url`` traitlet of
+the magics (``%config ReproMagics.store_url = "s3://bucket/prefix"``), the
+``REPRO_JUPYTER_STORE`` environment variable, ``store = "..."`` under
+``[tool.repro-jupyter]`` in the nearest ``pyproject.toml`` above the notebook, and
+finally ``.repro`` beside the notebook.  A plain path (or ``~/...``) is a local store
+used as is, SQLite catalog included.  A URL with a scheme (``s3://``, ``gs://``,
+``file:///shared/folder``) is a *remote* store: objects and a catalog journal live
+there, and a per-user local cache holds a normal local store beside it.  Use
+``file://`` for a shared folder on NFS or SMB, where SQLite locking is unreliable.
+
+Credentials are never part of what is stored: ``s3://KEY:SECRET@bucket`` is split
+into connection options and the credential-free URL, and only the latter is ever
+written (notebook metadata, catalog, messages).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from ..errors import StoreError
+from ..redact import redact_text
+
+STORE_DIRNAME = ".repro"
+ENV_URL = "REPRO_JUPYTER_STORE"
+ENV_OPTIONS = "REPRO_JUPYTER_STORE_OPTIONS"
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
+
+
+@dataclass(frozen=True)
+class StoreLocation:
+    """A resolved store location: a local ``path``, or a remote ``url`` with its cache ``path``."""
+
+    path: Path  # the local store (for a remote store: its cache)
+    url: str | None = None  # credential-free remote URL; None for a local store
+    source: str = "default"  # traitlet | env | pyproject | default
+    options: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    connect_url: str | None = field(default=None, repr=False, compare=False)  # what fsspec opens
+
+    @property
+    def remote(self) -> bool:
+        return self.url is not None
+
+    def describe(self) -> str:
+        return self.url if self.url is not None else str(self.path)
+
+
+def is_url(value: str) -> bool:
+    return bool(_SCHEME.match(value))
+
+
+def redact_url(url: str) -> str:
+    """The URL without user, password or token parameters: safe to store and to show."""
+    parts = urlsplit(url)
+    netloc = parts.netloc.rpartition("@")[2]
+    return redact_text(urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), parts.query, "")))
+
+
+def _split_credentials(url: str) -> tuple[str, dict[str, Any]]:
+    """(URL without credentials, fsspec options carrying them) for ``scheme://user:pass@host/...``."""
+    parts = urlsplit(url)
+    userinfo, at, host = parts.netloc.rpartition("@")
+    if not at:
+        return url, {}
+    user, _, password = userinfo.partition(":")
+    clean = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    if parts.scheme in ("s3", "s3a"):
+        return clean, {k: v for k, v in (("key", user), ("secret", password)) if v}
+    return clean, {k: v for k, v in (("username", user), ("password", password)) if v}
+
+
+def _env_options() -> dict[str, Any]:
+    raw = os.environ.get(ENV_OPTIONS)
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        raise StoreError(f"{ENV_OPTIONS} is not valid JSON") from None
+    if not isinstance(value, dict):
+        raise StoreError(f"{ENV_OPTIONS} must be a JSON object of fsspec options")
+    return value
+
+
+def pyproject_store(notebook_dir: Path) -> tuple[str, Path] | None:
+    """``[tool.repro-jupyter] store`` of the nearest ``pyproject.toml`` and that file's folder."""
+    import tomllib
+
+    for folder in [notebook_dir, *notebook_dir.parents]:
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            try:
+                data = tomllib.loads(candidate.read_text(encoding="utf-8"))
+            except (OSError, tomllib.TOMLDecodeError):
+                return None
+            value = data.get("tool", {}).get("repro-jupyter", {}).get("store")
+            return (value, folder) if isinstance(value, str) and value.strip() else None
+    return None
+
+
+def cache_root(url: str) -> Path:
+    """The per-user local cache of a remote store, shared by every notebook using that URL."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    key = hashlib.sha256(url.encode()).hexdigest()[:16]
+    return base / "repro-jupyter" / "remote" / key
+
+
+def resolve_location(notebook_dir: str | os.PathLike[str], explicit: str | None = None) -> StoreLocation:
+    """The store location for notebooks in ``notebook_dir``: traitlet > env > pyproject > default."""
+    notebook_dir = Path(notebook_dir)
+    value, base, source = None, Path.cwd(), "default"
+    if explicit and explicit.strip():
+        value, source = explicit.strip(), "traitlet"
+    elif os.environ.get(ENV_URL, "").strip():
+        value, source = os.environ[ENV_URL].strip(), "env"
+    else:
+        found = pyproject_store(notebook_dir.resolve())
+        if found is not None:
+            value, base, source = found[0].strip(), found[1], "pyproject"
+    if value is None:
+        return StoreLocation(notebook_dir / STORE_DIRNAME)
+    if not is_url(value):
+        path = Path(value).expanduser()
+        return StoreLocation(path if path.is_absolute() else base / path, source=source)
+    connect, options = _split_credentials(value)
+    options = {**_env_options(), **options}
+    url = redact_url(connect)
+    return StoreLocation(cache_root(url), url=url, source=source, options=options, connect_url=connect)
+
+
+__all__ = ["StoreLocation", "resolve_location", "redact_url", "cache_root", "STORE_DIRNAME", "is_url"]
