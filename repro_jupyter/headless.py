@@ -22,6 +22,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 from . import METADATA_KEY
+from .compare.normalize import coalesce_streams
 from .errors import ExecutionError, NotebookError
 
 SETUP = (
@@ -137,6 +138,16 @@ class ReproNotebookClient(NotebookClient):
             return msg["header"]["msg_id"]
 
         kc.execute = execute  # type: ignore[method-assign]
+
+    async def async_execute_cell(
+        self, cell: Any, cell_index: int, execution_count: int | None = None, store_history: bool = True
+    ) -> Any:
+        """Merge consecutive same-name streams as JupyterLab does, so the saved file does not depend on
+        how the kernel happened to flush stdout under load (one print, one or two outputs)."""
+        cell = await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+        if cell.get("outputs") and len(cell.outputs) > 1:
+            cell.outputs = [nbformat.from_dict(out) for out in coalesce_streams(cell.outputs)]
+        return cell
 
     async def async_execute(self, reset_kc: bool = False, **kwargs: Any) -> Any:
         if reset_kc and self.owns_km:

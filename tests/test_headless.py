@@ -295,3 +295,24 @@ def test_status_shows_a_widget_where_the_lab_extension_is_absent(tmp_path):
     outputs = _cells(src)[0].outputs
     assert any("master seed" in o.get("text", "") for o in outputs)
     assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs)
+
+
+def test_consecutive_streams_are_merged_as_jupyterlab_does(tmp_path):
+    """However stdout was flushed, the saved notebook has one stream per run of prints."""
+    src = make_notebook(
+        tmp_path / "s.ipynb",
+        [
+            "import sys, time\nfrom IPython.display import display\n"
+            "print('a', flush=True); time.sleep(0.2)\nprint('b', flush=True); time.sleep(0.2)\n"
+            "print('e', file=sys.stderr, flush=True)\ndisplay('shown')\nprint('c')"
+        ],
+    )
+    assert cli("run", src, "-q") == 0
+    outputs = nbformat.read(src, 4).cells[0].outputs
+    kinds = [(o.output_type, o.get("name"), o.get("text")) for o in outputs]
+    assert kinds == [
+        ("stream", "stdout", "a\nb\n"),
+        ("stream", "stderr", "e\n"),
+        ("display_data", None, None),
+        ("stream", "stdout", "c\n"),
+    ]
