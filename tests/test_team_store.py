@@ -53,18 +53,14 @@ def s3(tmp_path_factory):
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ENDPOINT_URL": f"http://{host}:{port}",
     }
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        boto3.client("s3").create_bucket(Bucket=BUCKET)
-        yield env
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-        server.stop()
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in env.items():
+            mp.setenv(name, value)
+        try:
+            boto3.client("s3").create_bucket(Bucket=BUCKET)
+            yield env
+        finally:
+            server.stop()
 
 
 @pytest.fixture
@@ -254,9 +250,9 @@ def test_two_writers_at_once_then_a_reader_with_an_empty_cache_verifies_both(s3,
     assert fsck.returncode == 0 and " 0 missing" in fsck.stdout, fsck.stdout + fsck.stderr
 
     # the reader's catalog merged the runs of both writers (and the cells of each)
-    saved = {k: os.environ.get(k) for k in ("REPRO_JUPYTER_STORE", "XDG_CACHE_HOME")}
-    os.environ.update({k: reader_env[k] for k in saved})
-    try:
+    with pytest.MonkeyPatch.context() as mp:
+        for name in ("REPRO_JUPYTER_STORE", "XDG_CACHE_HOME"):
+            mp.setenv(name, reader_env[name])
         store = open_store(reader_dir, create=False)
         runs = store.catalog.runs()
         by_notebook = {r["notebook"]: r for r in runs if r["kind"] == "headless"}
@@ -272,12 +268,6 @@ def test_two_writers_at_once_then_a_reader_with_an_empty_cache_verifies_both(s3,
             f"cell executions: {len(executions)}, records verified: {sum(map(len, records.values()))}"
         )
         store.close()
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
     # (4) no credential anywhere: remote objects and journal, caches (SQLite included), notebooks
     remote = _remote_bytes(prefix)

@@ -242,3 +242,25 @@ def test_seed_sensitivity_reports_spread_of_seed_dependent_numbers(tmp_path, cap
     assert numbers[0]["context"].startswith("score ▢") and len(set(numbers[0]["values"])) == 3
     assert numbers[0]["min"] <= numbers[0]["median"] <= numbers[0]["max"]
     assert "spread" in capsys.readouterr().out
+
+
+def test_pyproject_settings_apply_and_the_command_line_wins(tmp_path, capsys):
+    """``[tool.repro-jupyter]`` of the nearest pyproject.toml: a user normaliser and tolerances."""
+    project = tmp_path / "proj"
+    src = make_notebook(project / "nbs" / "run.ipynb", ["print('run id: abc123')", "print(1.0)"])
+    assert cli("run", src, "-q") == 0
+    nb = nbformat.read(src, 4)
+    nb.cells[0].outputs[0]["text"] = "run id: zz9999\n"
+    nb.cells[1].outputs[0]["text"] = "1.001\n"
+    nbformat.write(nb, src)
+    assert cli("verify", src, "-q") == 1  # no settings: both cells drift
+
+    (project / "pyproject.toml").write_text(
+        "[tool.repro-jupyter]\nrtol = 0.01\n"
+        'normalize = [{name = "run-id", pattern = "run id: \\\\w+", replace = "run id: <ID>"}]\n'
+    )
+    report = _verify(src)
+    assert [c["status"] for c in report["cells"]] == ["benign", "within_tolerance"], report["cells"]
+    assert cli("verify", src, "-q", "--rtol", "1e-6") == 1  # the command line beats the file
+    (project / "pyproject.toml").write_text("[tool.repro-jupyter\nbroken")
+    assert cli("verify", src, "-q") == 1  # an unreadable file means defaults, not a crash

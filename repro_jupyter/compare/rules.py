@@ -82,22 +82,15 @@ def options_from_pyproject(directory: Path, base: CompareOptions,
 
     Fields named in ``explicit`` were given on the command line and win over the file.
     """
-    import tomllib
+    from ..project_config import nearest_tool_config
 
-    for folder in [directory, *directory.parents]:
-        candidate = folder / "pyproject.toml"
-        if candidate.is_file():
-            try:
-                data = tomllib.loads(candidate.read_text(encoding="utf-8"))
-            except (OSError, tomllib.TOMLDecodeError):
-                return base
-            conf = data.get("tool", {}).get("repro-jupyter", {})
-            if not conf:
-                return base
-            rules = tuple((r["name"], r["pattern"], r.get("replace", "")) for r in conf.get("normalize", []))
-            changes: dict[str, Any] = {"extra_rules": base.extra_rules + rules}
-            for field_name, key in (("rtol", "rtol"), ("atol", "atol"), ("ssim_threshold", "ssim-threshold")):
-                if key in conf and field_name not in explicit:
-                    changes[field_name] = float(conf[key])
-            return replace(base, **changes)
-    return base
+    found = nearest_tool_config(directory)
+    conf = found[0] if found else {}
+    if not conf:
+        return base
+    rules = tuple((r["name"], r["pattern"], r.get("replace", "")) for r in conf.get("normalize", []))
+    changes: dict[str, Any] = {"extra_rules": base.extra_rules + rules}
+    for field_name, key in (("rtol", "rtol"), ("atol", "atol"), ("ssim_threshold", "ssim-threshold")):
+        if key in conf and field_name not in explicit:
+            changes[field_name] = float(conf[key])
+    return replace(base, **changes)

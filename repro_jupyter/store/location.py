@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import StoreError
+from ..project_config import nearest_tool_config
 from ..redact import redact_text
 
 STORE_DIRNAME = ".repro"
@@ -92,18 +93,11 @@ def _env_options() -> dict[str, Any]:
 
 def pyproject_store(notebook_dir: Path) -> tuple[str, Path] | None:
     """``[tool.repro-jupyter] store`` of the nearest ``pyproject.toml`` and that file's folder."""
-    import tomllib
-
-    for folder in [notebook_dir, *notebook_dir.parents]:
-        candidate = folder / "pyproject.toml"
-        if candidate.is_file():
-            try:
-                data = tomllib.loads(candidate.read_text(encoding="utf-8"))
-            except (OSError, tomllib.TOMLDecodeError):
-                return None
-            value = data.get("tool", {}).get("repro-jupyter", {}).get("store")
-            return (value, folder) if isinstance(value, str) and value.strip() else None
-    return None
+    found = nearest_tool_config(notebook_dir)
+    if found is None:
+        return None
+    value = found[0].get("store")
+    return (value, found[1]) if isinstance(value, str) and value.strip() else None
 
 
 def cache_root(url: str) -> Path:
