@@ -33,6 +33,7 @@ from ..redact import redact_text
 STORE_DIRNAME = ".repro"
 ENV_URL = "REPRO_JUPYTER_STORE"
 ENV_OPTIONS = "REPRO_JUPYTER_STORE_OPTIONS"
+S3_TIMEOUTS = {"connect_timeout": 5, "read_timeout": 60, "retries": {"max_attempts": 3, "mode": "standard"}}
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 
 
@@ -126,6 +127,9 @@ def resolve_location(notebook_dir: str | os.PathLike[str], explicit: str | None 
         return StoreLocation(path if path.is_absolute() else base / path, source=source)
     connect, options = _split_credentials(value)
     options = {**_env_options(), **options}
+    if connect.split("://", 1)[0] in ("s3", "s3a"):
+        # bounded waits: an unreachable store must cost seconds at kernel exit, not botocore's minutes
+        options.setdefault("config_kwargs", S3_TIMEOUTS)
     url = redact_url(connect)
     return StoreLocation(cache_root(url), url=url, source=source, options=options, connect_url=connect)
 
