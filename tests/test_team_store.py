@@ -18,7 +18,7 @@ import pytest
 from repro_jupyter import METADATA_KEY
 from repro_jupyter.errors import ObjectCorrupt, ObjectMissing, StoreError
 from repro_jupyter.store import open_store
-from repro_jupyter.store.location import cache_root, redact_url, resolve_location
+from repro_jupyter.store.location import S3_TIMEOUTS, cache_root, redact_url, resolve_location
 
 from .conftest import make_notebook
 
@@ -311,7 +311,8 @@ def test_location_precedence_traitlet_env_pyproject_default(tmp_path, monkeypatc
 
     loc = resolve_location(notebooks, explicit="s3://KEYID:s3cr3t@other/prefix?token=abc")
     assert loc.source == "traitlet" and loc.url.startswith("s3://other/prefix?") and "abc" not in loc.url
-    assert loc.options == {"key": "KEYID", "secret": "s3cr3t"} and "s3cr3t" not in repr(loc)
+    assert loc.options == {"key": "KEYID", "secret": "s3cr3t", "config_kwargs": S3_TIMEOUTS}
+    assert "s3cr3t" not in repr(loc)
     assert redact_url("gs://user:pw@bucket/x/") == "gs://bucket/x"
 
 
