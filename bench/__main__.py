@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import tempfile
 import time
 from pathlib import Path
 
@@ -36,16 +38,24 @@ def main() -> int:
         previous = json.loads(args.out.read_text())
         if previous.get("quick") == args.quick:
             results["scenarios"] = previous.get("scenarios", {})
-    for name in args.only or SCENARIOS:
-        start = time.perf_counter()
-        results["scenarios"][name] = SCENARIOS[name](args.quick, repeats)
-        results["scenarios"][name]["wall_s"] = round(time.perf_counter() - start, 1)
-        scenario = results["scenarios"][name]
-        if name in SUMMARISE:
-            scenario["summary"] = SUMMARISE[name](scenario)
-        print(json.dumps({name: scenario.get("summary", scenario)}, indent=1))
-    write_results(results, args.out)
-    print(f"wrote {args.out}")
+    out = args.out.resolve()
+    # every scenario's scratch folder (GiBs of checkpoints) lives under one that is removed at the end
+    with tempfile.TemporaryDirectory(prefix="repro-bench-") as scratch:
+        tempfile.tempdir, cwd = scratch, os.getcwd()
+        try:
+            for name in args.only or SCENARIOS:
+                start = time.perf_counter()
+                results["scenarios"][name] = SCENARIOS[name](args.quick, repeats)
+                results["scenarios"][name]["wall_s"] = round(time.perf_counter() - start, 1)
+                scenario = results["scenarios"][name]
+                if name in SUMMARISE:
+                    scenario["summary"] = SUMMARISE[name](scenario)
+                print(json.dumps({name: scenario.get("summary", scenario)}, indent=1))
+        finally:
+            os.chdir(cwd)
+            tempfile.tempdir = None
+    write_results(results, out)
+    print(f"wrote {out}")
     return 0
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from . import METADATA_KEY
 from .checkpoint import Skipped, decode, encode
+from .checkpoint.backlog import WriteBacklog, estimated_bytes
 from .errors import ReproError, StoreError
 from .fingerprint import fingerprint, user_variables
 from .redact import is_secret_name, looks_secret
@@ -31,7 +32,10 @@ LAZY_FORMATS = {"npy"}
 
 
 def _write_checkpoint(store: Store, encoded: Any, fingerprint_digest: str) -> None:
-    obj, size, _new = store.objects.put_stream(encoded.chunks())
+    try:
+        obj, size, _new = store.objects.put_stream(encoded.chunks())
+    finally:
+        encoded.release()  # its snapshot buffer may now serve the next snapshot
     store.catalog.add_checkpoint(fingerprint_digest, encoded.format, obj, encoded.meta, size)
 
 
@@ -44,6 +48,13 @@ class Checkpointer:
         self.max_cell_bytes = DEFAULT_MAX_CELL_BYTES
         self._done: set[str] = set()
         self._reader: Catalog | None = None
+        self.backlog = WriteBacklog()
+
+    def _write(self, store: Store, encoded: Any, digest: str, reserved: int) -> None:
+        try:
+            _write_checkpoint(store, encoded, digest)
+        finally:
+            self.backlog.done(reserved)
 
     def _known(self, store: Store, digest: str) -> bool:
         if digest in self._done:
@@ -82,14 +93,25 @@ class Checkpointer:
             if secret:
                 skipped[name] = secret
                 continue
-            encoded = encode(variables[name], max_bytes=min(self.max_object_bytes, max(budget, 0)))
+            limit = min(self.max_object_bytes, max(budget, 0))
+            reserved = estimated_bytes(variables[name])
+            if reserved > limit:
+                reserved = 0  # encode refuses it before copying anything
+            elif reserved and not self.backlog.reserve(reserved):
+                skipped[name] = (
+                    f"not stored: the store writer is {self.backlog.pending} bytes behind"
+                    f" and made no room in {self.backlog.patience_s:.0f} s"
+                )
+                continue
+            encoded = encode(variables[name], max_bytes=limit)
             if isinstance(encoded, Skipped):
+                self.backlog.done(reserved)
                 skipped[name] = encoded.reason
                 continue
             if not encoded.deferred:
                 budget -= encoded.nbytes
             self._done.add(digest)
-            writer.submit(_write_checkpoint, encoded, digest)
+            writer.submit(self._write, encoded, digest, reserved)
         return skipped
 
 

@@ -35,6 +35,7 @@ from .formats_torch import (
     encode_optimizer,
     encode_tensor,
 )
+from .snapshot_pool import POOL
 
 _ENCODERS: tuple[Callable[[Any, int | None], Encoded | None], ...] = (
     encode_ndarray,
@@ -55,6 +56,16 @@ def encode(value: Any, *, max_bytes: int | None = None) -> Encoded | Skipped:
     reason (``"TypeError: cannot pickle '_thread.lock' object"``, ``"larger than the N byte limit"``).  The
     size limit is checked against a cheap estimate before anything is copied.
     """
+    with POOL.lease() as leased:
+        result = _encode(value, max_bytes)
+    if isinstance(result, Encoded):
+        result._pooled = leased  # the writer's ``release()`` gives them back once the bytes are stored
+    elif leased:  # skipped after a snapshot was taken: nothing refers to those buffers any more
+        POOL.give_back(leased)
+    return result
+
+
+def _encode(value: Any, max_bytes: int | None) -> Encoded | Skipped:
     try:
         for encoder in _ENCODERS:
             encoded = encoder(value, max_bytes)

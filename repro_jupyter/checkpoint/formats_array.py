@@ -13,12 +13,13 @@ import math
 from typing import Any
 
 from .formats_base import Buffer, CheckpointError, Encoded, PathLike, byte_view, check_size, is_path
+from .snapshot_pool import MIN_POOLED, pooled_copy
 
 HEADER_SLACK = 4096
 
 
 def encode_ndarray(value: Any, max_bytes: int | None) -> Encoded | None:
-    """Snapshot (one memcpy, ~60-130 ms/GiB) in the foreground; the header now; the bytes stream later."""
+    """Snapshot in the foreground (one memcpy into a pooled buffer), the header now, the bytes later."""
     import numpy as np
 
     scalar = isinstance(value, np.generic)
@@ -27,7 +28,11 @@ def encode_ndarray(value: Any, max_bytes: int | None) -> Encoded | None:
     if value.dtype.hasobject:
         return None
     check_size(value.nbytes + HEADER_SLACK, max_bytes)  # before copying a single byte
-    snap = np.array(value, copy=True, order="K", subok=False)
+    if scalar or value.nbytes < MIN_POOLED:
+        snap = np.array(value, copy=True, order="K", subok=False)
+    else:  # big: into a reused, already-touched buffer (first touch of fresh pages is the real cost)
+        fortran_in = value.ndim > 1 and value.flags.f_contiguous and not value.flags.c_contiguous
+        snap = pooled_copy(value, "F" if fortran_in else "C")
     fortran = bool(snap.ndim > 1 and snap.flags.f_contiguous and not snap.flags.c_contiguous)
     header = {
         "descr": np.lib.format.dtype_to_descr(snap.dtype),

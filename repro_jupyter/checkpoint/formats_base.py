@@ -59,6 +59,8 @@ class Encoded:
     _signed: list[bool] | None = field(default=None, repr=False)
     _deferred: Callable[[], list[Buffer]] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # Pooled snapshot buffers this value owns until ``release`` (see ``snapshot_pool``).
+    _pooled: list[Any] = field(default_factory=list, repr=False)
 
     @property
     def deferred(self) -> bool:
@@ -70,6 +72,19 @@ class Encoded:
                 self._parts = self._deferred()
                 self._deferred = None
             return self._parts
+
+    def release(self) -> None:
+        """Done with the bytes (the writer has stored them): give pooled buffers back for reuse.
+
+        The ``Encoded`` is empty afterwards; calling it twice is harmless.
+        """
+        from .snapshot_pool import POOL
+
+        with self._lock:
+            pooled, self._pooled = self._pooled, []
+            self._parts, self._deferred = [], None
+        if pooled:
+            POOL.give_back(pooled)
 
     @property
     def nbytes(self) -> int:

@@ -36,6 +36,7 @@ from .formats_base import (
 )
 from .formats_data import NotPlain, from_tagged, to_tagged
 from .formats_safetensors import dtype_table, map_safetensors, read_safetensors, safetensors_parts
+from .snapshot_pool import MIN_POOLED, POOL
 
 STATE_KEY = "repro_jupyter.state"
 
@@ -73,6 +74,14 @@ def snapshot_tensor(t: Any) -> Any:
         src = src.resolve_conj()
     if src.is_neg():
         src = src.resolve_neg()
+    nbytes = _nbytes(src)
+    if nbytes >= MIN_POOLED:  # into a reused buffer (see snapshot_pool); CUDA: copy_ is synchronous
+        try:
+            dst = torch.from_numpy(POOL.buffer(nbytes)).view(src.dtype).view(src.shape)
+            dst.copy_(src)
+            return dst
+        except (RuntimeError, TypeError):  # a dtype torch cannot view bytes as: a plain copy below
+            pass
     if src.device.type != "cpu":
         return src.to("cpu").contiguous()
     return src.clone(memory_format=torch.contiguous_format)

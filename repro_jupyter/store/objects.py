@@ -13,12 +13,25 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from ..atomic import temp_beside
 from ..canonical import DIGEST_PREFIX, canonical_bytes
 from ..errors import ObjectCorrupt, ObjectMissing, StoreError
+
+OVERLAP_MIN = 1 << 20  # chunks this big are hashed in a helper thread while being written
+_HASHER: ThreadPoolExecutor | None = None
+
+
+def _hasher() -> ThreadPoolExecutor:
+    """One helper thread per process: a big checkpoint's sha256 overlaps its write (~2x less wall time
+    on two cores, measured in ``bench/capture_overhead``), instead of hash-then-write per chunk."""
+    global _HASHER
+    if _HASHER is None:
+        _HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="repro-sha256")
+    return _HASHER
 
 
 def _hex(digest: str) -> str:
@@ -70,10 +83,20 @@ class ObjectStore:
         size = 0
         with temp_beside(self.objects, ".tmp-") as (fd, tmp):
             with os.fdopen(fd, "wb") as fh:
+                hashing = None  # the previous chunk's hash, running beside this chunk's write
                 for chunk in chunks:
-                    h.update(chunk)
+                    n = len(chunk) if isinstance(chunk, bytes) else memoryview(chunk).nbytes
+                    if hashing is not None:
+                        hashing.result()  # sha256 is sequential: one chunk at a time, in order
+                        hashing = None
+                    if n >= OVERLAP_MIN:  # both release the GIL: hash and write on two cores
+                        hashing = _hasher().submit(h.update, chunk)
+                    else:
+                        h.update(chunk)
                     fh.write(chunk)
-                    size += len(chunk) if isinstance(chunk, bytes) else memoryview(chunk).nbytes
+                    size += n
+                if hashing is not None:
+                    hashing.result()
                 fh.flush()
                 os.fsync(fh.fileno())
             digest = DIGEST_PREFIX + h.hexdigest()
