@@ -22,6 +22,7 @@ from traitlets import Bool, Integer, Unicode, observe
 
 from . import seeding
 from .canonical import short
+from .checkpoint.snapshot_pool import POOL
 from .errors import ReproError
 from .kernel_comm import KernelComm
 from .notebook_path import NotebookLocation
@@ -76,6 +77,12 @@ class ReproMagics(Magics):
         config=True
     )
     checkpoint_max_cell_bytes = Integer(4 << 30, help="Checkpoint budget per cell.").tag(config=True)
+    checkpoint_backlog_bytes = Integer(
+        2 << 30, help="Snapshot bytes that may wait for the store writer before a cell waits for it."
+    ).tag(config=True)
+    checkpoint_snapshot_pool_bytes = Integer(
+        1 << 30, help="Finished snapshot buffers kept for reuse (a big in-place change copies into them)."
+    ).tag(config=True)
     store_url = Unicode(
         "", help="Store location (path or fsspec URL such as s3://bucket/prefix); wins over the environment."
     ).tag(config=True)
@@ -94,6 +101,8 @@ class ReproMagics(Magics):
         "checkpoints",
         "checkpoint_max_object_bytes",
         "checkpoint_max_cell_bytes",
+        "checkpoint_backlog_bytes",
+        "checkpoint_snapshot_pool_bytes",
         "store_url",
     )
     def _on_trait(self, _change: Any) -> None:
@@ -107,6 +116,10 @@ class ReproMagics(Magics):
         self.session.checkpoints.enabled = bool(self.checkpoints)
         self.session.checkpoints.max_object_bytes = int(self.checkpoint_max_object_bytes)
         self.session.checkpoints.max_cell_bytes = int(self.checkpoint_max_cell_bytes)
+        self.session.checkpoints.backlog.limit = int(self.checkpoint_backlog_bytes)
+        POOL.limit = int(self.checkpoint_snapshot_pool_bytes)
+        if POOL.limit <= 0:
+            POOL.clear()
         self.session.store_url = self.store_url or None
 
     # --- hooks -------------------------------------------------------------------------------
