@@ -28,6 +28,7 @@ def array_io(nbytes: int, repeats: int) -> dict[str, Any]:
     import dill
 
     from repro_jupyter.checkpoint import decode, encode
+    from repro_jupyter.checkpoint.snapshot_pool import POOL
     from repro_jupyter.store import Store
 
     folder = Path(tempfile.mkdtemp(prefix="bench-ckpt-"))
@@ -38,6 +39,7 @@ def array_io(nbytes: int, repeats: int) -> dict[str, Any]:
     def ours() -> str:
         encoded = encode(arr)
         digest, _, _ = store.objects.put_stream(encoded.chunks())
+        encoded.release()  # as the kernel's writer does: the buffer serves the next snapshot
         return digest
 
     def limit() -> None:
@@ -46,7 +48,9 @@ def array_io(nbytes: int, repeats: int) -> dict[str, Any]:
     def with_dill() -> None:
         _fsync_write(folder / "dill.pkl", lambda fh: dill.dump(arr, fh))
 
-    foreground = timed(lambda: encode(arr), repeats)
+    POOL.clear()
+    out["foreground_first_snapshot_s"] = timed(lambda: encode(arr).release(), 1)  # fresh pages
+    foreground = timed(lambda: encode(arr).release(), repeats)  # a buffer the writer handed back
     out["foreground_snapshot_s"] = foreground
     digest = ours()
     for path in (folder / ".repro" / "objects").rglob("*"):
@@ -72,6 +76,9 @@ def array_io(nbytes: int, repeats: int) -> dict[str, Any]:
         "target_durable_ratio": 1.3,
         "dill_over_ours": ratio(out["dill_fsync_s"], out["ours_durable_s"]),
         "foreground_ms_per_GiB": round(foreground["median"] * 1000 * (1 << 30) / nbytes, 1),
+        "first_snapshot_ms_per_GiB": round(
+            out["foreground_first_snapshot_s"]["median"] * 1000 * (1 << 30) / nbytes, 1
+        ),
         "target_foreground_ms_per_GiB": 200,
         "lazy_open_ms": out["restore_lazy_open_ms"],
     }
