@@ -32,3 +32,7 @@ class ExecutionError(ReproError):
 
 class ExportError(ReproError):
     """A recorded run cannot be exported (optional dependency missing, nothing to export, refused)."""
+
+
+class ReproWarning(UserWarning):
+    """Problems that leave the user's result untouched: a record not written, a team store out of reach."""

@@ -25,7 +25,7 @@ from .canonical import canonical_bytes, digest_bytes, digest_json
 from .checkpointing import Checkpointer
 from .compare.normalize import output_digests
 from .environment import EnvironmentTracker
-from .errors import ReproError
+from .errors import ReproError, ReproWarning
 from .inputs import DEFAULT_SIZE_CAP, OpenedFiles, hash_path
 from .notebook_path import NotebookLocation
 from .outputs import OutputCapture
@@ -40,10 +40,6 @@ from .unseeded import detect_unseeded
 def _write_environment(store: Store, data: bytes, digest: str) -> None:
     store.objects.put_bytes(data)
     store.catalog.add_environment(digest)
-
-
-class ReproWarning(UserWarning):
-    """Recording problems that leave the cell's own result untouched."""
 
 
 @dataclass

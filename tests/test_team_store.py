@@ -152,6 +152,25 @@ def test_unreachable_remote_keeps_everything_locally_until_sync(team, tmp_path, 
     assert any("/catalog/" in k for k in _remote_bytes(tmp_path.name))
 
 
+def test_offline_reader_says_it_uses_its_cache_in_one_line(team, tmp_path, monkeypatch, capsys):
+    from repro_jupyter.cli import main
+    from repro_jupyter.store import _LAST_PULL
+
+    nb = make_notebook(tmp_path / "nb" / "a.ipynb", ["x = 2 + 2\nprint(x)"])
+    assert main(["run", str(nb), "-q"]) == 0
+    dead = {
+        "endpoint_url": f"http://127.0.0.1:{_free_port()}",
+        "config_kwargs": {"retries": {"max_attempts": 1}},
+    }
+    monkeypatch.setenv("REPRO_JUPYTER_STORE_OPTIONS", json.dumps(dead))
+    _LAST_PULL.clear()
+    capsys.readouterr()
+    assert main(["show", str(nb)]) == 0  # the cache holds what this machine recorded
+    warnings = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+    assert len(warnings) == 1 and warnings[0].startswith("jupyter repro show: warning: "), warnings
+    assert "using the local cache" in warnings[0]
+
+
 def test_s3_url_without_s3fs_names_the_extra(tmp_path, monkeypatch):
     pytest.importorskip("fsspec")
     registry = sys.modules["fsspec.registry"]  # (fsspec.registry is also a mapping attribute)

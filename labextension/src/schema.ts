@@ -39,7 +39,7 @@ export interface NotebookMetadata {
    */
   environment?: string;
   /**
-   * Store location relative to the notebook (never absolute).
+   * Store location: a path relative to the notebook, or a team store URL without credentials (never an absolute local path).
    */
   store?: string;
 }

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from .. import __version__
-from ..errors import ReproError
+from ..errors import ReproError, ReproWarning
 from . import check_cmd, env_cmd, export_cmd, lineage_cmd, run_cmd, sensitivity_cmd, show_cmd, verify_cmd
 from .store_cmd import fsck_cmd, gc_cmd, sync_cmd
 
@@ -42,6 +44,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line_warning(command: str) -> Callable[..., None]:
+    def show(message: Any, category: Any, filename: str, lineno: int, *_: Any, **__: Any) -> None:
+        if issubclass(category, ReproWarning):
+            print(f"jupyter repro {command}: warning: {message}", file=sys.stderr)
+        else:
+            sys.stderr.write(warnings.formatwarning(message, category, filename, lineno))
+
+    return show
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -49,7 +61,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
-        return int(COMMANDS[args.command].main(args) or 0)
+        with warnings.catch_warnings():  # our warnings as one line each, like our errors
+            warnings.simplefilter("default", ReproWarning)
+            warnings.showwarning = _one_line_warning(args.command)
+            return int(COMMANDS[args.command].main(args) or 0)
     except ReproError as exc:
         if args.debug:
             raise

@@ -14,11 +14,12 @@ import hashlib
 import os
 import sqlite3
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import StoreError
+from ..errors import ReproWarning, StoreError
 from .catalog import Catalog
 from .location import STORE_DIRNAME, StoreLocation, resolve_location
 from .objects import ObjectStore
@@ -137,6 +138,7 @@ def _open_remote(location: StoreLocation, create: bool) -> Store:
         store.pull()
     except StoreError as exc:
         store.fallback_reason = f"{exc}; using the local cache {store.root}"
+        warnings.warn(store.fallback_reason, ReproWarning, stacklevel=2)
     known = "SELECT EXISTS(SELECT 1 FROM runs) OR EXISTS(SELECT 1 FROM environments)"
     if not store.catalog._conn.execute(known).fetchone()[0]:
         store.close()
