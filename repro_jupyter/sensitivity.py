@@ -9,9 +9,7 @@ is the same in every run.
 
 from __future__ import annotations
 
-import os
 import statistics
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +18,7 @@ from .compare.normalize import coalesce_streams, join_text, normalise_text
 from .compare.numeric import tokenize
 from .errors import ExecutionError
 from .headless import read_notebook, run_notebook
+from .store.location import scratch_store
 
 
 def _texts(cell: Any) -> list[str]:
@@ -55,27 +54,19 @@ def seed_sensitivity(
 ) -> dict[str, Any]:
     nb = read_notebook(path)
     runs = []
-    with tempfile.TemporaryDirectory(prefix="repro-sensitivity-") as scratch:
-        previous = os.environ.get("REPRO_JUPYTER_STORE")
-        os.environ["REPRO_JUPYTER_STORE"] = str(Path(scratch) / ".repro")
-        try:
-            for seed in seeds:
-                executed, _meta, failure = run_notebook(
-                    path,
-                    path.parent / f".{path.stem}.sensitivity.ipynb",
-                    seed=seed,
-                    timeout=timeout,
-                    kernel_name=kernel,
-                    nb=read_notebook(path),
-                )
-                if failure:
-                    raise ExecutionError(f"seed {seed}: {failure}")
-                runs.append(executed)
-        finally:
-            if previous is None:
-                os.environ.pop("REPRO_JUPYTER_STORE", None)
-            else:
-                os.environ["REPRO_JUPYTER_STORE"] = previous
+    with scratch_store():
+        for seed in seeds:
+            executed, _meta, failure = run_notebook(
+                path,
+                path.parent / f".{path.stem}.sensitivity.ipynb",
+                seed=seed,
+                timeout=timeout,
+                kernel_name=kernel,
+                nb=read_notebook(path),
+            )
+            if failure:
+                raise ExecutionError(f"seed {seed}: {failure}")
+            runs.append(executed)
     cells = []
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":

@@ -366,3 +366,26 @@ def test_file_url_is_a_team_store_too(tmp_path, monkeypatch):
     reader = open_store(tmp_path / "other", create=False, url=url)
     assert reader.objects.get_bytes(digest) == b"payload"
     reader.close()
+
+
+def test_scratch_runs_never_write_into_a_configured_store(tmp_path, monkeypatch):
+    """``sensitivity`` (and ``check``) record into a throw-away store, even when the user's IPython
+    config sets ``ReproMagics.store_url`` (which otherwise wins over everything)."""
+    from repro_jupyter.cli import main
+    from repro_jupyter.store import _LAST_PULL
+
+    team = tmp_path / "team-store"
+    profile = tmp_path / "ipython" / "profile_default"
+    profile.mkdir(parents=True)
+    config = f"c.ReproMagics.store_url = {str(team)!r}\n"
+    (profile / "ipython_kernel_config.py").write_text(config)
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
+    monkeypatch.delenv("REPRO_JUPYTER_STORE", raising=False)
+    _LAST_PULL.clear()
+    nb = make_notebook(tmp_path / "nb" / "s.ipynb", ["import random\nprint(round(random.random(), 3))"])
+    assert main(["run", str(nb), "-q"]) == 0
+    runs_before = open_store(nb.parent, url=str(team), create=False).catalog.runs()
+    assert len(runs_before) == 1  # the traitlet took the recording to the configured store
+    assert not (nb.parent / ".repro").exists()
+    assert main(["sensitivity", str(nb), "--seeds", "2"]) == 0
+    assert open_store(nb.parent, url=str(team), create=False).catalog.runs() == runs_before

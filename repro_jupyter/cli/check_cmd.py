@@ -13,8 +13,6 @@ from __future__ import annotations
 import argparse
 import ast
 import copy
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +22,7 @@ from ..compare.rules import CompareOptions
 from ..errors import NotebookError
 from ..headless import read_notebook, run_notebook
 from ..store import open_store
+from ..store.location import scratch_store
 from ..verify import VerifyOptions, _judge, exit_code
 from .verify_cmd import print_summary
 
@@ -75,23 +74,15 @@ def main(args: argparse.Namespace) -> int:
             )
     # Seeded like the recorded run (so every later cell gets its recorded seed), recording into a
     # scratch store: a check must not add to the notebook's run log.
-    previous = os.environ.get("REPRO_JUPYTER_STORE")
-    with tempfile.TemporaryDirectory(prefix="repro-check-") as scratch:
-        os.environ["REPRO_JUPYTER_STORE"] = str(Path(scratch) / ".repro")
-        try:
-            executed, _meta, failure = run_notebook(
-                path,
-                path.parent / f".{path.stem}.check.ipynb",
-                nb=run,
-                timeout=args.timeout,
-                allow_errors=True,
-                seed=(nb.metadata.get(METADATA_KEY) or {}).get("master_seed"),
-            )
-        finally:
-            if previous is None:
-                os.environ.pop("REPRO_JUPYTER_STORE", None)
-            else:
-                os.environ["REPRO_JUPYTER_STORE"] = previous
+    with scratch_store():
+        executed, _meta, failure = run_notebook(
+            path,
+            path.parent / f".{path.stem}.check.ipynb",
+            nb=run,
+            timeout=args.timeout,
+            allow_errors=True,
+            seed=(nb.metadata.get(METADATA_KEY) or {}).get("master_seed"),
+        )
     if failure:
         raise NotebookError(failure)
     checkout = executed.cells[at]

@@ -54,7 +54,9 @@ ALLOWED_PATTERNS = (
 )
 
 # Where records go, not what results are (and the options may hold credentials): never recorded.
-WHERE_NOT_WHAT = frozenset({"REPRO_JUPYTER_STORE", "REPRO_JUPYTER_STORE_OPTIONS"})
+WHERE_NOT_WHAT = frozenset(
+    {"REPRO_JUPYTER_STORE", "REPRO_JUPYTER_STORE_OPTIONS", "REPRO_JUPYTER_SCRATCH_STORE"}
+)
 
 
 def captured_environment(environ: Mapping[str, str] | None = None) -> dict[str, object]:

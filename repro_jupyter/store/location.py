@@ -21,6 +21,9 @@ import hashlib
 import json
 import os
 import re
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +36,7 @@ from ..redact import redact_text
 STORE_DIRNAME = ".repro"
 ENV_URL = "REPRO_JUPYTER_STORE"
 ENV_OPTIONS = "REPRO_JUPYTER_STORE_OPTIONS"
+ENV_SCRATCH = "REPRO_JUPYTER_SCRATCH_STORE"  # set only by our own scratch runs; wins over everything
 S3_TIMEOUTS = {"connect_timeout": 5, "read_timeout": 60, "retries": {"max_attempts": 3, "mode": "standard"}}
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*://")
 
@@ -108,9 +112,33 @@ def cache_root(url: str) -> Path:
     return base / "repro-jupyter" / "remote" / key
 
 
+@contextmanager
+def scratch_store() -> Iterator[Path]:
+    """A throw-away store for runs that must not add to any real run log (``check``, ``sensitivity``).
+
+    It wins over everything, the ``store_url`` traitlet of a user's IPython config included, and is
+    removed afterwards; the environment is restored whatever happens.
+    """
+    with tempfile.TemporaryDirectory(prefix="repro-scratch-") as scratch:
+        root = Path(scratch) / STORE_DIRNAME
+        previous = os.environ.get(ENV_SCRATCH)
+        os.environ[ENV_SCRATCH] = str(root)
+        try:
+            yield root
+        finally:
+            if previous is None:
+                os.environ.pop(ENV_SCRATCH, None)
+            else:
+                os.environ[ENV_SCRATCH] = previous
+
+
 def resolve_location(notebook_dir: str | os.PathLike[str], explicit: str | None = None) -> StoreLocation:
-    """The store location for notebooks in ``notebook_dir``: traitlet > env > pyproject > default."""
+    """The store location for notebooks in ``notebook_dir``: traitlet > env > pyproject > default
+    (a scratch run's store above all)."""
     notebook_dir = Path(notebook_dir)
+    scratch = os.environ.get(ENV_SCRATCH, "").strip()
+    if scratch:
+        return StoreLocation(Path(scratch), source="scratch")
     value, base, source = None, Path.cwd(), "default"
     if explicit and explicit.strip():
         value, source = explicit.strip(), "traitlet"
@@ -134,4 +162,12 @@ def resolve_location(notebook_dir: str | os.PathLike[str], explicit: str | None 
     return StoreLocation(cache_root(url), url=url, source=source, options=options, connect_url=connect)
 
 
-__all__ = ["StoreLocation", "resolve_location", "redact_url", "cache_root", "STORE_DIRNAME", "is_url"]
+__all__ = [
+    "StoreLocation",
+    "resolve_location",
+    "scratch_store",
+    "redact_url",
+    "cache_root",
+    "STORE_DIRNAME",
+    "is_url",
+]
