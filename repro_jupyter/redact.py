@@ -19,7 +19,8 @@ _SECRET_NAME = re.compile(
     re.IGNORECASE,
 )
 # scheme://user:password@host -> scheme://user:<redacted>@host (and bare tokens in URLs)
-_URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^/\s:@]*):(?P<pw>[^/\s@]+)@")
+# The password runs to the first "@" and may hold "/", "?" or "#" (AWS secret keys often contain "/").
+_URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^/\s:@]*):(?P<pw>[^\s@]+)@")
 _URL_TOKEN_PARAM = re.compile(
     r"(?P<k>[?&](?:access_)?(?:token|key|secret|password|sig|signature|apikey|api_key)=)[^&\s]+",
     re.IGNORECASE,

@@ -389,3 +389,26 @@ def test_scratch_runs_never_write_into_a_configured_store(tmp_path, monkeypatch)
     assert not (nb.parent / ".repro").exists()
     assert main(["sensitivity", str(nb), "--seeds", "2"]) == 0
     assert open_store(nb.parent, url=str(team), create=False).catalog.runs() == runs_before
+
+
+@pytest.mark.parametrize(
+    ("url", "clean", "secret"),
+    [
+        (
+            "s3://AKIAIOSFODNN7EXAMPLE:wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY@team/p",
+            "s3://team/p",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        ),
+        ("s3://me:pa#ss?w/rd@team/p", "s3://team/p", "pa#ss?w/rd"),
+        ("s3://me:p%40ss%2F1@team/p", "s3://team/p", "p@ss/1"),
+    ],
+)
+def test_passwords_with_url_delimiters_never_reach_the_stored_url(tmp_path, url, clean, secret):
+    """AWS secret keys often contain "/": a URL parser would end the host there and keep the secret."""
+    from repro_jupyter.redact import redact_text
+
+    loc = resolve_location(tmp_path, url)
+    assert loc.url == clean and loc.options["secret"] == secret
+    assert secret not in repr(loc) and secret.split("/")[0] not in (loc.url or "")
+    assert secret not in redact_text(f"remote: {url} (failed)")
+    assert resolve_location(tmp_path, "s3://bucket/data@v2").url == "s3://bucket/data@v2"  # not a user

@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from ..errors import StoreError
 from ..project_config import nearest_tool_config
@@ -63,22 +63,38 @@ def is_url(value: str) -> bool:
     return bool(_SCHEME.match(value))
 
 
+def split_userinfo(url: str) -> tuple[str, str | None]:
+    """(URL without ``user:password@``, that user info or None), split by hand.
+
+    ``urlsplit`` ends the authority at the first ``/``, ``?`` or ``#``, and secret keys contain those
+    (AWS's own example key has two "/"), so it would leave most of such a password in the "clean"
+    URL.  The user info is everything before the first ``@`` that follows a ``user:`` without "/".
+    """
+    scheme, sep, rest = url.partition("://")
+    colon = rest.find(":")
+    if not sep or colon < 0 or "/" in rest[:colon]:
+        return url, None
+    at = rest.find("@", colon)
+    if at < 0:
+        return url, None
+    return f"{scheme}://{rest[at + 1 :]}", rest[:at]
+
+
 def redact_url(url: str) -> str:
     """The URL without user, password or token parameters: safe to store and to show."""
-    parts = urlsplit(url)
+    parts = urlsplit(split_userinfo(url)[0])
     netloc = parts.netloc.rpartition("@")[2]
     return redact_text(urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), parts.query, "")))
 
 
 def _split_credentials(url: str) -> tuple[str, dict[str, Any]]:
-    """(URL without credentials, fsspec options carrying them) for ``scheme://user:pass@host/...``."""
-    parts = urlsplit(url)
-    userinfo, at, host = parts.netloc.rpartition("@")
-    if not at:
+    """(URL without credentials, fsspec options carrying them) for ``scheme://user:pass@host/...``
+    (percent-encoded user and password are decoded)."""
+    clean, userinfo = split_userinfo(url)
+    if userinfo is None:
         return url, {}
-    user, _, password = userinfo.partition(":")
-    clean = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
-    if parts.scheme in ("s3", "s3a"):
+    user, _, password = (unquote(part) for part in userinfo.partition(":"))
+    if clean.split("://", 1)[0] in ("s3", "s3a"):
         return clean, {k: v for k, v in (("key", user), ("secret", password)) if v}
     return clean, {k: v for k, v in (("username", user), ("password", password)) if v}
 
