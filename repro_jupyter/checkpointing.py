@@ -210,10 +210,12 @@ def restore(
             value = _load(store, entry, lazy)
             if entry["format"] == "torch-optimizer":
                 value = _optimizer(name, value, entry["meta"], fp, namespace)
-            if not (lazy and entry["format"] in LAZY_FORMATS):
-                got = fingerprint(value).get("digest")
-                if got != fp["digest"]:
-                    raise StoreError(f"restored {name!r} does not match its recorded fingerprint")
+            # lazy (memory-mapped) values too: the catalog row that led here may come from another
+            # writer's journal, and only the fingerprint ties the object to this variable (one pass
+            # over pages that ``verified_path`` has just read)
+            got = fingerprint(value).get("digest")
+            if got != fp["digest"]:
+                raise StoreError(f"restored {name!r} does not match its recorded fingerprint")
             namespace[name] = value
             results[name] = "restored"
     finally:

@@ -155,3 +155,27 @@ def test_check_reloads_a_checkpoint_in_a_fresh_kernel(tmp_path, capsys):
     assert "REPRODUCED" in capsys.readouterr().out
     nb = nbformat.read(src, 4)
     assert METADATA_KEY in nb.cells[1].metadata
+
+
+def test_catalog_row_pointing_at_another_valid_object_is_refused_even_lazily(ip):
+    """A catalog row can come from another writer's journal: only the fingerprint ties an object to a
+    variable, so a lazy (memory-mapped) restore checks it too."""
+    import json
+
+    import numpy as np
+
+    run(ip, "%repro on --seed 4")
+    run(ip, "import numpy as np\nv = np.arange(1000.0)\nw = np.full(1000, 666.0)", cell_id="p")
+    session = _session(ip)
+    session.flush()
+    db = Catalog(session.store().root / "catalog.sqlite")
+    fp_v, fp_w = (fingerprint(ip.user_ns[n])["digest"] for n in ("v", "w"))
+    other = db.checkpoint(fp_w)["object"]
+    db._conn.execute("UPDATE checkpoints SET object = ? WHERE fingerprint = ?", (other, fp_v))
+    db.close()
+    del ip.user_ns["v"]
+    with pytest.raises(UsageError) as info:
+        ip.run_line_magic("repro", "restore p v")  # lazy by default
+    assert "does not match its recorded fingerprint" in str(info.value)
+    assert "v" not in ip.user_ns or not np.array_equal(ip.user_ns["v"], np.full(1000, 666.0))
+    assert json.dumps(str(info.value)).count("\\n") == 0

@@ -412,3 +412,71 @@ def test_passwords_with_url_delimiters_never_reach_the_stored_url(tmp_path, url,
     assert secret not in repr(loc) and secret.split("/")[0] not in (loc.url or "")
     assert secret not in redact_text(f"remote: {url} (failed)")
     assert resolve_location(tmp_path, "s3://bucket/data@v2").url == "s3://bucket/data@v2"  # not a user
+
+
+def test_bad_journal_entries_are_refused_one_by_one_and_never_block_the_rest(tmp_path, monkeypatch, capsys):
+    """A planted, corrupt or newer-than-us entry on a shared store: one warning each, once; the
+    honest writers' entries are still imported and every reader still opens the store."""
+    import hashlib
+
+    from repro_jupyter.canonical import canonical_bytes
+    from repro_jupyter.cli import main
+    from repro_jupyter.store import _LAST_PULL
+    from repro_jupyter.store.journal import JOURNAL_FORMAT
+
+    remote = tmp_path / "share"
+    url = f"file://{remote}"
+    monkeypatch.setenv("REPRO_JUPYTER_STORE", url)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "writer-cache"))
+    nb = make_notebook(tmp_path / "nb" / "a.ipynb", ["print(1 + 1)"])
+    assert main(["run", str(nb), "-q"]) == 0
+    journal = remote / "catalog"
+
+    def plant(entry, *, name=None):
+        data = entry if isinstance(entry, bytes) else canonical_bytes(entry)
+        (journal / (name or hashlib.sha256(data).hexdigest() + ".json")).write_bytes(data)
+
+    plant({"format": JOURNAL_FORMAT, "ops": [{"op": "finish_run", "args": {"run_id": "r"}}]})  # missing args
+    plant(
+        {
+            "format": JOURNAL_FORMAT,
+            "ops": [{"op": "add_environment", "args": {"digest": "../../x", "first_seen": 1.0}}],
+        }
+    )
+    plant(b"not json at all")
+    plant(b"{}", name="0" * 64 + ".json")  # content does not match the name
+    plant({"format": JOURNAL_FORMAT, "ops": [{"op": "some_future_op", "args": {}}]})  # skipped, not refused
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "reader-cache"))  # another machine
+    _LAST_PULL.clear()
+    capsys.readouterr()
+    assert main(["show", str(nb)]) == 0
+    warned = [line for line in capsys.readouterr().err.splitlines() if "refused" in line]
+    assert len(warned) == 4 and all(line.startswith("jupyter repro show: warning: ") for line in warned)
+    store = open_store(nb.parent, create=False)
+    assert [r["notebook"] for r in store.catalog.runs()] == ["a.ipynb"]  # the honest run is there
+    store.close()
+    _LAST_PULL.clear()
+    assert main(["show", str(nb)]) == 0
+    assert "refused" not in capsys.readouterr().err  # warned once, not on every open
+
+
+def test_what_a_kernel_could_not_send_goes_with_the_next_kernels_flush(team, tmp_path, monkeypatch):
+    """The remote was down when kernel 1 exited; kernel 2 (same cache, remote back) sends both."""
+    from repro_jupyter.store.writer import BackgroundWriter
+
+    dead = {
+        "endpoint_url": f"http://127.0.0.1:{_free_port()}",
+        "config_kwargs": {"retries": {"max_attempts": 1}},
+    }
+    monkeypatch.setenv("REPRO_JUPYTER_STORE_OPTIONS", json.dumps(dead))
+    first = BackgroundWriter(open_store(tmp_path / "nb"))
+    first.submit(lambda st: st.catalog.add_environment(st.objects.put_json({"kernel": 1})[0]))
+    assert len(first.close()) == 1  # reported, kept locally
+    monkeypatch.delenv("REPRO_JUPYTER_STORE_OPTIONS")
+    second = BackgroundWriter(open_store(tmp_path / "nb"))
+    second.submit(lambda st: st.catalog.add_environment(st.objects.put_json({"kernel": 2})[0]))
+    assert second.close() == []
+    remote = _remote_bytes(tmp_path.name)
+    ops = [op for k, v in remote.items() if "/catalog/" in k for op in json.loads(v)["ops"]]
+    assert len([op for op in ops if op["op"] == "add_environment"]) == 2

@@ -15,15 +15,19 @@ Outbox rows survive a crash or a failed upload: the next flush, or
 from __future__ import annotations
 
 import json
+import re
+import sqlite3
 import time
 import uuid
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..canonical import canonical_bytes
-from ..errors import ObjectCorrupt, ObjectMissing, StoreError
+from ..errors import ObjectCorrupt, ObjectMissing, ReproWarning, StoreError
 from .catalog import Catalog
+from .objects import _hex
 
 if TYPE_CHECKING:
     from . import Store
@@ -109,27 +113,35 @@ class JournaledCatalog(Catalog):
             self._conn.execute("ROLLBACK")
             raise
 
+    def mark_seen(self, names: list[str]) -> None:
+        with self._conn:
+            self._conn.executemany(
+                "INSERT OR IGNORE INTO journal_imported(name, imported_at) VALUES (?, ?)",
+                [(n, time.time()) for n in names],
+            )
+
     def imported_names(self) -> set[str]:
         return {r[0] for r in self._conn.execute("SELECT name FROM journal_imported")}
 
-    def import_entries(self, entries: dict[str, bytes]) -> int:
-        """Apply journal entries (one transaction); return the number of ops applied."""
+    def import_entries(self, entries: dict[str, bytes]) -> tuple[int, dict[str, str]]:
+        """Apply journal entries (one transaction; each entry all or nothing).
+
+        Returns (ops applied, {entry name: why refused}).  An entry that is not well formed, or
+        whose ops do not fit the catalog, is refused on its own and remembered, so one bad entry
+        on a shared store (a bug, a newer writer, a planted file) never blocks the others.
+        """
         applied = 0
+        refused: dict[str, str] = {}
         self._conn.execute("BEGIN IMMEDIATE")
         try:
             for name, data in entries.items():
+                self._conn.execute("SAVEPOINT entry")
                 try:
-                    entry = json.loads(data)
-                    ops = entry["ops"] if entry.get("format") == JOURNAL_FORMAT else None
-                except (ValueError, KeyError, AttributeError):
-                    ops = None
-                if not isinstance(ops, list):
-                    raise ObjectCorrupt(f"journal entry {name} is not a {JOURNAL_FORMAT} entry")
-                for op in ops:
-                    sql = IMPORT_SQL.get(op.get("op")) if isinstance(op, dict) else None
-                    if sql is not None:  # ops of a newer version are skipped, not fatal
-                        self._conn.execute(sql, op["args"])
-                        applied += 1
+                    applied += self._apply(data)
+                except (ValueError, TypeError, KeyError, StoreError, sqlite3.Error) as exc:
+                    self._conn.execute("ROLLBACK TO entry")
+                    refused[name] = one_line_reason(exc)
+                self._conn.execute("RELEASE entry")
                 self._conn.execute(
                     "INSERT OR IGNORE INTO journal_imported(name, imported_at) VALUES (?, ?)",
                     (name, time.time()),
@@ -138,7 +150,47 @@ class JournaledCatalog(Catalog):
         except BaseException:
             self._conn.execute("ROLLBACK")
             raise
+        return applied, refused
+
+    def _apply(self, data: bytes) -> int:
+        entry = json.loads(data)
+        ops = entry.get("ops") if isinstance(entry, dict) and entry.get("format") == JOURNAL_FORMAT else None
+        if not isinstance(ops, list):
+            raise ValueError(f"not a {JOURNAL_FORMAT} entry")
+        applied = 0
+        for op in ops:
+            if not isinstance(op, dict):
+                raise ValueError("an op is not an object")
+            sql = IMPORT_SQL.get(op.get("op"))
+            if sql is None:  # ops of a newer version are skipped, not fatal
+                continue
+            self._conn.execute(sql, checked_args(op.get("op"), op.get("args")))
+            applied += 1
         return applied
+
+
+_PARAMS = {op: frozenset(re.findall(r":(\w+)", sql)) for op, sql in IMPORT_SQL.items()}
+_DIGEST_ARGS = {"record", "environment", "object", "digest"}
+
+
+def checked_args(op: Any, args: Any) -> dict[str, Any]:
+    """The args an op needs, each a JSON scalar, digests well formed; ValueError otherwise."""
+    if not isinstance(args, dict):
+        raise ValueError(f"{op}: args are not an object")
+    missing = _PARAMS[op] - set(args)
+    if missing:
+        raise ValueError(f"{op}: missing {sorted(missing)[0]!r}")
+    out = {k: args[k] for k in _PARAMS[op]}
+    for key, value in out.items():
+        if not isinstance(value, (str, int, float, type(None))):
+            raise ValueError(f"{op}: {key!r} is not a plain value")
+        if key in _DIGEST_ARGS:
+            _hex(str(value))  # StoreError for anything but a sha256 object id
+    return out
+
+
+def one_line_reason(exc: BaseException) -> str:
+    return " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
 
 
 @dataclass
@@ -170,9 +222,10 @@ def _referenced(store: Store, ops: list[dict[str, Any]]) -> set[str]:
 def push(store: Store, *, everyone: bool = False) -> PushReport:
     """Upload queued catalog ops and their objects: objects first, then the journal entry.
 
-    Only this writer's ops unless ``everyone`` (``jupyter repro sync`` sends what a
-    crashed or failed kernel left behind).  Raises StoreError when the remote fails;
-    what was not sent stays queued.
+    Only this writer's ops unless ``everyone``: what any kernel of this cache left behind
+    (crashed, or the remote was down at its exit).  Two kernels may then publish the same
+    ops; every import op is idempotent, so that costs a duplicate entry, never a record.
+    Raises StoreError when the remote fails; what was not sent stays queued.
     """
     catalog = store.catalog
     remote = store.remote
@@ -181,7 +234,7 @@ def push(store: Store, *, everyone: bool = False) -> PushReport:
     try:
         _push_all(store, catalog, remote, report, everyone)
     except StoreError as exc:
-        retry = "kept in the local cache; the next flush or `jupyter repro sync` retries"
+        retry = "kept in the local cache; any kernel's next flush there, or `jupyter repro sync`, retries"
         raise StoreError(f"{exc} ({retry})") from None
     if report.unavailable:
         raise StoreError(
@@ -223,7 +276,13 @@ def pull(store: Store) -> int:
         seen = catalog.imported_names()
         new = [name for name in remote.journal_names() if name not in seen]
         if new:
-            catalog.import_entries(remote.read_journal(new))
+            entries, refused = remote.read_journal(new)
+            refused.update(catalog.import_entries(entries)[1])
+            for name, why in sorted(refused.items()):
+                message = f"{remote.url}: journal entry {name} refused: {why}"
+                warnings.warn(message, ReproWarning, stacklevel=2)
+            if refused:  # remembered as seen: warned once, not on every open
+                catalog.mark_seen(sorted(refused))
         return len(new)
     finally:
         catalog.close()

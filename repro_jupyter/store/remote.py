@@ -144,27 +144,31 @@ class RemoteTier:
         names = (str(p).rstrip("/").rsplit("/", 1)[-1] for p in listed)
         return sorted(n for n in names if n.endswith(".json") and len(n) == 69)
 
-    def read_journal(self, names: list[str]) -> dict[str, bytes]:
-        """The bytes of the named entries, each checked against its name."""
+    def read_journal(self, names: list[str]) -> tuple[dict[str, bytes], dict[str, str]]:
+        """(the bytes of the named entries that match their names, {name: why refused} for the rest).
+
+        A corrupt or planted entry is refused on its own: it must not stop the team's other
+        entries from ever being imported.
+        """
         if not names:
-            return {}
+            return {}, {}
         paths = {f"{self.journal_dir()}/{n}": n for n in names}
         try:
             fetched = self.fs.cat(list(paths), on_error="return")
         except Exception as exc:
             raise StoreError(f"cannot read the catalog journal of {self.url}: {one_line(exc)}") from None
         out: dict[str, bytes] = {}
+        refused: dict[str, str] = {}
         for path, name in paths.items():
             data = fetched.get(path, fetched.get(self.fs._strip_protocol(path)))
             if isinstance(data, BaseException) or data is None:
                 reason = one_line(data) if isinstance(data, BaseException) else "not returned"
                 raise StoreError(f"cannot read journal entry {name} of {self.url}: {reason}")
             if hashlib.sha256(data).hexdigest() + ".json" != name:
-                raise ObjectCorrupt(
-                    f"journal entry {name} on {self.url} is corrupt (its content does not match its name)"
-                )
+                refused[name] = "its content does not match its name"
+                continue
             out[name] = data
-        return out
+        return out, refused
 
 
 class TieredObjects(ObjectStore):

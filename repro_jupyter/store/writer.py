@@ -26,7 +26,7 @@ _STOP = object()
 
 
 def _push(store: Store) -> None:
-    store.push()
+    store.push(everyone=True)  # also what an earlier kernel of this cache could not send
 
 
 class BackgroundWriter:
@@ -56,7 +56,7 @@ class BackgroundWriter:
                     self._report(exc)
                 if self.store.remote is not None and func is not _push and self._queue.empty():
                     try:
-                        self.store.push()  # idle: upload now, off the cell's critical path
+                        self.store.push(everyone=True)  # idle: upload now, off the cell's critical path
                     except Exception as exc:  # the remote is down: the outbox keeps it for later
                         self._report(exc)
             finally:
