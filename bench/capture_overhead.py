@@ -12,12 +12,13 @@ import os
 import statistics
 import tempfile
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import xxhash
 
-from .common import timed
+from .common import fsync_write, timed
 
 SMALL_STATE = (
     "import numpy as np\n"
@@ -45,12 +46,9 @@ def _summary(samples: list[float]) -> dict[str, float]:
 
 
 def _raw_write_fsync(array: Any, folder: str) -> None:
-    path = os.path.join(folder, "raw.bin")
-    with open(path, "wb") as fh:
-        fh.write(memoryview(array).cast("B"))
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.unlink(path)
+    path = Path(folder) / "raw.bin"
+    fsync_write(path, lambda fh: fh.write(memoryview(array).cast("B")))
+    path.unlink()
 
 
 def _changed_in_place(ip: Any, big: Any) -> dict[str, Any]:

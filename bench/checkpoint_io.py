@@ -14,14 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .common import ratio, timed
-
-
-def _fsync_write(path: Path, writer: Any) -> None:
-    with open(path, "wb") as fh:
-        writer(fh)
-        fh.flush()
-        os.fsync(fh.fileno())
+from .common import fsync_write, ratio, timed
 
 
 def array_io(nbytes: int, repeats: int) -> dict[str, Any]:
@@ -43,10 +36,10 @@ def array_io(nbytes: int, repeats: int) -> dict[str, Any]:
         return digest
 
     def limit() -> None:
-        _fsync_write(folder / "limit.npy", lambda fh: np.save(fh, arr))
+        fsync_write(folder / "limit.npy", lambda fh: np.save(fh, arr))
 
     def with_dill() -> None:
-        _fsync_write(folder / "dill.pkl", lambda fh: dill.dump(arr, fh))
+        fsync_write(folder / "dill.pkl", lambda fh: dill.dump(arr, fh))
 
     POOL.clear()
     out["foreground_first_snapshot_s"] = timed(lambda: encode(arr).release(), 1)  # fresh pages

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -13,6 +14,14 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus"
+
+
+def fsync_write(path: Path, writer: Any) -> None:
+    """``writer(fh)`` into ``path``, then flush and fsync: the durable-write baseline."""
+    with open(path, "wb") as fh:
+        writer(fh)
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
 def timed(func: Callable[[], Any], repeats: int) -> dict[str, float]:

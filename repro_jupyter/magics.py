@@ -25,42 +25,12 @@ from .canonical import short
 from .checkpoint.snapshot_pool import POOL
 from .errors import ReproError
 from .kernel_comm import KernelComm
+from .magic_args import MagicParser, cell_parser, seed_arg, split_options
 from .notebook_path import NotebookLocation
 from .recorder import CellOptions, RecordingSession, ReproWarning
+from .status_widget import in_kernel, show_status_widget
 
 CELL_MAGIC_PREFIX = "%%repro"
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> Any:  # one line, never SystemExit inside a kernel
-        raise UsageError(f"%{self.prog}: {message}")
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text, 0)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"seed must be an integer, got {text!r}") from None
-    if not 0 <= value < 2**32:
-        raise argparse.ArgumentTypeError("seed must be between 0 and 2**32 - 1")
-    return value
-
-
-def _cell_parser() -> _Parser:
-    p = _Parser(prog="%repro", add_help=False)
-    p.add_argument("--seed", type=_seed)
-    p.add_argument("--inputs", nargs="+", default=[])
-    p.add_argument("--params", nargs="+", default=[])
-    p.add_argument("--no-state", action="store_true")
-    p.add_argument("--deterministic", action="store_true")
-    return p
-
-
-def _split(line: str) -> list[str]:
-    try:
-        return shlex.split(line)
-    except ValueError as exc:
-        raise UsageError(f"%repro: cannot parse options: {exc}") from None
 
 
 @magics_class
@@ -161,7 +131,7 @@ class ReproMagics(Magics):
     @line_magic("repro")
     def repro_line(self, line: str) -> Any:
         """%repro on|off|status|env|seed N ... (see ``%repro?``)."""
-        words = _split(line)
+        words = split_options(line)
         if not words:
             raise UsageError("%repro: expected one of: on, off, status, env, seed")
         command, rest = words[0], words[1:]
@@ -173,7 +143,7 @@ class ReproMagics(Magics):
         return handler(rest)
 
     def _begin(self, line: str, source: str | None = None) -> None:
-        args = _cell_parser().parse_args(_split(line))
+        args = cell_parser().parse_args(split_options(line))
         options = CellOptions(
             seed=args.seed,
             inputs=args.inputs,
@@ -188,8 +158,8 @@ class ReproMagics(Magics):
         self._begin(shlex.join(rest))
 
     def _cmd_on(self, rest: list[str]) -> None:
-        p = _Parser(prog="%repro on", add_help=False)
-        p.add_argument("--seed", type=_seed)
+        p = MagicParser(prog="%repro on", add_help=False)
+        p.add_argument("--seed", type=seed_arg)
         p.add_argument("--deterministic", action="store_true")
         p.add_argument("--no-state", action="store_true")
         args = p.parse_args(rest)
@@ -212,7 +182,7 @@ class ReproMagics(Magics):
         if len(rest) != 1:
             raise UsageError("usage: %repro seed N")
         try:
-            seed = _seed(rest[0])
+            seed = seed_arg(rest[0])
         except argparse.ArgumentTypeError as exc:
             raise UsageError(f"%repro seed: {exc}") from None
         self.session.set_master_seed(seed, "explicit")
@@ -226,7 +196,7 @@ class ReproMagics(Magics):
         self.session.state.full = rest[0] == "full"
 
     def _restore(self, rest: list[str], checkout: bool) -> None:
-        p = _Parser(prog="%repro checkout" if checkout else "%repro restore", add_help=False)
+        p = MagicParser(prog="%repro checkout" if checkout else "%repro restore", add_help=False)
         p.add_argument("cell", help="a cell id or a record digest (sha256:...)")
         if not checkout:
             p.add_argument("names", nargs="*")
@@ -274,11 +244,11 @@ class ReproMagics(Magics):
             f"environment: {short(s.last_environment)}",
         ]
         print("\n".join(lines))
-        if not self.comm.frontend_seen and _in_kernel(self.shell):
-            _show_status_widget(lines, s)
+        if not self.comm.frontend_seen and in_kernel(self.shell):
+            show_status_widget(lines, s)
 
     def _cmd_env(self, rest: list[str]) -> None:
-        p = _Parser(prog="%repro env", add_help=False)
+        p = MagicParser(prog="%repro env", add_help=False)
         p.add_argument("--json", action="store_true")
         p.add_argument("--refresh", action="store_true")
         args = p.parse_args(rest)
@@ -293,36 +263,30 @@ class ReproMagics(Magics):
             print(environment_summary(snapshot, digest))
 
 
-def _in_kernel(shell: Any) -> bool:
-    return type(shell).__name__ == "ZMQInteractiveShell"
-
-
-def _show_status_widget(lines: list[str], session: RecordingSession) -> None:
-    """Frontends without our lab extension (VS Code, classic) get the provenance as a small widget."""
-    try:
-        import ipywidgets as widgets
-        from IPython.display import display
-    except ImportError:
-        return
-    import html
-
-    rows = "".join(
-        f"<tr><th style='text-align:left;padding-right:1em'>{html.escape(k)}</th>"
-        f"<td>{html.escape(v)}</td></tr>"
-        for k, _, v in (line.partition(": ") for line in lines)
-    )
-    recorded = "".join(
-        f"<li><code>{html.escape(key[:12])}</code> seed {meta['seed']} · {meta['status']}"
-        f"{' · nondeterministic' if meta.get('nondeterministic') else ''}</li>"
-        for key, meta in list(session.cell_metadata.items())[-10:]
-    )
-    body = f"<b>repro-jupyter</b><table>{rows}</table>" + (f"<ul>{recorded}</ul>" if recorded else "")
-    display(widgets.VBox([widgets.HTML(value=body)]))
-
-
 # --- loading -------------------------------------------------------------------------------
 
 _LOADED: dict[int, ReproMagics] = {}
+
+
+def _register(shell: Any, magics: ReproMagics) -> ReproMagics:
+    shell.register_magics(magics)
+    shell.events.register("pre_run_cell", magics.pre_run_cell)
+    shell.events.register("post_run_cell", magics.post_run_cell)
+    shell.input_transformers_cleanup.append(magics.transform)
+    _LOADED[id(shell)] = magics
+    return magics
+
+
+def _record_every_cell(magics: ReproMagics, kind: str, seed: int | None, deterministic: bool) -> None:
+    """The runners' mode (``jupyter repro run``, Lab's re-execute): every cell, the pinned seed."""
+    session = magics.session
+    session.kind = kind
+    if seed is not None:
+        session.set_master_seed(int(seed), "pinned")
+    if deterministic:
+        magics.deterministic = True
+    session.record_all = True
+    session.ensure_master_seed()
 
 
 def load(shell: Any) -> ReproMagics:
@@ -330,12 +294,7 @@ def load(shell: Any) -> ReproMagics:
     existing = _LOADED.get(id(shell))
     if existing is not None:
         return existing
-    magics = ReproMagics(shell, parent=shell)
-    shell.register_magics(magics)
-    shell.events.register("pre_run_cell", magics.pre_run_cell)
-    shell.events.register("post_run_cell", magics.post_run_cell)
-    shell.input_transformers_cleanup.append(magics.transform)
-    _LOADED[id(shell)] = magics
+    magics = _register(shell, ReproMagics(shell, parent=shell))
     magics.comm.open()
     atexit.register(magics.session.close)
     return magics
@@ -361,8 +320,6 @@ def configure_headless(
     """Called silently by ``jupyter repro run`` in a fresh kernel: record every code cell."""
     from pathlib import Path
 
-    from .notebook_path import NotebookLocation
-
     path = Path(notebook)
     location = NotebookLocation(path.parent, path, extra_excludes)
     magics = _LOADED.get(id(shell))
@@ -370,20 +327,9 @@ def configure_headless(
         magics = ReproMagics(shell, parent=shell)
         magics.session = RecordingSession(shell, location)
         magics.comm = KernelComm(magics.session)
-        shell.register_magics(magics)
-        shell.events.register("pre_run_cell", magics.pre_run_cell)
-        shell.events.register("post_run_cell", magics.post_run_cell)
-        shell.input_transformers_cleanup.append(magics.transform)
-        _LOADED[id(shell)] = magics
+        _register(shell, magics)
         magics._sync_traits()
-    session = magics.session
-    session.kind = "headless"
-    if seed is not None:
-        session.set_master_seed(seed, "pinned")
-    if deterministic:
-        magics.deterministic = True
-    session.record_all = True
-    session.ensure_master_seed()
+    _record_every_cell(magics, "headless", seed, deterministic)
 
 
 def configure_replay(shell: Any, seed: int | None, deterministic: bool) -> None:
@@ -392,15 +338,7 @@ def configure_replay(shell: Any, seed: int | None, deterministic: bool) -> None:
     Like a headless run, every cell is recorded with the recorded seeds; unlike it, the
     notebook is the one the server session names and the comm is open.
     """
-    magics = load(shell)
-    session = magics.session
-    session.kind = "replay"
-    if seed is not None:
-        session.set_master_seed(int(seed), "pinned")
-    if deterministic:
-        magics.deterministic = True
-    session.record_all = True
-    session.ensure_master_seed()
+    _record_every_cell(load(shell), "replay", seed, deterministic)
 
 
 def flush_records(shell: Any) -> None:

@@ -237,35 +237,22 @@ def test_two_writers_at_once_then_a_reader_with_an_empty_cache_verifies_both(s3,
     reader_cache = (
         reader_dir / "cache" / "repro-jupyter" / "remote" / cache_root(f"s3://{BUCKET}/{prefix}").name
     )
+
+    def reader(*args):  # the third machine's own `jupyter repro` process
+        command = [sys.executable, "-m", "repro_jupyter.cli", *map(str, args)]
+        return subprocess.run(command, env=reader_env, capture_output=True, text=True, timeout=240)
+
     for name, path in notebooks.items():
         copy = reader_dir / path.name
         copy.parent.mkdir(parents=True, exist_ok=True)
         copy.write_bytes(path.read_bytes())
-        result = subprocess.run(
-            [sys.executable, "-m", "repro_jupyter.cli", "verify", str(copy)],
-            env=reader_env,
-            capture_output=True,
-            text=True,
-            timeout=240,
-        )
+        result = reader("verify", copy)
         assert result.returncode == 0, f"verify {name}: {result.stdout[-1500:]} {result.stderr[-1500:]}"
         assert "reproduced" in result.stdout.lower()
-        show = subprocess.run(
-            [sys.executable, "-m", "repro_jupyter.cli", "show", str(copy), "--json"],
-            env=reader_env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        show = reader("show", copy, "--json")
         assert show.returncode == 0 and json.loads(show.stdout)["store"].startswith(f"s3://{BUCKET}/{prefix}")
     assert (reader_cache / "objects").is_dir()
-    fsck = subprocess.run(
-        [sys.executable, "-m", "repro_jupyter.cli", "fsck", str(reader_dir)],
-        env=reader_env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    fsck = reader("fsck", reader_dir)
     assert fsck.returncode == 0 and " 0 missing" in fsck.stdout, fsck.stdout + fsck.stderr
 
     # the reader's catalog merged the runs of both writers (and the cells of each)

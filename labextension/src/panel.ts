@@ -9,7 +9,7 @@ import type { IProvenance } from './api';
 import { h, note } from './dom';
 import { reproIcon } from './icons';
 import { renderLineage } from './lineage';
-import type { NotebookReproState } from './state';
+import type { ISection, NotebookReproState } from './state';
 import { renderVerify } from './verifyview';
 
 export const PANEL_ID = 'repro-jupyter-panel';
@@ -148,12 +148,9 @@ export class ReproPanel extends Widget {
 
   private _renderProvenance(state: NotebookReproState): Node[] {
     const section = state.provenance;
-    if (section.error) {
-      return [note(section.note ?? 'provenance unavailable', 'error')];
-    }
     const data = section.data;
-    if (!data) {
-      return [note(state.loading ? 'Loading…' : 'No data yet.')];
+    if (section.error || !data) {
+      return [unavailable(section, 'provenance', state.loading)];
     }
     if (!data.recorded) {
       return [note('Not recorded yet: run %load_ext repro_jupyter and %repro on in the notebook.')];
@@ -202,12 +199,7 @@ export class ReproPanel extends Widget {
   private _renderChanges(state: NotebookReproState): Node[] {
     const section = state.envdiff;
     if (!section.data) {
-      return [
-        note(
-          section.note ?? (state.loading ? 'Loading…' : 'No data yet.'),
-          section.error ? 'error' : 'info'
-        )
-      ];
+      return [unavailable(section, 'environment diff', state.loading)];
     }
     const sections = Object.entries(section.data.diff).filter(([, changes]) => changes.length);
     if (!sections.length) {
@@ -242,12 +234,9 @@ export class ReproPanel extends Widget {
 
   private _renderLineage(state: NotebookReproState): Node[] {
     const section = state.lineage;
-    if (section.error) {
-      return [note(section.note ?? 'lineage unavailable', 'error')];
-    }
     const graph = section.data;
-    if (!graph) {
-      return [note(state.loading ? 'Loading…' : 'No data yet.')];
+    if (section.error || !graph) {
+      return [unavailable(section, 'lineage', state.loading)];
     }
     if (!graph.nodes.length) {
       return [note('No lineage yet: record some cells.')];
@@ -280,4 +269,12 @@ export class ReproPanel extends Widget {
   private readonly _notebookName: HTMLElement;
   private readonly _handshake: HTMLElement;
   private readonly _bodies = {} as Record<SectionName, HTMLElement>;
+}
+
+/** What a section without data shows: its error or note, else whether it is still loading. */
+function unavailable(section: ISection<unknown>, name: string, loading: boolean): HTMLElement {
+  if (section.error) {
+    return note(section.note ?? `${name} unavailable`, 'error');
+  }
+  return note(section.note ?? (loading ? 'Loading…' : 'No data yet.'));
 }

@@ -28,6 +28,7 @@ from ..canonical import canonical_bytes
 from ..errors import ObjectCorrupt, ObjectMissing, ReproWarning, StoreError
 from .catalog import Catalog
 from .objects import _hex
+from .remote import one_line
 
 if TYPE_CHECKING:
     from . import Store
@@ -140,7 +141,7 @@ class JournaledCatalog(Catalog):
                     applied += self._apply(data)
                 except (ValueError, TypeError, KeyError, StoreError, sqlite3.Error) as exc:
                     self._conn.execute("ROLLBACK TO entry")
-                    refused[name] = one_line_reason(exc)
+                    refused[name] = one_line(exc)
                 self._conn.execute("RELEASE entry")
                 self._conn.execute(
                     "INSERT OR IGNORE INTO journal_imported(name, imported_at) VALUES (?, ?)",
@@ -187,10 +188,6 @@ def checked_args(op: Any, args: Any) -> dict[str, Any]:
         if key in _DIGEST_ARGS:
             _hex(str(value))  # StoreError for anything but a sha256 object id
     return out
-
-
-def one_line_reason(exc: BaseException) -> str:
-    return " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
 
 
 @dataclass
