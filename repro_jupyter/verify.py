@@ -14,7 +14,7 @@ import copy
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,27 @@ from .headless import read_notebook, run_notebook
 from .redact import redact_text
 from .store import Store, open_store
 
-STATUSES = ("same", "benign", "within_tolerance", "drift", "error", "skipped")
+STATUSES = ("same", "benign", "within_tolerance", "unverified", "drift", "error", "skipped")
+# distributions whose version changes how a figure or a table is drawn: where one differs (or the
+# recorded environment is unknown) images get perceptual tolerance and HTML is judged by its text
+RENDERERS = frozenset(
+    {
+        "matplotlib",
+        "pillow",
+        "pandas",
+        "ipython",
+        "sympy",
+        "seaborn",
+        "plotly",
+        "bokeh",
+        "altair",
+        "scikit-image",
+        "kiwisolver",
+        "fonttools",
+        "contourpy",
+        "numpy",
+    }
+)
 
 
 @dataclass
@@ -133,18 +153,57 @@ def _verify(path: Path, options: VerifyOptions, started: float) -> dict[str, Any
     seed = nb_meta.get("master_seed") if recorded else None
     deterministic = bool(nb_meta.get("deterministic", False))
     runs = []
+    run_started = time.time()
     for _ in range(max(1, options.runs)):
         new_nb, failure = _execute(path, nb, seed, deterministic, options, record=recorded)
         if failure:
             return error_report(str(path), failure, started, recorded)
         runs.append(new_nb)
+    opts = replace(opts, run_windows=replace(opts.run_windows, new=(run_started, time.time())))
     report = _judge(path, nb, runs, opts, rules, store, store, old_env, recorded, options)
     report["duration_s"] = round(time.time() - started, 3)
     if options.update and report["status"] != "error":
-        from .cli.run_cmd import write_notebook
+        errors = [c for c in report["cells"] if c["status"] == "error"]
+        if errors:  # a failing run never becomes the reference
+            report["reason"] = (
+                f"not updated: cell {errors[0]['index']} raised; " + (report.get("reason") or "")
+            ).rstrip("; ")
+        else:
+            from .cli.run_cmd import write_notebook
 
-        write_notebook(runs[0], path)
+            write_notebook(runs[0], path)
     return report
+
+
+def _windows(
+    opts: CompareOptions, nb: Any, new_nb: Any, store: Store | None, new_store: Store | None
+) -> CompareOptions:
+    """Fill in when the recorded run and the new one ran, from the catalog where the caller could not."""
+    windows = opts.run_windows
+
+    def records(notebook: Any) -> list[str]:
+        return [
+            str(m["record"])
+            for c in notebook.cells
+            if isinstance(m := c.get("metadata", {}).get(METADATA_KEY), dict) and m.get("record")
+        ]
+
+    try:
+        if windows.new is None and new_store is not None:
+            windows = replace(
+                windows, new=new_store.catalog.execution_window(records(new_nb), latest_run=True)
+            )
+        if windows.old is None and store is not None:
+            before = windows.new[0] if windows.new else None
+            windows = replace(windows, old=store.catalog.execution_window(records(nb), before=before))
+    except Exception:  # an old or foreign catalog: no windows, clocks are then compared as text
+        return opts
+    return replace(opts, run_windows=windows)
+
+
+def renderers_changed(env_diff: dict[str, Any] | None) -> bool:
+    """A rendering library's version differs between the record and now."""
+    return any(str(c.get("key", "")).lower() in RENDERERS for c in (env_diff or {}).get("packages") or [])
 
 
 def _judge(
@@ -160,6 +219,9 @@ def _judge(
     options: VerifyOptions,
 ) -> dict[str, Any]:
     new_nb = runs[0]
+    opts = _windows(opts, nb, new_nb, store, new_store)
+    if not recorded or old_env is None:
+        opts = replace(opts, renderers_differ=True)  # who drew the stored outputs is unknown
     cells: list[dict[str, Any]] = []
     first_drift: dict[str, Any] | None = None
     changed_before: dict[str, int] = {}  # variable -> index of the cell after which it first differed
@@ -205,13 +267,40 @@ def _judge(
             )
             continue
         if old_cell.get("execution_count") is None and not old_cell.get("outputs") and not old_meta:
+            new_err = [o for o in new_cell.get("outputs", []) if o.get("output_type") == "error"]
+            if new_err and not control.raises:  # nothing to compare with, but a failure is a failure
+                detail = (
+                    f"raised {new_err[0].get('ename')}: {str(new_err[0].get('evalue'))[:300]} "
+                    "(the saved notebook never ran this cell)"
+                )
+                entry.update(
+                    status="error", differences=[{"kind": "error", "severity": "drift", "detail": detail}]
+                )
+                if first_drift is None:
+                    first_drift = {"index": index, "id": old_cell.get("id")}
+                continue
             entry.update(
                 status="skipped",
-                differences=[{"kind": "skipped", "detail": "not executed in the recorded notebook"}],
+                differences=[
+                    {
+                        "kind": "skipped",
+                        "detail": "not executed in the saved notebook: nothing to compare with",
+                    }
+                ],
             )
             continue
+        cell_opts = opts
+        if renderers_changed(cell_env_diff) and not opts.renderers_differ:
+            cell_opts = replace(opts, renderers_differ=True)
         status, differences = judge_cell(
-            old_cell, new_cell, control, opts, rules, old_record, new_record, inherited=set(changed_before)
+            old_cell,
+            new_cell,
+            control,
+            cell_opts,
+            rules,
+            old_record,
+            new_record,
+            inherited=set(changed_before),
         )
         if any(
             d.get("kind") == "error"
@@ -228,7 +317,7 @@ def _judge(
                 flaky = flaky or again.status == "drift"
             entry["flaky"] = flaky
         entry.update(status=status, differences=differences)
-        if status in ("drift", "error"):
+        if status in ("drift", "error", "unverified"):
             upstream = upstream_cause(source, changed_before, first_drift)
             entry["causes"] = rank_causes(
                 source=source,
@@ -239,25 +328,39 @@ def _judge(
                 flaky=flaky,
                 recorded=recorded,
             )
-            if first_drift is None:
+            if first_drift is None and status != "unverified":
                 first_drift = {"index": index, "id": old_cell.get("id")}
         for name in state_differences(old_record, new_record):
             changed_before.setdefault(name, index)
     _redact_cells(cells)
     summary = {s: sum(1 for c in cells if c["status"] == s) for s in STATUSES}
     drifting = [c for c in cells if c["status"] in ("drift", "error")]
+    unverified = [c for c in cells if c["status"] == "unverified"]
+    compared = [c for c in cells if c["status"] != "skipped"]
     reason = None
+    status = "drift" if drifting else "reproduced"
     if drifting:
         top = drifting[0]
         cause = top["causes"][0]["detail"] if top["causes"] else "unknown cause"
         reason = (
             f"cell {top['index']} {top['status']}: {top['differences'][0]['detail'][:160]}; likely: {cause}"
         )
+    elif not compared and cells:
+        status = "error"
+        reason = (
+            "nothing to verify: no code cell has saved outputs or a record "
+            "(run it first: jupyter repro run NB.ipynb)"
+        )
+    elif unverified:
+        reason = (
+            f"{len(unverified)} cell(s) unverified: cell {unverified[0]['index']}: "
+            + (unverified[0]["differences"][0]["detail"][:160])
+        )
     return {
         "schema_version": SCHEMA_VERSION,
         "kind": "drift_report",
         "notebook": str(path),
-        "status": "drift" if drifting else "reproduced",
+        "status": status,
         "reason": reason,
         "first_drift": first_drift,
         "recorded": recorded,
@@ -267,6 +370,8 @@ def _judge(
             "rtol": opts.rtol,
             "atol": opts.atol,
             "ssim_threshold": opts.ssim_threshold,
+            "perceptual_images": opts.perceptual_images or opts.renderers_differ,
+            "strict_state": opts.strict_state,
             "timeout": options.timeout,
             "runs": options.runs,
         },

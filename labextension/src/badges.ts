@@ -6,6 +6,7 @@
  *   jp-repro-badge-stale       its source changed since that record
  *   jp-repro-badge-drift       re-execution gave different outputs (or an error)
  *   jp-repro-badge-reproduced  re-execution gave the recorded outputs
+ *   jp-repro-badge-unverified  something changed that could not be judged by value (never shown as ✓)
  *
  * Staleness comes from the server's provenance answer, drift from its
  * comparison; a verdict of the last comparison wins over provenance until it
@@ -16,7 +17,7 @@ import type { NotebookPanel } from '@jupyterlab/notebook';
 import type { ICellProvenance } from './api';
 import { h } from './dom';
 
-export type BadgeKind = 'recorded' | 'stale' | 'drift' | 'reproduced';
+export type BadgeKind = 'recorded' | 'stale' | 'drift' | 'reproduced' | 'unverified';
 
 export interface IBadge {
   kind: BadgeKind;
@@ -28,7 +29,8 @@ const GLYPH: Record<BadgeKind, string> = {
   recorded: 'R',
   stale: '!',
   drift: '≠',
-  reproduced: '✓'
+  reproduced: '✓',
+  unverified: '?'
 };
 
 const BADGE_CLASS = 'jp-repro-badge';

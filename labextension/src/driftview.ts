@@ -41,6 +41,7 @@ const STATUS_LABELS: Record<CellComparison['status'], string> = {
   same: 'reproduced',
   benign: 'benign differences only',
   within_tolerance: 'within tolerance',
+  unverified: 'unverified (changed, not judged by value)',
   drift: 'drifted',
   error: 'error',
   skipped: 'skipped'

@@ -257,8 +257,21 @@ export interface Cause {
  * via the `definition` "difference".
  */
 export interface Difference {
-  kind: 'output' | 'missing_output' | 'extra_output' | 'state' | 'error' | 'skipped';
-  severity?: 'benign' | 'within_tolerance' | 'drift';
+  /**
+   * What differs: an output, the error raised, variable values (state), variables only fingerprintable through pickle bytes (unverified_state), an input file (input), the cell's code (source).
+   */
+  kind:
+    | 'output'
+    | 'missing_output'
+    | 'extra_output'
+    | 'state'
+    | 'unverified_state'
+    | 'input'
+    | 'source'
+    | 'error'
+    | 'skipped'
+    | 'not_run';
+  severity?: 'benign' | 'within_tolerance' | 'unverified' | 'drift';
   output_index?: number;
   mimetype?: string;
   detail: string;
@@ -300,8 +313,16 @@ export interface Difference {
      * base64 PNG heatmap of the absolute difference (when no file was written).
      */
     heatmap_png?: string;
+    /**
+     * x0, y0, x1, y1 of the pixels that differ.
+     */
+    changed_box?: number[];
   };
   variables?: string[];
+  /**
+   * The input file that changed (kind input), relative to the notebook.
+   */
+  path?: string;
 }
 /**
  * This interface was referenced by `ReproJupyterRecordSchemaVersion1`'s JSON-Schema
@@ -310,7 +331,10 @@ export interface Difference {
 export interface CellComparison {
   index: number;
   id: string | null;
-  status: 'same' | 'benign' | 'within_tolerance' | 'drift' | 'error' | 'skipped';
+  /**
+   * unverified: something changed that could not be judged by value (code edited with matching outputs, a variable only fingerprintable through pickle bytes); never reported as same.
+   */
+  status: 'same' | 'benign' | 'within_tolerance' | 'unverified' | 'drift' | 'error' | 'skipped';
   /**
    * The cell source (first 2000 characters), for reports.
    */

@@ -40,7 +40,15 @@ export interface IVerifyState {
 
 /** Count the report's cells per status (display only; the statuses are the server's). */
 export function countStatuses(report: DriftReport): Record<CellComparison['status'], number> {
-  const counts = { same: 0, benign: 0, within_tolerance: 0, drift: 0, error: 0, skipped: 0 };
+  const counts = {
+    same: 0,
+    benign: 0,
+    within_tolerance: 0,
+    unverified: 0,
+    drift: 0,
+    error: 0,
+    skipped: 0
+  };
   for (const cell of report.cells) {
     counts[cell.status] = (counts[cell.status] ?? 0) + 1;
   }
@@ -48,6 +56,10 @@ export function countStatuses(report: DriftReport): Record<CellComparison['statu
 }
 
 function verdictTitle(cell: CellComparison): string {
+  if (cell.status === 'unverified') {
+    const why = cell.differences[0]?.detail ?? '';
+    return `Not verified: ${why}`;
+  }
   if (!isDrifted(cell)) {
     return `Reproduced on re-execution (${statusLabel(cell.status)}).`;
   }
@@ -196,7 +208,7 @@ export class NotebookVerifier {
       const id = cell.model.id;
       const drifted = isDrifted(comparison);
       this._badges.setVerdict(id, {
-        kind: drifted ? 'drift' : 'reproduced',
+        kind: drifted ? 'drift' : comparison.status === 'unverified' ? 'unverified' : 'reproduced',
         title: verdictTitle(comparison)
       });
       if (drifted) {

@@ -26,6 +26,7 @@ const SUMMARY_LABELS: [keyof ReturnType<typeof countStatuses>, string][] = [
   ['same', 'reproduced'],
   ['benign', 'benign'],
   ['within_tolerance', 'within tolerance'],
+  ['unverified', 'unverified'],
   ['drift', 'drifted'],
   ['error', 'errors'],
   ['skipped', 'skipped']

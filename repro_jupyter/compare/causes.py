@@ -88,7 +88,8 @@ def rank_causes(
             causes.append(
                 {
                     "kind": "data",
-                    "score": 0.92,
+                    # a changed input is a fact, not a guess: it outranks everything else
+                    "score": 0.98,
                     "detail": "input data changed: " + ", ".join(changed_inputs[:5]),
                 }
             )

@@ -1,29 +1,38 @@
-"""Judging one code cell: outputs, errors and state, into one status with differences.
+"""Judging one code cell: outputs, errors, code, inputs and state, into one status with differences.
 
-Status order for a cell: skipped, same, benign, within_tolerance, drift, error.
-"error" means the cell raised now where the record did not (or the reverse); a
-state difference (a variable whose fingerprint changed) is drift even when the
-outputs agree, unless the outputs themselves moved within tolerance, in which
-case changed numbers in the state are expected.
+Status order for a cell: skipped, same, benign, within_tolerance, unverified, drift, error.
+"error" means the cell raised now where the record did not; "unverified" means
+something changed that we cannot judge by value (an opaque variable, a code edit
+whose outputs still match, outputs cleared from the file whose digests we could
+not compare): it is never reported as "same".  A state difference (a variable
+whose value fingerprint changed) is drift even when the outputs agree, unless
+the outputs themselves moved within tolerance, in which case changed numbers in
+the state are expected.  A changed input file is always drift.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .normalize import Rules
-from .outputs import compare_outputs, worst
+from ..canonical import digest_bytes
+from .normalize import Rules, output_digests
+from .outputs import LADDER, compare_outputs, worst
 from .rules import CellControl, CompareOptions
+
+CELL_STATUSES = ("skipped", *LADDER, "error")
 
 
 def _errors(outputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [o for o in outputs if o.get("output_type") == "error"]
 
 
+def _variables(record: dict[str, Any] | None) -> dict[str, Any] | None:
+    return ((record or {}).get("state") or {}).get("variables")
+
+
 def state_differences(old_record: dict[str, Any] | None, new_record: dict[str, Any] | None) -> list[str]:
     """Names whose fingerprint differs between two records (both must hold state)."""
-    old_vars = ((old_record or {}).get("state") or {}).get("variables")
-    new_vars = ((new_record or {}).get("state") or {}).get("variables")
+    old_vars, new_vars = _variables(old_record), _variables(new_record)
     if old_vars is None or new_vars is None:
         return []
     names = []
@@ -34,6 +43,143 @@ def state_differences(old_record: dict[str, Any] | None, new_record: dict[str, A
         elif a.get("digest") != b.get("digest") and not (a.get("skipped") or b.get("skipped")):
             names.append(name)
     return names
+
+
+def is_opaque(name: str, old_record: dict[str, Any] | None, new_record: dict[str, Any] | None) -> bool:
+    """Fingerprinted only through pickle bytes on either side: a change is not a proven change of value."""
+    return any(bool(((_variables(r) or {}).get(name) or {}).get("opaque")) for r in (old_record, new_record))
+
+
+def source_text(cell: Any) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
+def source_changed(cell: Any, record: dict[str, Any] | None) -> bool:
+    """The cell's code differs from the code its record was made from."""
+    recorded = (record or {}).get("source")
+    return bool(recorded) and recorded != digest_bytes(source_text(cell).encode())
+
+
+def changed_inputs(
+    old_record: dict[str, Any] | None, new_record: dict[str, Any] | None
+) -> list[dict[str, Any]]:
+    """Input files whose digest differs (or that appeared/disappeared) between the two records."""
+    if old_record is None or new_record is None:
+        return []
+    before = {i["path"]: i for i in old_record.get("inputs") or [] if isinstance(i, dict) and "path" in i}
+    after = {i["path"]: i for i in new_record.get("inputs") or [] if isinstance(i, dict) and "path" in i}
+    out = []
+    for path in sorted(set(before) | set(after)):
+        a, b = before.get(path), after.get(path)
+        if (a or {}).get("digest") != (b or {}).get("digest"):
+            out.append({"path": path, "old": (a or {}).get("digest"), "new": (b or {}).get("digest")})
+    return out
+
+
+def _short_digest(digest: str | None) -> str:
+    if not digest:
+        return "absent"
+    return digest.split(":", 1)[-1][:12]
+
+
+def _input_differences(changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "kind": "input",
+            "severity": "drift",
+            "path": c["path"],
+            "detail": f"input data changed: {c['path']} "
+            f"(sha256 {_short_digest(c['old'])} -> {_short_digest(c['new'])})",
+        }
+        for c in changes
+    ]
+
+
+def _cleared_outputs(
+    old_record: dict[str, Any], new_record: dict[str, Any] | None, new_outputs: list[dict[str, Any]]
+) -> tuple[str, list[dict[str, Any]]]:
+    """The saved file lost its outputs (nbstripout, --clear-output): compare with the recorded digests."""
+    recorded = [o.get("digest") for o in old_record.get("outputs") or []]
+    now = [o.get("digest") for o in (new_record or {}).get("outputs") or output_digests(new_outputs)]
+    if recorded == now:
+        return "same", []
+    detail = (
+        f"outputs were cleared from the file; the new outputs do not match the recorded digests "
+        f"({len(recorded)} recorded, {len(now)} now"
+    )
+    for i, (a, b) in enumerate(zip(recorded, now)):
+        if a != b:
+            detail += f"; output {i} differs first"
+            break
+    return "drift", [{"kind": "output", "severity": "drift", "detail": detail + ")"}]
+
+
+def _error_status(
+    old_err: list[dict[str, Any]], new_err: list[dict[str, Any]], control: CellControl
+) -> tuple[str, list[dict[str, Any]]] | None:
+    if control.raises and new_err:
+        # an expected exception: only its type must match the record (when there is one)
+        if old_err and old_err[0].get("ename") != new_err[0].get("ename"):
+            detail = f"expected {old_err[0].get('ename')}, got {new_err[0].get('ename')}"
+            return "drift", [{"kind": "error", "severity": "drift", "detail": detail}]
+        return None
+    if new_err and not old_err:
+        err = new_err[0]
+        detail = f"raised {err.get('ename')}: {str(err.get('evalue'))[:300]}"
+        return "error", [{"kind": "error", "severity": "drift", "detail": detail}]
+    if old_err and not new_err and not control.raises:
+        detail = f"the recorded run raised {old_err[0].get('ename')}; it no longer does"
+        return "drift", [{"kind": "error", "severity": "drift", "detail": detail}]
+    return None
+
+
+def _state_differences(
+    status: str,
+    opts: CompareOptions,
+    old_record: dict[str, Any] | None,
+    new_record: dict[str, Any] | None,
+    inherited: set[str] | frozenset[str],
+) -> list[dict[str, Any]]:
+    changed = [n for n in state_differences(old_record, new_record) if n not in inherited]
+    if not changed:
+        return []
+    opaque = [n for n in changed if not opts.strict_state and is_opaque(n, old_record, new_record)]
+    valued = [n for n in changed if n not in opaque]
+    out = []
+    if valued:
+        severity = "within_tolerance" if status == "within_tolerance" else "drift"
+        lead = "variables changed: "
+        if status in ("same", "benign"):
+            lead = "variables changed with no visible output change: "
+        out.append(
+            {
+                "kind": "state",
+                "severity": severity,
+                "variables": valued[:50],
+                "detail": lead + ", ".join(valued[:8]) + (" …" if len(valued) > 8 else ""),
+            }
+        )
+    if opaque:
+        out.append(
+            {
+                "kind": "unverified_state",
+                "severity": "unverified",
+                "variables": opaque[:50],
+                "detail": "unverified state: "
+                + ", ".join(opaque[:8])
+                + (" …" if len(opaque) > 8 else "")
+                + " can only be fingerprinted through pickle bytes, which changed; their values were "
+                "not compared (--strict-state counts this as drift)",
+            }
+        )
+    return out
+
+
+def _by_severity(differences: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Worst first, so every headline (CLI, reports, Lab) names the real drift, not the noise."""
+    rank = {s: i for i, s in enumerate(("drift", "unverified", "within_tolerance", "benign"))}
+    return sorted(differences, key=lambda d: rank.get(d.get("severity", "drift"), 0))
 
 
 def judge_cell(
@@ -51,62 +197,42 @@ def judge_cell(
     ``inherited`` holds variables that already differed before this cell ran: their
     difference is an earlier cell's drift, not this one's.
     """
+    opts = opts.for_cell(control)
     old_outputs = list(old_cell.get("outputs", []))
     new_outputs = list(new_cell.get("outputs", []))
     old_err, new_err = _errors(old_outputs), _errors(new_outputs)
-    differences: list[dict[str, Any]] = []
+    inputs = _input_differences(changed_inputs(old_record, new_record))
+    errored = _error_status(old_err, new_err, control)
+    if errored is not None:
+        status, differences = errored
+        return status, _by_severity(differences + inputs)
     if control.raises and new_err:
-        # an expected exception: only its type must match the record (when there is one)
-        if old_err and old_err[0].get("ename") != new_err[0].get("ename"):
-            return "drift", [
-                {
-                    "kind": "error",
-                    "severity": "drift",
-                    "detail": f"expected {old_err[0].get('ename')}, got {new_err[0].get('ename')}",
-                }
-            ]
         old_outputs = [o for o in old_outputs if o.get("output_type") != "error"]
         new_outputs = [o for o in new_outputs if o.get("output_type") != "error"]
-    elif new_err and not old_err:
-        err = new_err[0]
-        return "error", [
-            {
-                "kind": "error",
-                "severity": "drift",
-                "detail": f"raised {err.get('ename')}: {str(err.get('evalue'))[:300]}",
-            }
-        ]
-    elif old_err and not new_err and not control.raises:
-        return "drift", [
-            {
-                "kind": "error",
-                "severity": "drift",
-                "detail": f"the recorded run raised {old_err[0].get('ename')}; it no longer does",
-            }
-        ]
+    differences: list[dict[str, Any]] = []
     status = "same"
     if control.ignore_output:
         if old_outputs != new_outputs:
             differences.append({"kind": "output", "severity": "benign", "detail": "outputs ignored by tag"})
             status = "benign"
+    elif not old_outputs and old_record is not None and old_record.get("outputs"):
+        status, differences = _cleared_outputs(old_record, new_record, new_outputs)
     else:
         result = compare_outputs(old_outputs, new_outputs, opts, rules)
         status, differences = result.status, result.differences
     if opts.compare_state:
-        changed = [n for n in state_differences(old_record, new_record) if n not in inherited]
-        if changed:
-            severity = "within_tolerance" if status == "within_tolerance" else "drift"
-            if status in ("same", "benign"):
-                detail = "variables changed with no visible output change: "
-            else:
-                detail = "variables changed: "
-            differences.append(
-                {
-                    "kind": "state",
-                    "severity": severity,
-                    "variables": changed[:50],
-                    "detail": detail + ", ".join(changed[:8]) + (" …" if len(changed) > 8 else ""),
-                }
-            )
-            status = worst(status, severity)
-    return status, differences
+        for diff in _state_differences(status, opts, old_record, new_record, inherited):
+            differences.append(diff)
+            status = worst(status, diff["severity"])
+    if inputs:
+        differences.extend(inputs)
+        status = worst(status, "drift")
+    if source_changed(old_cell, old_record):
+        note = (
+            "the code changed since it was recorded"
+            + ("; its outputs and variables still match the record" if status in ("same", "benign") else "")
+            + " (re-record with `jupyter repro run` to make this the reference)"
+        )
+        differences.append({"kind": "source", "severity": "unverified", "detail": note})
+        status = worst(status, "unverified")
+    return status, _by_severity(differences)

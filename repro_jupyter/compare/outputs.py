@@ -2,7 +2,8 @@
 
 Each output pair climbs a ladder and stops at the first rung that holds:
 same (identical) -> benign (equal after normalisation) -> within_tolerance
-(numbers within rtol/atol, images with SSIM above the threshold) -> drift.
+(numbers within rtol/atol; images only where the rendering libraries differ or
+the user asked for perceptual tolerance) -> drift.
 The cell's status is the worst rung of its outputs; every non-identical pair
 becomes a listed difference with what is needed to show it to a person.
 """
@@ -10,20 +11,17 @@ becomes a listed difference with what is needed to show it to a person.
 from __future__ import annotations
 
 import base64
-import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
-from .images import compare_images
-from .normalize import Rules, coalesce_streams, join_text, normalise_output, normalise_text
-from .numeric import compare_text
-from .representation import normalise_repr, same_literal_value
+from .images import LOCAL_SSIM_FLOOR, compare_images
+from .markup import html_text
+from .normalize import Rules, coalesce_streams, join_text, normalise_output
 from .rules import CompareOptions
+from .text import clip as _clip
+from .text import compare_texts
 
-LADDER = ("same", "benign", "within_tolerance", "drift")
-TEXT_LIMIT = 4000
-SEMANTIC_TEXT = ("text/latex", "text/html", "text/markdown", "application/json")
-TEXT_MIMES_PREFERENCE = ("text/latex", "text/plain", "text/markdown", "application/json", "text/html")
+LADDER = ("same", "benign", "within_tolerance", "unverified", "drift")
 
 
 def worst(*statuses: str) -> str:
@@ -41,77 +39,21 @@ class OutputsComparison:
             self.differences.append({**difference, "severity": severity})
 
 
-def _clip(text: str) -> str:
-    return (
-        text
-        if len(text) <= TEXT_LIMIT
-        else text[:TEXT_LIMIT] + f"\n… ({len(text) - TEXT_LIMIT} more characters)"
-    )
+RASTER = ("image/png", "image/jpeg", "image/gif", "image/bmp", "image/webp")
+WIDGET = "application/vnd.jupyter.widget-view+json"
+# content-bearing text: each is compared in full when present on both sides (a changed HTML table
+# or Markdown text is a changed result even when the text/plain fallback stays the same)
+RICH_TEXT = ("text/html", "text/markdown", "text/latex", "image/svg+xml", "application/json")
 
 
-def _first_changed_line(old: str, new: str) -> str:
-    for line in difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=0):
-        if line.startswith(("+", "-")) and not line.startswith(("+++", "---")):
-            return line[:160]
-    return ""
-
-
-def compare_texts(old: str, new: str, opts: CompareOptions, rules: Rules) -> tuple[str, dict[str, Any]]:
-    """(severity, partial difference) for two texts: the whole ladder."""
-    if old == new:
-        return "same", {}
-    norm_old, norm_new = normalise_text(old, rules), normalise_text(new, rules)
-    if norm_old == norm_new:
-        return "benign", {
-            "detail": "differs only in benign noise (addresses, times, paths, order)",
-            "old": _clip(old),
-            "new": _clip(new),
-        }
-    if opts.representation_is_benign:
-        norm_old, norm_new = normalise_repr(norm_old), normalise_repr(norm_new)
-        if norm_old == norm_new:
-            return "benign", {
-                "detail": "same values, different representation (library repr change)",
-                "old": _clip(old),
-                "new": _clip(new),
-            }
-        if same_literal_value(norm_old, norm_new):
-            return "benign", {
-                "detail": "same value, different order or layout",
-                "old": _clip(old),
-                "new": _clip(new),
-            }
-    numeric = compare_text(norm_old, norm_new, opts.rtol, opts.atol)
-    diff: dict[str, Any] = {"old": _clip(old), "new": _clip(new)}
-    if numeric.comparable and numeric.deltas:
-        diff["numeric"] = {
-            "max_abs": numeric.max_abs,
-            "max_rel": numeric.max_rel if numeric.max_rel != float("inf") else "inf",
-            "rtol": opts.rtol,
-            "atol": opts.atol,
-            "deltas": [d.as_dict() for d in numeric.deltas[:50]],
-        }
-        if numeric.within:
-            diff["detail"] = (
-                f"{len(numeric.deltas)} number(s) differ within tolerance "
-                f"(max rel {numeric.max_rel:.2g}; rtol {opts.rtol:g})"
-            )
-            return "within_tolerance", diff
-        exact = [d for d in numeric.deltas if d.exact_required]
-        worst_delta = exact[0] if exact else max(numeric.deltas, key=lambda d: d.rel_delta)
-        reason = (
-            " (integers must match exactly)"
-            if exact
-            else f" (rel {worst_delta.rel_delta:.2g} > rtol {opts.rtol:g})"
-        )
-        diff["detail"] = (
-            f"{len(numeric.deltas)} number(s) differ, e.g. {worst_delta.old} -> {worst_delta.new}{reason}"
-        )
-        return "drift", diff
-    if numeric.comparable:  # same numbers, only alignment whitespace moved
-        return "benign", {**diff, "detail": "same values, different layout (whitespace)"}
-    diff["detail"] = "text changed: " + _first_changed_line(norm_old, norm_new)
-    return "drift", diff
+def _difference(index: int, kind: str, mime: str, detail: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "kind": "output",
+        "output_index": index,
+        "mimetype": mime,
+        **extra,
+        "detail": f"{kind} {mime}: {detail}",
+    }
 
 
 def _compare_bundle(
@@ -123,22 +65,30 @@ def _compare_bundle(
     rules: Rules,
     result: OutputsComparison,
 ) -> None:
+    """Every representation present on both sides is compared; the worst one decides.
+
+    Exceptions, where one representation is only a rendering of another: a raster image beside
+    LaTeX/HTML/Markdown (sympy's PNG of its LaTeX) follows the text, and the text/plain repr of a
+    figure (``<Figure size ... with 1 Axes>``) follows the pixels.
+    """
     old_data, new_data = old.get("data") or {}, new.get("data") or {}
     if old_data == new_data:
         return
     common = sorted(set(old_data) & set(new_data))
-    if not common:
+    if not common or (set(old_data) & set(RICH_TEXT + RASTER)) - set(new_data):
+        # a lost content representation (HTML gone, only text/plain left) is a changed result
         result.add(
             "drift",
             {
                 "kind": "output",
                 "output_index": index,
-                "detail": f"{kind}: mimetypes changed {sorted(old_data)} -> {sorted(new_data)}",
+                "detail": f"{kind}: representations changed {sorted(old_data)} -> {sorted(new_data)}",
             },
         )
-        return
-    only = sorted(set(old_data) ^ set(new_data))
-    if only:
+        if not common:
+            return
+    elif set(old_data) ^ set(new_data):
+        only = sorted(set(old_data) ^ set(new_data))
         result.add(
             "benign",
             {
@@ -147,45 +97,39 @@ def _compare_bundle(
                 "detail": f"{kind}: representations present on one side only: {only}",
             },
         )
-    images = [m for m in common if m.startswith("image/") and m != "image/svg+xml"]
-    texts = [m for m in common if m not in images]
-    ranked = sorted(texts, key=lambda m: TEXT_MIMES_PREFERENCE.index(m) if m in TEXT_MIMES_PREFERENCE else 99)
-    semantic = [m for m in ranked if m in SEMANTIC_TEXT]
-    if semantic or not images:
-        # the text is the result (an image beside LaTeX/HTML is only its rendering)
-        if ranked:
-            _compare_text_mime(
-                index, kind, ranked[0], old_data[ranked[0]], new_data[ranked[0]], opts, rules, result
-            )
-        for mime in images:
+    rasters = [m for m in common if m in RASTER or (m.startswith("image/") and m != "image/svg+xml")]
+    rich = [m for m in common if m in RICH_TEXT or (m not in rasters and m not in (WIDGET, "text/plain"))]
+    source_of_image = [m for m in rich if m in ("text/latex", "text/html", "text/markdown")]
+    for mime in rich:
+        _compare_text_mime(index, kind, mime, old_data[mime], new_data[mime], opts, rules, result)
+    if WIDGET in common and old_data[WIDGET] != new_data[WIDGET]:
+        result.add("benign", _difference(index, kind, WIDGET, "widget model id changed"))
+    for mime in rasters:
+        if source_of_image:  # the text is the result, the image only its rendering
             if join_text(old_data[mime]) != join_text(new_data[mime]):
                 result.add(
                     "benign",
+                    _difference(
+                        index, kind, mime, f"rendering of {source_of_image[0]} changed (text compared)"
+                    ),
+                )
+        else:
+            _compare_image(index, kind, mime, old_data[mime], new_data[mime], opts, result)
+    if "text/plain" in common:
+        old_text, new_text = join_text(old_data["text/plain"]), join_text(new_data["text/plain"])
+        if rasters and not source_of_image:
+            severity, diff = compare_texts(old_text, new_text, opts, rules)
+            if severity != "same":  # a figure's repr: the pixels are the result
+                result.add(
+                    "benign",
                     {
-                        "kind": "output",
-                        "output_index": index,
-                        "mimetype": mime,
-                        "detail": f"{kind} {mime}: rendering of {ranked[0]} changed (text compared)",
+                        **_difference(index, kind, "text/plain", ""),
+                        **diff,
+                        "detail": "text repr of an image changed (ignored)",
                     },
                 )
-        return
-    for mime in images:  # a figure: the pixels are the result, its text repr is noise
-        _compare_image(index, kind, mime, old_data[mime], new_data[mime], opts, result)
-    if ranked:
-        severity, diff = compare_texts(
-            join_text(old_data[ranked[0]]), join_text(new_data[ranked[0]]), opts, rules
-        )
-        if severity != "same":
-            result.add(
-                "benign",
-                {
-                    "kind": "output",
-                    "output_index": index,
-                    "mimetype": ranked[0],
-                    **diff,
-                    "detail": "text repr of an image changed (ignored)",
-                },
-            )
+        else:
+            _compare_text_mime(index, kind, "text/plain", old_text, new_text, opts, rules, result)
 
 
 def _compare_text_mime(
@@ -198,18 +142,6 @@ def _compare_text_mime(
     rules: Rules,
     result: OutputsComparison,
 ) -> None:
-    if mime == "application/vnd.jupyter.widget-view+json":
-        if old != new:
-            result.add(
-                "benign",
-                {
-                    "kind": "output",
-                    "output_index": index,
-                    "mimetype": mime,
-                    "detail": "widget model id changed",
-                },
-            )
-        return
     if isinstance(old, (dict, list)) or isinstance(new, (dict, list)):
         import json
 
@@ -219,24 +151,30 @@ def _compare_text_mime(
             normalise_output({"data": {mime: old}}, rules)["data"][mime],
             normalise_output({"data": {mime: new}}, rules)["data"][mime],
         )
-    severity, diff = compare_texts(join_text(old), join_text(new), opts, rules)
+    old_text, new_text = join_text(old), join_text(new)
+    severity, diff = compare_texts(old_text, new_text, opts, rules)
+    if severity == "drift" and mime == "text/html" and opts.renderers_differ:
+        # another pandas/IPython may wrap the same table in other markup: judge the text it shows
+        text_severity, text_diff = compare_texts(html_text(old_text), html_text(new_text), opts, rules)
+        if text_severity in ("same", "benign"):
+            severity, diff = (
+                "benign",
+                {**diff, "detail": "same text, other markup (rendering libraries differ)"},
+            )
+        else:
+            severity, diff = text_severity, {**diff, **text_diff}
     if severity != "same":
         result.add(
             severity,
-            {
-                "kind": "output",
-                "output_index": index,
-                "mimetype": mime,
-                **diff,
-                "detail": f"{kind} {mime}: {diff['detail']}",
-            },
+            {**_difference(index, kind, mime, ""), **diff, "detail": f"{kind} {mime}: {diff['detail']}"},
         )
 
 
 def _compare_image(
     index: int, kind: str, mime: str, old: Any, new: Any, opts: CompareOptions, result: OutputsComparison
 ) -> None:
-    cmp = compare_images(join_text(old), join_text(new))
+    perceptual = opts.perceptual_images or opts.renderers_differ
+    cmp = compare_images(join_text(old), join_text(new), make_heatmap=True)
     if cmp.identical:
         return
     image: dict[str, Any] = {
@@ -249,24 +187,38 @@ def _compare_image(
         image["old_size"], image["new_size"] = list(cmp.old_size), list(cmp.new_size or ())
     if cmp.heatmap_png:
         image["heatmap_png"] = base64.b64encode(cmp.heatmap_png).decode()
-    if cmp.problem is None and cmp.ssim >= opts.ssim_threshold:
-        severity, detail = (
-            "within_tolerance",
-            f"image differs slightly (SSIM {cmp.ssim:.4f} >= {opts.ssim_threshold})",
+    if cmp.changed_box:
+        image["changed_box"] = list(cmp.changed_box)
+    if cmp.problem is None and cmp.pixels_equal:
+        severity, detail = "benign", "same pixels, other encoding (PNG bytes differ)"
+    elif cmp.problem is not None:
+        severity, detail = "drift", cmp.problem
+    elif not perceptual:
+        severity = "drift"
+        detail = (
+            f"image changed: {cmp.changed_pixels} pixel(s) differ{_box_text(cmp.changed_box)} "
+            f"(SSIM {cmp.ssim:.4f}); same rendering libraries, so pixels must be equal"
+        )
+    elif cmp.ssim >= opts.ssim_threshold and cmp.min_local_ssim >= LOCAL_SSIM_FLOOR:
+        severity = "within_tolerance"
+        detail = (
+            f"image differs slightly (SSIM {cmp.ssim:.4f} >= {opts.ssim_threshold}, "
+            f"no region below {LOCAL_SSIM_FLOOR})"
         )
     else:
         severity = "drift"
-        detail = cmp.problem or f"image changed (SSIM {cmp.ssim:.4f} < {opts.ssim_threshold})"
-    result.add(
-        severity,
-        {
-            "kind": "output",
-            "output_index": index,
-            "mimetype": mime,
-            "detail": f"{kind} {mime}: {detail}",
-            "image": image,
-        },
-    )
+        if cmp.ssim >= opts.ssim_threshold:
+            detail = (
+                f"image changed in one region{_box_text(cmp.changed_box)}: local SSIM "
+                f"{cmp.min_local_ssim:.3f} < {LOCAL_SSIM_FLOOR} (text or marks changed; overall SSIM {cmp.ssim:.4f})"
+            )
+        else:
+            detail = f"image changed (SSIM {cmp.ssim:.4f} < {opts.ssim_threshold})"
+    result.add(severity, {**_difference(index, kind, mime, detail), "image": image})
+
+
+def _box_text(box: tuple[int, int, int, int] | None) -> str:
+    return f" in the box x {box[0]}-{box[2]}, y {box[1]}-{box[3]}" if box else ""
 
 
 def compare_outputs(

@@ -29,6 +29,20 @@ ATOL_TAG = re.compile(r"^repro-atol=(?P<value>[0-9.eE+-]+)$")
 
 
 @dataclass(frozen=True)
+class RunWindows:
+    """When the runs being compared happened (epoch seconds, start and end).
+
+    A date or time printed by a cell is noise only when it is the run's own clock: it falls
+    inside the window of the run that printed it.  A date that is a computed value (a peak
+    on 2024-01-28) falls outside both windows and is compared as text.  ``old`` is None when
+    the recorded run's window is unknown (a notebook never recorded with repro-jupyter).
+    """
+
+    new: tuple[float, float] | None = None
+    old: tuple[float, float] | None = None
+
+
+@dataclass(frozen=True)
 class CompareOptions:
     rtol: float = DEFAULT_RTOL
     atol: float = DEFAULT_ATOL
@@ -37,6 +51,14 @@ class CompareOptions:
     stderr_is_benign: bool = True  # warnings text changes with library versions
     representation_is_benign: bool = True  # np.int64(9) vs 9, dtype: str vs object (--strict-repr)
     extra_rules: tuple[tuple[str, str, str], ...] = field(default_factory=tuple)  # (name, regex, repl)
+    run_windows: RunWindows = field(default_factory=RunWindows)
+    strict_state: bool = False  # an opaque variable's change alone is drift, not "unverified"
+    # Agg output and HTML markup are deterministic in one rendering environment, so there images must
+    # be pixel-equal and markup equal.  Perceptual tolerance (SSIM) and "same text, other markup" are
+    # allowed only when the rendering libraries differ (or are unknown: a notebook never recorded) or
+    # the user opts in (--ssim).
+    renderers_differ: bool = False
+    perceptual_images: bool = False
 
     def for_cell(self, control: CellControl) -> CompareOptions:
         changes: dict[str, Any] = {}
@@ -76,8 +98,9 @@ def cell_control(cell: Any) -> CellControl:
     )
 
 
-def options_from_pyproject(directory: Path, base: CompareOptions,
-                           explicit: frozenset[str] = frozenset()) -> CompareOptions:
+def options_from_pyproject(
+    directory: Path, base: CompareOptions, explicit: frozenset[str] = frozenset()
+) -> CompareOptions:
     """Read ``[tool.repro-jupyter]`` (rtol, atol, ssim-threshold, normalize = [{name, pattern, replace}]).
 
     Fields named in ``explicit`` were given on the command line and win over the file.

@@ -181,6 +181,32 @@ class Catalog:
         ).fetchall()
         return [dict(r) for r in rows]
 
+    def execution_window(
+        self, records: list[str], before: float | None = None, latest_run: bool = False
+    ) -> tuple[float, float] | None:
+        """When the executions that produced ``records`` ran: (first start, last end), or None.
+
+        ``before`` keeps only executions that started earlier (the recorded run, not the one
+        verifying it now); ``latest_run`` keeps only the most recent run among them (a replay).
+        Used to tell a cell's own clock (a time printed while it ran) from a computed date.
+        """
+        if not records:
+            return None
+        marks = ",".join("?" for _ in records)
+        where = f"record IN ({marks})" + (" AND started_at < ?" if before is not None else "")
+        args: tuple[Any, ...] = (*records, before) if before is not None else tuple(records)
+        if latest_run:
+            row = self._conn.execute(
+                f"SELECT run_id FROM cell_executions WHERE {where} ORDER BY started_at DESC LIMIT 1", args
+            ).fetchone()
+            if row is None:
+                return None
+            where, args = where + " AND run_id = ?", (*args, row[0])
+        row = self._conn.execute(
+            f"SELECT MIN(started_at), MAX(started_at + duration_s) FROM cell_executions WHERE {where}", args
+        ).fetchone()
+        return (float(row[0]), float(row[1])) if row and row[0] is not None else None
+
     def runs(self) -> list[dict[str, Any]]:
         return [dict(r) for r in self._conn.execute("SELECT * FROM runs ORDER BY started_at")]
 
