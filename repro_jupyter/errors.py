@@ -34,5 +34,9 @@ class ExportError(ReproError):
     """A recorded run cannot be exported (optional dependency missing, nothing to export, refused)."""
 
 
+class UsageError(ReproError):
+    """A command-line option or setting out of range or malformed."""
+
+
 class ReproWarning(UserWarning):
     """Problems that leave the user's result untouched: a record not written, a team store out of reach."""

@@ -89,6 +89,8 @@ class ReproNotebookClient(NotebookClient):
         self.repro_metadata: dict[str, Any] | None = None
         self.repro_fetch_error: str | None = None
         self.repro_current_index: int | None = None
+        self.repro_expected_errors: dict[int, set[str]] = {}  # cell index -> error names the file shows
+        self.repro_expected_raised: list[tuple[int, str]] = []
 
     async def _silent(self, code: str, expressions: dict[str, str] | None = None) -> dict[str, Any]:
         assert self.kc is not None
@@ -139,6 +141,20 @@ class ReproNotebookClient(NotebookClient):
 
         kc.execute = execute  # type: ignore[method-assign]
 
+    async def _check_raise_for_error(self, cell: Any, cell_index: int, exec_reply: Any) -> None:
+        """A cell that raises the error its saved output already shows is a lesson, not a failure.
+
+        Teaching notebooks raise on purpose (``1/0`` to show ZeroDivisionError): recording them must
+        not need a flag.  Only the same error name in the same cell passes; a new error still fails.
+        """
+        content = (exec_reply or {}).get("content", {})
+        if content.get("status") == "error" and content.get("ename") in self.repro_expected_errors.get(
+            cell_index, set()
+        ):
+            self.repro_expected_raised.append((cell_index, str(content.get("ename"))))
+            return None
+        return await super()._check_raise_for_error(cell, cell_index, exec_reply)
+
     async def async_execute_cell(
         self, cell: Any, cell_index: int, execution_count: int | None = None, store_history: bool = True
     ) -> Any:
@@ -169,6 +185,14 @@ class ReproNotebookClient(NotebookClient):
             info_msg = await self.async_wait_for_reply(msg_id)
             if info_msg is not None and "language_info" in info_msg["content"]:
                 self.nb.metadata["language_info"] = info_msg["content"]["language_info"]
+            self.repro_expected_errors = {
+                index: {
+                    str(o.get("ename")) for o in cell.get("outputs", []) if o.get("output_type") == "error"
+                }
+                for index, cell in enumerate(self.nb.cells)
+                if cell.get("cell_type") == "code"
+                and any(o.get("output_type") == "error" for o in cell.get("outputs", []))
+            }
             try:
                 for index, cell in enumerate(self.nb.cells):
                     self._current_cell_id = cell.get("id")
@@ -197,7 +221,11 @@ def _parse_expression(result: dict[str, Any]) -> dict[str, Any]:
 
 
 def apply_metadata(nb: Any, meta: dict[str, Any] | None) -> int:
-    """Write the recorded pointers into the notebook; return the number of cells that got them."""
+    """Write the recorded pointers into the notebook; return the number of cells that got them.
+
+    A code cell this run did not record loses the pointer an earlier run left: a stale record
+    must never vouch for outputs this run did not produce.
+    """
     if not meta:
         return 0
     cells = meta.get("cells") or {}
@@ -209,6 +237,8 @@ def apply_metadata(nb: Any, meta: dict[str, Any] | None) -> int:
         if cm is not None:
             cell.metadata[METADATA_KEY] = cm
             count += 1
+        else:
+            cell.metadata.pop(METADATA_KEY, None)
     if meta.get("notebook"):
         nb.metadata[METADATA_KEY] = meta["notebook"]
     return count
@@ -238,7 +268,7 @@ def run_notebook(
         recorded = nb.metadata.get(METADATA_KEY, {}).get("master_seed")
         seed = recorded if isinstance(recorded, int) else None
     excludes = tuple(sorted({source.name} - {output.name}))
-    kernel = kernel_name or nb.metadata.get("kernelspec", {}).get("name") or "python3"
+    kernel = kernel_name or _kernel_for(nb, source)
     client = ReproNotebookClient(
         nb,
         notebook_path=output.resolve(),
@@ -255,15 +285,20 @@ def run_notebook(
     failure = None
     # PYTHONHASHSEED is deliberately left alone: a headless run must see what an interactive
     # kernel sees, or their records differ; set-order nondeterminism is for verify to flag.
+    stopped_at: int | None = None  # the first cell that did not run to its end
     try:
         client.execute()
     except CellExecutionError as exc:
         where = f"cell {client.repro_current_index}" if client.repro_current_index is not None else "a cell"
         failure = f"{where} raised {exc.ename}: {_first_line(str(exc.evalue))}"
+        stopped_at = None if client.repro_current_index is None else client.repro_current_index + 1
     except CellTimeoutError:
-        failure = f"a cell ran longer than the {timeout}s timeout"
+        where = f"cell {client.repro_current_index}" if client.repro_current_index is not None else "a cell"
+        failure = f"{where} ran longer than the {timeout}s timeout and was interrupted"
+        stopped_at = client.repro_current_index
     except DeadKernelError:
         failure = "the kernel died while executing the notebook"
+        stopped_at = client.repro_current_index
     except ExecutionError:
         raise
     except Exception as exc:  # e.g. NoSuchKernel
@@ -271,7 +306,49 @@ def run_notebook(
             f"could not execute {source.name}: {type(exc).__name__}: {_first_line(str(exc))}"
         ) from None
     apply_metadata(nb, client.repro_metadata)
+    if client.repro_metadata is not None and client.repro_expected_raised:
+        client.repro_metadata["expected_errors"] = client.repro_expected_raised
+    if stopped_at is not None:
+        mark_not_run(nb, stopped_at)
     return nb, client.repro_metadata, failure
+
+
+def mark_not_run(nb: Any, start: int) -> None:
+    """Cells from ``start`` on did not run (or were interrupted): no outputs, no count, no record.
+
+    Leaving an earlier run's outputs and pointers there would show results this run never produced.
+    """
+    for cell in nb.cells[start:]:
+        if cell.cell_type != "code":
+            continue
+        cell.outputs = []
+        cell.execution_count = None
+        cell.metadata.pop(METADATA_KEY, None)
+
+
+def _kernel_for(nb: Any, source: Path) -> str:
+    """The notebook's kernel; a Python kernelspec that is not installed here (``python2``, a conda env's
+    name) runs on ``python3``, said in one line, as Jupyter does when it offers the default kernel."""
+    import sys
+
+    spec = nb.metadata.get("kernelspec") or {}
+    name = spec.get("name") or "python3"
+    language = str(spec.get("language") or (nb.metadata.get("language_info") or {}).get("name") or "")
+    if name == "python3" or language.lower() != "python":
+        return name
+    try:
+        from jupyter_client.kernelspec import KernelSpecManager
+
+        installed = set(KernelSpecManager().find_kernel_specs())
+    except Exception:
+        return name
+    if name in installed or "python3" not in installed:
+        return name
+    print(
+        f"{source.name}: kernel '{name}' is not installed; running on 'python3' (the notebook is Python)",
+        file=sys.stderr,
+    )
+    return "python3"
 
 
 def _first_line(text: str) -> str:

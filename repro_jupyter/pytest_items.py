@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import re
 import traceback
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,7 +22,13 @@ from .headless import read_notebook
 from .verify import VerifyOptions, verify_notebook
 
 OPTIONS_KEY = pytest.StashKey[VerifyOptions]()
-PASSING = ("same", "benign", "within_tolerance")
+PASSING = ("same", "benign", "within_tolerance", "unverified")
+
+
+class ReproUnverified(UserWarning):
+    """A cell passed, but something in it changed that could not be judged by value."""
+
+
 SOURCE_LINES = 15
 DIFF_LINES = 12
 DELTAS_SHOWN = 5
@@ -120,6 +127,12 @@ class ReproCellItem(pytest.Item):
             pytest.skip(f"cell {self.index}: {details[0] if details else 'skipped'}")
         if status == "within_tolerance":
             self.add_report_section("call", "repro", "\n".join(describe_differences(entry, report)))
+        if status == "unverified":  # passes, but never silently: a warning shows in pytest's summary
+            lines = describe_differences(entry, report)
+            self.add_report_section("call", "repro", "\n".join(lines))
+            warnings.warn(
+                ReproUnverified(f"cell {self.index} unverified: " + " | ".join(lines)[:500]), stacklevel=1
+            )
         if status not in PASSING:
             raise ReproCellFailure(format_cell_failure(entry, report, self.location[0]))
 

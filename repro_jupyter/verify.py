@@ -26,7 +26,7 @@ from .compare.outputs import compare_outputs
 from .compare.rules import CompareOptions, cell_control, options_from_pyproject
 from .compare.upstream import upstream_cause
 from .environment.diff import environment_diff
-from .errors import ExecutionError, NotebookError, ReproError, StoreError
+from .errors import ExecutionError, NotebookError, ReproError, StoreError, UsageError
 from .headless import read_notebook, run_notebook
 from .redact import redact_text
 from .store import Store, open_store
@@ -138,6 +138,14 @@ def verify_notebook(path: str | os.PathLike[str], options: VerifyOptions | None 
 
 def _verify(path: Path, options: VerifyOptions, started: float) -> dict[str, Any]:
     nb = read_notebook(path)
+    if options.cells is not None:
+        code = {i for i, c in enumerate(nb.cells) if c.cell_type == "code"}
+        wrong = sorted(options.cells - code)
+        if wrong:
+            raise UsageError(
+                f"--cells {wrong[0]}: not a code cell of {path.name} (code cells: "
+                f"{', '.join(map(str, sorted(code)[:20]))}{' …' if len(code) > 20 else ''})"
+            )
     nb_meta = nb.metadata.get(METADATA_KEY) or {}
     recorded = bool(nb_meta)
     opts = options_from_pyproject(path.resolve().parent, options.compare, options.explicit)

@@ -82,6 +82,8 @@ def main(args: argparse.Namespace) -> int:
         recorded = sum(1 for c in nb.cells if c.cell_type == "code" and METADATA_KEY in c.metadata)
         code = sum(1 for c in nb.cells if c.cell_type == "code")
         print(f"wrote {output}: {recorded}/{code} code cells recorded")
+        for index, ename in (meta or {}).get("expected_errors") or []:
+            print(f"cell {index} raised {ename}, as the saved notebook shows: recorded as expected")
         if meta:
             print_provenance(nb, output)
     problems = (meta or {}).get("problems") or []

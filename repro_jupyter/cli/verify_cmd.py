@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from ..compare.rules import CompareOptions
+from ..errors import UsageError
 from ..verify import VerifyOptions, exit_code, verify_notebook
 
-SYMBOL = {"same": "=", "benign": "~", "within_tolerance": "≈", "drift": "✗", "error": "!", "skipped": "-"}
+SYMBOL = {
+    "same": "=",
+    "benign": "~",
+    "within_tolerance": "≈",
+    "unverified": "?",
+    "drift": "✗",
+    "error": "!",
+    "skipped": "-",
+}
+# differences that must be seen even when another one heads the cell
+ALWAYS_SHOWN = ("input", "source", "unverified_state")
 
 
 def add_parser(sub: Any) -> None:
@@ -19,7 +31,13 @@ def add_parser(sub: Any) -> None:
     p.add_argument("notebooks", type=Path, nargs="+")
     p.add_argument("--rtol", type=float, help=f"relative tolerance for numbers ({CompareOptions.rtol:g})")
     p.add_argument("--atol", type=float, help=f"absolute tolerance for numbers ({CompareOptions.atol:g})")
-    p.add_argument("--ssim", type=float, help=f"image SSIM threshold ({CompareOptions.ssim_threshold:g})")
+    p.add_argument(
+        "--ssim",
+        type=float,
+        help="allow perceptual image tolerance at this SSIM threshold (e.g. "
+        f"{CompareOptions.ssim_threshold:g}); by default images must be pixel-equal where the "
+        "rendering libraries are the same",
+    )
     p.add_argument("--timeout", type=int, default=600, help="per-cell timeout in seconds")
     p.add_argument("--kernel", help="kernel name (default: the notebook's)")
     p.add_argument("--cells", help="comma-separated cell indexes to judge (all cells still run)")
@@ -29,6 +47,11 @@ def add_parser(sub: Any) -> None:
         "--strict-repr",
         action="store_true",
         help="count representation changes (np.int64(9) vs 9, dtype str vs object) as drift",
+    )
+    p.add_argument(
+        "--strict-state",
+        action="store_true",
+        help="count a changed variable that can only be fingerprinted through pickle bytes as drift",
     )
     p.add_argument("--report-json", type=Path, help="write the JSON report here")
     p.add_argument("--junit", type=Path, help="write a JUnit XML report here")
@@ -55,13 +78,32 @@ class Progress:
         sys.stderr.flush()
 
 
+def parse_cells(text: str | None) -> set[int] | None:
+    """``--cells 3,4``: cell indexes; anything else is a usage error (a typo must not skip every cell)."""
+    if text is None:
+        return None
+    parts = [c.strip() for c in text.split(",")]
+    if not parts or any(not p.isdigit() for p in parts):
+        raise UsageError(f"--cells takes cell indexes separated by commas (e.g. 3,4), not {text[:40]!r}")
+    return {int(p) for p in parts}
+
+
+def validate(args: argparse.Namespace) -> None:
+    """Every numeric option in range, or one line and exit 2, before any kernel starts."""
+    for name in ("rtol", "atol"):
+        value = getattr(args, name)
+        if value is not None and not (math.isfinite(value) and value >= 0):
+            raise UsageError(f"--{name} must be a finite number >= 0, not {value}")
+    if args.ssim is not None and not (math.isfinite(args.ssim) and 0 < args.ssim <= 1):
+        raise UsageError(f"--ssim must be a number in (0, 1], not {args.ssim}")
+    for name, flag in (("timeout", "--timeout"), ("runs", "--runs"), ("jobs", "-j/--jobs")):
+        if getattr(args, name) < 1:
+            raise UsageError(f"{flag} must be at least 1, not {getattr(args, name)}")
+    parse_cells(args.cells)
+
+
 def _options(args: argparse.Namespace, name: str, progress: bool) -> VerifyOptions:
-    cells = None
-    if args.cells:
-        try:
-            cells = {int(c) for c in args.cells.split(",") if c.strip()}
-        except ValueError:
-            cells = set()
+    cells = parse_cells(args.cells)
     given = {"rtol": args.rtol, "atol": args.atol, "ssim_threshold": args.ssim}
     explicit = frozenset(k for k, v in given.items() if v is not None)
     compare = CompareOptions(
@@ -70,6 +112,8 @@ def _options(args: argparse.Namespace, name: str, progress: bool) -> VerifyOptio
         ssim_threshold=args.ssim if args.ssim is not None else CompareOptions.ssim_threshold,
         compare_state=not args.no_state,
         representation_is_benign=not args.strict_repr,
+        strict_state=args.strict_state,
+        perceptual_images=args.ssim is not None,  # asking for a threshold is opting in to tolerance
     )
     return VerifyOptions(
         compare=compare,
@@ -96,6 +140,9 @@ def print_summary(report: dict[str, Any]) -> None:
             continue
         first = cell["differences"][0]["detail"] if cell["differences"] else ""
         print(f"  {SYMBOL[cell['status']]} cell {cell['index']:>3} {cell['status']:<16} {first[:100]}")
+        for diff in cell["differences"][1:]:
+            if diff.get("kind") in ALWAYS_SHOWN:
+                print(f"      also: {diff['detail'][:120]}")
         for cause in cell.get("causes", [])[:3]:
             print(f"      {cause['score']:.2f} {cause['kind']}: {cause['detail'][:110]}")
     counts = ", ".join(f"{v} {k}" for k, v in (report.get("summary") or {}).items() if v)
@@ -104,6 +151,7 @@ def print_summary(report: dict[str, Any]) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    validate(args)
     progress = sys.stderr.isatty() and not args.quiet and args.jobs <= 1
     items = [(path, args, progress) for path in args.notebooks]
     if args.jobs > 1 and len(items) > 1:

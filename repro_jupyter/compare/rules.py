@@ -116,4 +116,6 @@ def options_from_pyproject(
     for field_name, key in (("rtol", "rtol"), ("atol", "atol"), ("ssim_threshold", "ssim-threshold")):
         if key in conf and field_name not in explicit:
             changes[field_name] = float(conf[key])
+    if "ssim-threshold" in conf:  # a project that sets a threshold opts in to perceptual tolerance
+        changes["perceptual_images"] = True
     return replace(base, **changes)

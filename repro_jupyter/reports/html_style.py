@@ -61,6 +61,7 @@ details.cell { background:var(--card); border:1px solid var(--line); border-radi
 details.cell.st-drift { border-left-color:var(--red); }
 details.cell.st-error { border-left-color:var(--purple); }
 details.cell.st-within_tolerance { border-left-color:#d4a72c; }
+details.cell.st-unverified { border-left-color:#bf8700; }
 details.cell.st-benign { border-left-color:#54aeff; }
 details.cell.st-same { border-left-color:#4ac26b; }
 details.cell > summary { cursor:pointer; padding:9px 14px; display:flex; gap:10px; align-items:center;
@@ -115,7 +116,7 @@ mark.tol { background:var(--amber-bg); outline:1px solid #d4a72c; color:inherit;
 .noimg { width:160px; height:100px; display:grid; place-items:center; color:var(--muted); font-size:12px; }
 .ssim { margin:0 0 8px; } .ssim.bad b { color:var(--red); } .ssim.ok b { color:var(--green); }
 .vars code { background:var(--bg); padding:0 4px; border-radius:4px; }
-body.only-problems details.cell:not(.st-drift):not(.st-error) { display:none; }
+body.only-problems details.cell:not(.st-drift):not(.st-error):not(.st-unverified) { display:none; }
 footer { color:var(--muted); font-size:12px; text-align:center; margin-top:40px; }
 """
 

@@ -130,6 +130,9 @@ def _cell_case(cell: Mapping[str, Any], classname: str) -> ET.Element:
         error.text = _clean(_body(cell))
     elif status == "skipped":
         ET.SubElement(case, "skipped", message=_clean(_headline(differences, None) or "skipped"))
+    elif status == "unverified":
+        case.append(_property_list("repro_status", "unverified"))
+        ET.SubElement(case, "system-out").text = _clean("UNVERIFIED\n" + _body(cell))
     elif status in ("within_tolerance", "benign") and differences:
         ET.SubElement(case, "system-out").text = _clean(_body(cell))
     return case
@@ -236,3 +239,9 @@ def _strip_ansi(text: str) -> str:
 def _clean(text: str) -> str:
     """Text XML 1.0 can carry: no ANSI escapes, no control characters or lone surrogates."""
     return _NOT_XML.sub("", _strip_ansi(text))
+
+
+def _property_list(name: str, value: str) -> ET.Element:
+    props = ET.Element("properties")
+    ET.SubElement(props, "property", name=name, value=value)
+    return props

@@ -1,0 +1,337 @@
+"""False passes that must never happen again (issue 12), each with a real kernel where a run is involved.
+
+Every test here failed before its fix: a changed HTML/Markdown output, a changed figure title, a changed
+input file behind an unchanged output, edited code, a notebook that only raises, tolerance tags that were
+ignored, options that silently selected nothing.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from repro_jupyter import METADATA_KEY, schema
+from repro_jupyter.compare.normalize import compile_rules
+from repro_jupyter.compare.outputs import compare_outputs
+from repro_jupyter.compare.rules import CompareOptions
+from repro_jupyter.verify import VerifyOptions, verify_notebook
+
+from .conftest import cli, make_notebook
+
+RULES = compile_rules()
+SAME_ENV = CompareOptions()
+
+
+def _display(data: dict) -> dict:
+    return {"output_type": "display_data", "data": data, "metadata": {}}
+
+
+def _verify(path: Path, **kw) -> dict:
+    report = verify_notebook(path, VerifyOptions(**kw))
+    schema.validate("driftReport", report)
+    return report
+
+
+def _cell(report: dict, index: int) -> dict:
+    return next(c for c in report["cells"] if c["index"] == index)
+
+
+# ---------------------------------------------------------------- rich outputs (no kernel needed)
+
+
+@pytest.mark.parametrize(
+    ("mime", "old", "new"),
+    [
+        ("text/html", "<b>accuracy 0.91</b>", "<b>accuracy 0.51</b>"),
+        ("text/markdown", "**peak** at 12", "**peak** at 13"),
+        ("text/latex", "$x^{2}$", "$x^{3}$"),
+        ("image/svg+xml", "<svg><text>0.91</text></svg>", "<svg><text>0.51</text></svg>"),
+        ("application/json", {"acc": 0.91}, {"acc": 0.51}),
+    ],
+)
+def test_changed_rich_output_is_drift_although_text_plain_is_the_same(mime, old, new):
+    plain = "<IPython.core.display.HTML object>"
+    result = compare_outputs(
+        [_display({"text/plain": plain, mime: old})],
+        [_display({"text/plain": plain, mime: new})],
+        SAME_ENV,
+        RULES,
+    )
+    assert result.status == "drift"
+    assert mime in result.differences[0]["detail"]
+
+
+def test_same_table_other_markup_is_benign_only_where_renderers_differ():
+    old = '<table class="dataframe"><tr><td>1.5</td></tr></table>'
+    new = '<div><table border="1" class="dataframe"><tr><td>1.5</td></tr></table></div>'
+    bundle = lambda html: [_display({"text/plain": "1.5", "text/html": html})]  # noqa: E731
+    assert compare_outputs(bundle(old), bundle(new), SAME_ENV, RULES).status == "drift"
+    other = CompareOptions(renderers_differ=True)
+    assert compare_outputs(bundle(old), bundle(new), other, RULES).status == "benign"
+    changed = new.replace("1.5", "2.5")
+    assert compare_outputs(bundle(old), bundle(changed), other, RULES).status == "drift"
+
+
+def _figure_png(title: str = "accuracy 0.91", alpha: float = 0.5) -> str:
+    import base64
+
+    import matplotlib
+    import numpy as np
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(0)
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.scatter(rng.normal(size=100), rng.normal(size=100), alpha=alpha)
+    ax.set_title(title)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+@pytest.mark.parametrize("change", [{"title": "accuracy 0.51"}, {"alpha": 0.795}])
+def test_changed_figure_is_drift_in_the_same_rendering_environment(change):
+    old = [_display({"image/png": _figure_png(), "text/plain": "<Figure size 400x300 with 1 Axes>"})]
+    new = [_display({"image/png": _figure_png(**change), "text/plain": "<Figure size 400x300 with 1 Axes>"})]
+    result = compare_outputs(old, new, SAME_ENV, RULES)
+    assert result.status == "drift"
+    assert "pixel" in result.differences[0]["detail"]
+
+
+def test_a_changed_title_fails_even_with_perceptual_tolerance():
+    old = [_display({"image/png": _figure_png()})]
+    new = [_display({"image/png": _figure_png(title="accuracy 0.51")})]
+    result = compare_outputs(old, new, CompareOptions(perceptual_images=True), RULES)
+    assert result.status == "drift"
+    image = result.differences[0]["image"]
+    assert image["ssim"] > 0.99  # the global score alone would have passed it
+    assert "region" in result.differences[0]["detail"]
+
+
+def test_identical_figures_are_the_same():
+    assert (
+        compare_outputs(
+            [_display({"image/png": _figure_png()})],
+            [_display({"image/png": _figure_png()})],
+            SAME_ENV,
+            RULES,
+        ).status
+        == "same"
+    )
+
+
+def test_headline_names_the_worst_difference():
+    old = [
+        {"output_type": "stream", "name": "stderr", "text": "warning at 0x7f00aa\n"},
+        _display({"image/png": _figure_png(), "text/plain": "<Figure size 400x300 with 1 Axes>"}),
+    ]
+    new = [
+        {"output_type": "stream", "name": "stderr", "text": "warning at 0x7f00bb\n"},
+        _display(
+            {"image/png": _figure_png(title="other"), "text/plain": "<Figure size 500x300 with 1 Axes>"}
+        ),
+    ]
+    from repro_jupyter.compare.cell import judge_cell
+    from repro_jupyter.compare.rules import CellControl
+
+    status, differences = judge_cell(
+        {"outputs": old}, {"outputs": new}, CellControl(), SAME_ENV, RULES, None, None
+    )
+    assert status == "drift"
+    assert differences[0]["severity"] == "drift"
+    assert "image" in differences[0]["detail"]
+
+
+# ---------------------------------------------------------------- real kernels
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory):
+    base = tmp_path_factory.mktemp("truth")
+    (base / "data.csv").write_text("city,value\na,1\nb,2\nc,3\n")
+    make_notebook(
+        base / "nb.ipynb",
+        [
+            "import csv\nrows = list(csv.DictReader(open('data.csv')))\nprint(len(rows), 'rows')",  # 0
+            "from IPython.display import HTML, display\ndisplay(HTML('<b>total 6</b>'))",  # 1
+            "x = 0.1 + 0.2\nprint(round(x, 3))",  # 2
+        ],
+    )
+    assert cli("run", base / "nb.ipynb", "-q", "--seed", "3") == 0
+    return base
+
+
+@pytest.fixture
+def work(recorded, tmp_path):
+    shutil.copytree(recorded, tmp_path / "w")
+    return tmp_path / "w"
+
+
+def test_changed_input_behind_an_unchanged_output_is_drift_with_data_first(work, capsys):
+    (work / "data.csv").write_text("city,value\na,1\nb,20\nc,3\n")  # same row count: same output
+    report = _verify(work / "nb.ipynb")
+    assert report["status"] == "drift"
+    cell = _cell(report, 0)
+    assert cell["status"] == "drift"
+    assert any(d["kind"] == "input" and d["path"] == "data.csv" for d in cell["differences"])
+    assert cell["causes"][0]["kind"] == "data"
+    assert "data.csv" in cell["causes"][0]["detail"]
+    assert cli("verify", work / "nb.ipynb") == 1
+    assert "input data changed: data.csv" in capsys.readouterr().out
+
+
+def test_changed_html_output_in_the_file_is_drift(work):
+    path = work / "nb.ipynb"
+    nb = nbformat.read(path, 4)
+    nb.cells[1].outputs[0]["data"]["text/html"] = "<b>total 7</b>"
+    nbformat.write(nb, path)
+    report = _verify(path)
+    assert report["status"] == "drift"
+    assert report["first_drift"]["index"] == 1
+
+
+def test_edited_code_with_matching_outputs_is_unverified_not_same(work, capsys):
+    path = work / "nb.ipynb"
+    nb = nbformat.read(path, 4)
+    nb.cells[2].source = "x = 0.2 + 0.1  # reordered\nprint(round(x, 3))"
+    nbformat.write(nb, path)
+    report = _verify(path)
+    cell = _cell(report, 2)
+    assert cell["status"] == "unverified"
+    assert cell["differences"][0]["kind"] == "source"
+    assert report["status"] == "reproduced" and "unverified" in report["reason"]
+    assert cli("verify", path) == 0
+    assert "code changed" in capsys.readouterr().out
+
+
+def test_cleared_outputs_verify_against_the_recorded_digests(work):
+    path = work / "nb.ipynb"
+    nb = nbformat.read(path, 4)
+    for cell in nb.cells:
+        cell.outputs, cell.execution_count = [], None
+    nbformat.write(nb, path)
+    report = _verify(path)
+    assert report["status"] == "reproduced", report["reason"]
+    assert report["summary"]["same"] == 3
+    (work / "data.csv").write_text("city,value\na,1\n")  # now the printed row count changes
+    report = _verify(path)
+    assert report["status"] == "drift"
+    assert "recorded digests" in _cell(report, 0)["differences"][0]["detail"] or any(
+        "recorded digests" in d["detail"] for d in _cell(report, 0)["differences"]
+    )
+
+
+def test_tolerance_tag_is_applied(tmp_path):
+    path = make_notebook(tmp_path / "tol.ipynb", ["print(1.0005)"])
+    nb = nbformat.read(path, 4)
+    nb.cells[0].outputs = [nbformat.from_dict({"output_type": "stream", "name": "stdout", "text": "1.0\n"})]
+    nb.cells[0].execution_count = 1
+    nbformat.write(nb, path)
+    assert _verify(path)["status"] == "drift"
+    nb.cells[0].metadata["tags"] = ["repro-tolerance=1e-3"]
+    nbformat.write(nb, path)
+    report = _verify(path)
+    assert report["status"] == "reproduced", report["reason"]
+    assert _cell(report, 0)["status"] == "within_tolerance"
+
+
+def test_notebook_never_executed_whose_cells_raise_is_not_reproduced(tmp_path):
+    path = make_notebook(tmp_path / "raises.ipynb", ["undefined_name", "1/0"])
+    before = path.read_bytes()
+    report = _verify(path, update=True)
+    assert report["status"] == "drift"
+    assert _cell(report, 0)["status"] == "error"
+    assert "never ran" in _cell(report, 0)["differences"][0]["detail"]
+    assert path.read_bytes() == before  # --update never makes a failing run the reference
+    assert "not updated" in report["reason"]
+
+
+def test_nothing_to_compare_is_not_reproduced(tmp_path, capsys):
+    path = make_notebook(tmp_path / "fresh.ipynb", ["x = 1"])
+    report = _verify(path)
+    assert report["status"] == "error" and "nothing to verify" in report["reason"]
+    assert cli("verify", path) == 2
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--cells", "abc"],
+        ["--cells", "-1"],
+        ["--cells", "99"],
+        ["--rtol", "-1"],
+        ["--rtol", "nan"],
+        ["--atol", "inf"],
+        ["--runs", "0"],
+        ["--timeout", "-5"],
+        ["-j", "0"],
+        ["--ssim", "1.5"],
+    ],
+)
+def test_invalid_options_exit_2_with_one_line(recorded, argv, capsys):
+    assert cli("verify", recorded / "nb.ipynb", *argv) == 2
+    captured = capsys.readouterr()
+    lines = (captured.err + captured.out).strip().splitlines()
+    assert len(lines) == 1 and ("error:" in lines[0] or "ERROR" in lines[0]), lines
+    assert "Traceback" not in captured.err
+
+
+# ---------------------------------------------------------------- jupyter repro run
+
+
+def test_run_records_deliberate_errors_the_saved_notebook_shows(tmp_path, capsys):
+    path = make_notebook(tmp_path / "lesson.ipynb", ["x = 1", "1/0", "print(x + 1)"])
+    nb = nbformat.read(path, 4)
+    error = {"output_type": "error", "ename": "ZeroDivisionError", "evalue": "division by zero", "traceback": []}
+    nb.cells[1].outputs = [nbformat.from_dict(error)]
+    nbformat.write(nb, path)
+    assert cli("run", path) == 0
+    assert "raised ZeroDivisionError, as the saved notebook shows" in capsys.readouterr().out
+    nb = nbformat.read(path, 4)
+    assert all(METADATA_KEY in c.metadata for c in nb.cells)
+    assert nb.cells[2].outputs[0]["text"] == "2\n"
+    assert _verify(path)["status"] == "reproduced"
+
+
+def test_run_fails_on_a_new_error_and_marks_later_cells_not_run(tmp_path):
+    path = make_notebook(tmp_path / "new_error.ipynb", ["x = 1", "print(x)", "print(x + 1)"])
+    assert cli("run", path, "-q") == 0
+    nb = nbformat.read(path, 4)
+    nb.cells[1].source = "raise KeyError('new')"
+    nbformat.write(nb, path)
+    assert cli("run", path, "-q") == 1
+    nb = nbformat.read(path, 4)
+    assert nb.cells[1].metadata[METADATA_KEY]["status"] == "error"
+    later = nb.cells[2]
+    assert later.outputs == [] and later.execution_count is None and METADATA_KEY not in later.metadata
+
+
+def test_run_timeout_marks_the_interrupted_and_later_cells_not_run(tmp_path):
+    path = make_notebook(tmp_path / "slow.ipynb", ["x = 1", "print('fast')", "print(x)"])
+    assert cli("run", path, "-q") == 0
+    nb = nbformat.read(path, 4)
+    nb.cells[1].source = "import time\ntime.sleep(30)\nprint('slow')"
+    nbformat.write(nb, path)
+    assert cli("run", path, "-q", "--timeout", "2") == 1
+    nb = nbformat.read(path, 4)
+    for cell in nb.cells[1:]:
+        assert cell.outputs == [] and cell.execution_count is None
+        assert METADATA_KEY not in cell.metadata
+
+
+def test_missing_python_kernelspec_runs_on_python3(tmp_path, capsys):
+    path = make_notebook(tmp_path / "old.ipynb", ["print(2 + 2)"])
+    nb = nbformat.read(path, 4)
+    nb.metadata["kernelspec"] = {"name": "python2", "display_name": "Python 2", "language": "python"}
+    nbformat.write(nb, path)
+    assert cli("run", path, "-q") == 0
+    err = capsys.readouterr().err
+    assert "kernel 'python2' is not installed; running on 'python3'" in err
+    assert json.loads(path.read_text())["cells"][0]["outputs"][0]["text"] == ["4\n"]
