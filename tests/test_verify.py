@@ -188,7 +188,8 @@ def test_could_not_verify_is_exit_2_with_one_line(work, capsys, problem):
         _edit(path, 5, "w = lr * epochs", "w = lr *")
     elif problem == "kernel":
         nb = nbformat.read(path, 4)
-        nb.metadata["kernelspec"]["name"] = "no-such-kernel"
+        # a missing *Python* kernelspec runs on python3 (tests/test_truth.py); another language cannot
+        nb.metadata["kernelspec"].update(name="no-such-kernel", language="julia")
         nbformat.write(nb, path)
     elif problem == "store":
         shutil.rmtree(work / ".repro")
