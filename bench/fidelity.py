@@ -1,0 +1,367 @@
+"""Fidelity harness: does ``verify`` tell the truth on notebooks written by others?
+
+``python -m bench.fidelity [--quick] [--only ID,ID] [--jobs N] [--json OUT] [--keep DIR]``
+
+For every notebook (``fidelity_corpus``), as a user would, through the CLI:
+
+1. record: ``jupyter repro run NB.ipynb`` (no flags) in a scratch copy of its folder;
+2. verify at once, same machine, same environment: anything but exit 0 is a FALSE DRIFT;
+3. inject one change at a time into a fresh copy of the recorded folder (store included) and
+   verify: (a) a numeric literal in code that a shown result depends on, (b) another master seed,
+   (c) one number in an input data file, (d) a literal hyperparameter a later cell reads.  Each must
+   give exit 1, the first drift at the right cell and the right cause ranked first.
+
+Expected cells never come from the tool under test: they come from reading the code
+(``fidelity_inject``) and from plain nbclient runs (``fidelity_oracle``).  Cells are printed both as
+1-based positions among all cells (``#8``) and as the 0-based index the reports use (``idx 7``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from . import fidelity_inject as inject
+from . import fidelity_oracle as oracle
+from .common import ROOT, machine
+from .fidelity_corpus import Entry, select
+from .fidelity_table import render
+
+TIMEOUT = 900  # seconds for one CLI call (pdsh_02.09's %timeit cells take ~30 s in all)
+ORACLE_MASTER, ORACLE_OTHER = 1, 2
+
+
+def jupyter() -> str:
+    local = ROOT / ".venv" / "bin" / "jupyter"
+    return str(local) if local.exists() else (shutil.which("jupyter") or "jupyter")
+
+
+def cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``jupyter repro ...`` as a user types it; no store or scratch settings leak in from our env."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REPRO_JUPYTER_")}
+    try:
+        return subprocess.run(
+            [jupyter(), "repro", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=TIMEOUT
+        )
+    except subprocess.TimeoutExpired as exc:
+        return subprocess.CompletedProcess(exc.cmd, 124, "", f"timed out after {TIMEOUT} s")
+
+
+def message(proc: subprocess.CompletedProcess[str], lines: int = 3) -> str:
+    text = (proc.stderr or "") + "\n" + (proc.stdout or "")
+    kept = [
+        ln.strip()
+        for ln in text.splitlines()
+        if ln.strip()
+        and "[IPKernelApp]" not in ln
+        and "Use IPC transport" not in ln
+        and not ln.startswith("warnings.warn")
+    ]
+    return " | ".join(kept[-lines:])
+
+
+def cell_name(index: int | None) -> str:
+    return "none" if index is None else f"#{index + 1} (idx {index})"
+
+
+def verify(folder: Path, name: str, report: Path) -> dict[str, Any]:
+    """``jupyter repro verify NB --report-json`` and what we need from it."""
+    proc = cli(["verify", name, "--report-json", str(report)], folder)
+    out: dict[str, Any] = {"exit": proc.returncode, "message": message(proc, 2)}
+    if report.exists():
+        data = json.loads(report.read_text())
+        out["status"] = data.get("status")
+        out["first_drift"] = (data.get("first_drift") or {}).get("index")
+        out["cells"] = [c for c in data.get("cells", []) if c.get("status") not in ("same", "skipped")]
+    else:
+        out["status"], out["first_drift"], out["cells"] = None, None, []
+    return out
+
+
+def drifting(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per drifting cell: where, what differs, and the top cause (for the list of false drifts)."""
+    rows = []
+    for c in cells:
+        if c.get("status") not in ("drift", "error"):
+            continue
+        cause = (c.get("causes") or [{}])[0]
+        rows.append(
+            {
+                "index": c["index"],
+                "cell": cell_name(c["index"]),
+                "status": c["status"],
+                "source": (c.get("source") or "")[:120],
+                "differences": [d.get("detail", "")[:300] for d in c.get("differences", [])][:3],
+                "top_cause": f"{cause.get('kind')}: {cause.get('detail', '')}"[:300],
+            }
+        )
+    return rows
+
+
+def judge(result: dict[str, Any], expected: int | None, kind: str, must_mention: str = "") -> dict[str, Any]:
+    """Compare a verify result with the expectation; ``expected`` None means: no change, exit 0."""
+    cell = next((c for c in result["cells"] if c["index"] == result["first_drift"]), None)
+    cause = ((cell or {}).get("causes") or [{}])[0]
+    got = {
+        "exit": result["exit"],
+        "cell": result["first_drift"],
+        "where": cell_name(result["first_drift"]),
+        "top_cause": cause.get("kind"),
+        "cause_detail": cause.get("detail"),
+        "differences": [d.get("detail", "")[:300] for d in (cell or {}).get("differences", [])][:3],
+        "message": result["message"],
+    }
+    problems = []
+    if expected is None:
+        if result["exit"] != 0:
+            problems.append(f"exit {result['exit']}, want 0 (nothing observable changed)")
+    else:
+        if result["exit"] != 1:
+            problems.append(f"exit {result['exit']}")
+        if result["first_drift"] != expected:
+            problems.append(f"first drift {cell_name(result['first_drift'])}, want {cell_name(expected)}")
+        elif cause.get("kind") != kind:
+            problems.append(f"top cause {cause.get('kind')}, want {kind}")
+        elif must_mention and must_mention not in (cause.get("detail") or ""):
+            problems.append(f"top cause does not name {must_mention}")
+    return {
+        "status": "FAIL" if problems else "ok",
+        "why": "; ".join(problems),
+        "expected_cell": expected,
+        "expected": cell_name(expected) if expected is not None else "no drift (exit 0)",
+        "expected_cause": kind if expected is not None else None,
+        "got": got,
+    }
+
+
+class Notebook:
+    """One notebook's run through the harness, in its own scratch folder."""
+
+    def __init__(self, entry: Entry, work: Path) -> None:
+        self.entry, self.work = entry, work
+        self.base = work / "recorded"  # the recorded folder, never touched after recording
+        self.name = entry.notebook.name
+        self._oracle_base: tuple[Any, Any] | None = None
+
+    def copy(self, label: str, with_store: bool = True) -> Path:
+        folder = self.work / label
+        shutil.copytree(self.base, folder, ignore=None if with_store else shutil.ignore_patterns(".repro"))
+        return folder
+
+    def variant(self, label: str, mutate: Callable[[Path, Any], None]) -> dict[str, Any]:
+        folder = self.copy(label)
+        nb = nbformat.read(folder / self.name, as_version=nbformat.NO_CONVERT)
+        mutate(folder, nb)
+        nbformat.write(nb, folder / self.name)
+        return verify(folder, self.name, self.work / f"{label}.json")
+
+    def observe(self, label: str, steps: list[oracle.Step], change: Callable[[Path], None] | None = None):
+        folder = self.copy(label, with_store=False)
+        if change is not None:
+            change(folder)
+        nb = oracle.read(folder / self.name)
+        return oracle.run(folder, steps, oracle.uses_torch(nb))
+
+    # --- the four injections -----------------------------------------------------------------
+
+    def constant(self, nb: Any) -> dict[str, Any]:
+        candidates = inject.constant_candidates(nb)
+        if not candidates:
+            return {"status": "n/a", "why": "no cell shows an expression or print with a numeric literal"}
+        last = max(c.index for c in candidates)
+        steps: list[oracle.Step] = []
+        for step in oracle.plain_steps(nb, ORACLE_MASTER, stop=last):
+            mine = [(j, c) for j, c in enumerate(candidates) if str(c.index) == step.key]
+            if not mine:
+                steps.append(step)
+                continue
+            steps.append(oracle.Step(step.key, mine[0][1].body, step.seed))
+            seed = oracle.cell_seed(ORACLE_MASTER, step.key + "/statement")
+            for j, c in mine:
+                steps.append(oracle.Step(f"{j}/new", c.changed_statement, seed))
+            steps += [oracle.Step(f"{step.key}/old{k}", mine[0][1].statement, seed) for k in (1, 2)]
+        seen = self.observe("oracle-constant", steps)
+        chosen = None
+        for j, c in enumerate(candidates):
+            old1, old2, new = seen[f"{c.index}/old1"], seen[f"{c.index}/old2"], seen[f"{j}/new"]
+            if (
+                old1.outputs
+                and old1.outputs == old2.outputs
+                and new.outputs != old1.outputs
+                and not any(o[0] == "error" for o in new.outputs)
+            ):
+                chosen = c
+                break
+        if chosen is None:
+            return {"status": "n/a", "why": "no literal whose change shows in an output (oracle)"}
+
+        def mutate(folder: Path, book: Any) -> None:
+            book.cells[chosen.index].source = chosen.changed_source
+
+        out = judge(self.variant("inject-constant", mutate), chosen.index, "source_changed")
+        out["change"] = (
+            f"cell {cell_name(chosen.index)}: {chosen.old} -> {chosen.new} in `{chosen.statement[:80]}`"
+        )
+        return out
+
+    def oracle_base(self, nb: Any) -> tuple[Any, Any]:
+        if self._oracle_base is None:
+            steps = oracle.plain_steps(nb, ORACLE_MASTER)
+            self._oracle_base = (self.observe("oracle-base", steps), self.observe("oracle-again", steps))
+        return self._oracle_base
+
+    def seed(self, nb: Any) -> dict[str, Any]:
+        draws = inject.rng_cells(nb)
+        if not draws:
+            return {"status": "n/a", "why": "no global RNG use found in the code"}
+        base, again = self.oracle_base(nb)
+        other = self.observe("oracle-seed", oracle.plain_steps(nb, ORACLE_OTHER))
+        keys = [s.key for s in oracle.plain_steps(nb, ORACLE_MASTER)]
+        change = oracle.first_change(base, again, other, keys)
+        expected = int(change[0]) if change else None
+        old = int(nb.metadata.get("repro_jupyter", {}).get("master_seed", 0))
+        new = (old + 1) % 2**31
+
+        def mutate(folder: Path, book: Any) -> None:
+            book.metadata["repro_jupyter"]["master_seed"] = new
+
+        out = judge(self.variant("inject-seed", mutate), expected, "seed")
+        out["change"] = (
+            f"master seed {old} -> {new}; static draws at {', '.join(cell_name(i) for i in draws[:4])}"
+        )
+        out["oracle"] = (
+            f"first change at {cell_name(expected)}: {change[1]}" if change else "no observable change"
+        )
+        return out
+
+    def data(self, nb: Any) -> dict[str, Any]:
+        relatives = [rel for _, rel in self.entry.support]
+        target = inject.data_target(nb, relatives) if relatives else None
+        if target is None:
+            return {"status": "n/a", "why": "reads no input data file of its own"}
+        relative, index = target
+        said: list[str] = []
+
+        def mutate(folder: Path, book: Any) -> None:
+            said.append(inject.change_one_number(folder / relative))
+
+        out = judge(self.variant("inject-data", mutate), index, "data", must_mention=Path(relative).name)
+        out["change"] = said[0] if said else relative
+        return out
+
+    def param(self, nb: Any) -> dict[str, Any]:
+        candidates = inject.param_candidates(nb)
+        if not candidates:
+            return {"status": "n/a", "why": "no top-level `name = <number>` that a later cell reads"}
+        chosen = candidates[0]
+
+        def mutate(folder: Path, book: Any) -> None:
+            book.cells[chosen.index].source = chosen.changed_source
+
+        out = judge(self.variant("inject-param", mutate), chosen.index, "params")
+        out["change"] = f"cell {cell_name(chosen.index)}: {chosen.name} = {chosen.old} -> {chosen.new}"
+        return out
+
+    def run(self) -> dict[str, Any]:
+        row: dict[str, Any] = {
+            "id": self.entry.id,
+            "notebook": str(self.entry.notebook),
+            "note": self.entry.note,
+        }
+        if self.entry.skip:
+            row["skip"] = self.entry.skip
+            return row
+        start = time.perf_counter()
+        self.entry.prepare(self.base)
+        proc = cli(["run", self.name], self.base)
+        row["record"] = {"exit": proc.returncode, "message": message(proc)}
+        if proc.returncode == 0:
+            checked = verify(self.copy("verify"), self.name, self.work / "verify.json")
+            row["verify"] = {
+                "exit": checked["exit"],
+                "status": checked["status"],
+                "message": checked["message"],
+                "false_drifts": drifting(checked["cells"]),
+                "unverified": [
+                    cell_name(c["index"]) for c in checked["cells"] if c["status"] == "unverified"
+                ],
+            }
+            nb = nbformat.read(self.base / self.name, as_version=4)
+            injections = {}
+            for key, method in (
+                ("constant", self.constant),
+                ("seed", self.seed),
+                ("data", self.data),
+                ("param", self.param),
+            ):
+                try:
+                    injections[key] = method(nb)
+                except Exception as exc:  # a harness problem is a row, not a crash of the whole table
+                    injections[key] = {
+                        "status": "error",
+                        "why": f"harness: {type(exc).__name__}: {exc}"[:300],
+                    }
+            row["injections"] = injections
+        row["wall_s"] = round(time.perf_counter() - start, 1)
+        return row
+
+
+def run_one(entry: Entry, work: Path) -> dict[str, Any]:
+    work.mkdir(parents=True, exist_ok=True)
+    row = Notebook(entry, work).run()
+    print(f"fidelity: {entry.id} done ({row.get('wall_s', 0)} s)", file=sys.stderr, flush=True)
+    return row
+
+
+def run_all(entries: list[Entry], jobs: int = 1, keep: Path | None = None) -> dict[str, Any]:
+    """Run the harness on ``entries``; the JSON-able results (rows in the order given)."""
+    scratch = Path(tempfile.mkdtemp(prefix="repro-fidelity-")) if keep is None else keep.resolve()
+    try:
+        works = [scratch / e.id for e in entries]
+        for work in works:
+            shutil.rmtree(work, ignore_errors=True)
+        if jobs > 1:
+            with ProcessPoolExecutor(max_workers=jobs) as pool:
+                rows = list(pool.map(run_one, entries, works))
+        else:
+            rows = [run_one(e, w) for e, w in zip(entries, works, strict=True)]
+    finally:
+        if keep is None:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return {"machine": machine(), "rows": rows}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.fidelity", description=__doc__.splitlines()[0])
+    parser.add_argument("--only", help="comma-separated notebook ids")
+    parser.add_argument("--quick", action="store_true", help="the fast subset the test suite runs")
+    parser.add_argument("--jobs", type=int, default=1, help="notebooks in parallel (default 1)")
+    parser.add_argument("--json", type=Path, help="write the results here")
+    parser.add_argument("--keep", type=Path, help="keep the scratch folders under this directory")
+    args = parser.parse_args(argv)
+    if args.jobs < 1:
+        parser.error("--jobs must be at least 1")
+    entries = select(args.only.split(",") if args.only else None, args.quick)
+    results = run_all(entries, jobs=args.jobs, keep=args.keep)
+    text, clean = render(results["rows"])
+    results["clean"] = clean
+    print(text)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1) + "\n")
+    return 0 if clean else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
