@@ -15,7 +15,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 TORCH := torch==2.13.0
 PIP_QUIET := -q
 
-.PHONY: demo test test-python test-ui install chromium lint clean bench
+.PHONY: demo test test-python test-ui install chromium lint clean bench fidelity
 
 demo: $(STAMP)
 	@rm -rf build/demo && mkdir -p build/demo
@@ -59,6 +59,13 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench $(if $(QUICK),--quick,)
+
+# record + verify + four injected changes on every corpus notebook (10-20 min); prints the table.
+# Exit 1 while any false drift or failed injection remains.  FIDELITY_ARGS="--only ID,ID" narrows it.
+FIDELITY_JOBS ?= 2
+fidelity: $(STAMP)
+	@mkdir -p build
+	$(PY) -m bench.fidelity --jobs $(FIDELITY_JOBS) --json build/fidelity.json $(FIDELITY_ARGS)
 
 clean:
 	rm -rf build dist lib repro_jupyter/labextension $(VENV) node_modules ui-tests/node_modules

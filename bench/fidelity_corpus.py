@@ -19,8 +19,8 @@ from .common import CORPUS
 
 PEERS = CORPUS / "peer_suites"
 
-# the fast subset the test suite runs: pure Python, the CSV reader, one peer notebook
-QUICK = ["wwt_05_scalar_types", "pdsh_03.07", "nbval_issue67_notebook1"]
+# the fast subset the test suite runs: pure Python (a, d), the CSV reader (c), a seeded peer notebook (a, b)
+QUICK = ["wwt_05_scalar_types", "pdsh_03.07", "nbval_latex_example"]
 
 
 @dataclass

@@ -250,7 +250,7 @@ TORCH_DRAWS = {
     "dropout",
 }
 SKLEARN_RANDOM = re.compile(
-    r"^(train_test_split|make_[a-z_]+|shuffle|resample|[A-Za-z]*(Random|KMeans|MLP|"
+    r"^(train_test_split|make_(?!pipeline|union|column)[a-z_]+|shuffle|resample|[A-Za-z]*(Random|KMeans|MLP|"
     r"SGD|KFold|Split|Bagging|Boosting|TSNE|Isomap|PCA|NMF|GaussianMixture)[A-Za-z]*)$"
 )
 
@@ -312,11 +312,20 @@ def rng_cells(nb: Any) -> list[int]:
 # --- (c) input data
 
 
+def _strings(source: str) -> list[str]:
+    """String literals of a cell (shell escapes included, comments excluded): where paths are named."""
+    tree = parse_ipython(source)
+    if tree is None:
+        return [source]
+    return [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+
+
 def data_target(nb: Any, relatives: list[str]) -> tuple[str, int] | None:
-    """The first support file a code cell names, and the first cell that names it."""
+    """The first support file a code cell names in its code (not in a comment), and that cell."""
     for index, source in code_cells(nb):
+        strings = _strings(source)
         for relative in relatives:
-            if Path(relative).name in source:
+            if any(Path(relative).name in text for text in strings):
                 return relative, index
     return None
 
