@@ -21,7 +21,7 @@ from jupyter_core.utils import ensure_async, run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-from . import METADATA_KEY
+from . import METADATA_KEY, schema
 from .compare.normalize import coalesce_streams
 from .errors import ExecutionError, NotebookError
 
@@ -53,7 +53,31 @@ def read_notebook(path: str | os.PathLike[str]) -> nbformat.NotebookNode:
             changed = True
     if changed:
         nbformat.validator.normalize(nb)
+    check_repro_metadata(nb, Path(path))
     return nb
+
+
+def check_repro_metadata(nb: Any, path: Path) -> dict[str, Any]:
+    """The notebook's repro metadata, every cell's too, validated: a hand-edited or foreign file gets
+    one line naming the cell and the field, never a traceback deep in the judge."""
+    meta = nb.metadata.get(METADATA_KEY)
+    if meta is None:
+        meta = {}
+    problems = schema.errors("notebookMetadata", meta) if meta else []
+    if problems:
+        raise NotebookError(
+            f"{path.name}: notebook metadata '{METADATA_KEY}' is not valid: {problems[0][:200]}"
+        )
+    for index, cell in enumerate(nb.cells):
+        cell_meta = cell.get("metadata", {}).get(METADATA_KEY)
+        if cell_meta is None:
+            continue
+        problems = schema.errors("cellMetadata", cell_meta)
+        if problems:
+            raise NotebookError(
+                f"{path.name}: cell {index} metadata '{METADATA_KEY}' is not valid: {problems[0][:200]}"
+            )
+    return meta
 
 
 def _stable_id(nb: Any, cell: Any) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import METADATA_KEY, SCHEMA_VERSION
+from . import METADATA_KEY, SCHEMA_VERSION, schema
 from .compare.causes import rank_causes
 from .compare.cell import judge_cell, state_differences
 from .compare.normalize import compile_rules
@@ -82,10 +82,15 @@ def error_report(notebook: str, reason: str, started: float, recorded: bool = Fa
     }
 
 
-def _load(store: Store | None, digest: str | None) -> Any:
+def _load(store: Store | None, digest: str | None, definition: str = "cellRecord") -> Any:
+    """A record or environment from the store, checked against the schema (a store may be shared)."""
     if store is None or not digest:
         return None
-    return store.objects.get_json(digest)
+    value = store.objects.get_json(digest)
+    problems = schema.errors(definition, value)
+    if problems:
+        raise StoreError(f"object {str(digest)[:80]} is not a valid {definition}: {problems[0][:200]}")
+    return value
 
 
 def _execute(
@@ -146,7 +151,7 @@ def _verify(path: Path, options: VerifyOptions, started: float) -> dict[str, Any
                 f"--cells {wrong[0]}: not a code cell of {path.name} (code cells: "
                 f"{', '.join(map(str, sorted(code)[:20]))}{' …' if len(code) > 20 else ''})"
             )
-    nb_meta = nb.metadata.get(METADATA_KEY) or {}
+    nb_meta = nb.metadata.get(METADATA_KEY) or {}  # validated by read_notebook
     recorded = bool(nb_meta)
     opts = options_from_pyproject(path.resolve().parent, options.compare, options.explicit)
     rules = compile_rules(opts.extra_rules)
@@ -155,7 +160,7 @@ def _verify(path: Path, options: VerifyOptions, started: float) -> dict[str, Any
     if recorded:
         try:
             store = open_store(path.resolve().parent, create=False)
-            old_env = _load(store, nb_meta.get("environment"))
+            old_env = _load(store, nb_meta.get("environment"), "environment")
         except StoreError as exc:
             return error_report(str(path), f"missing store: {exc}", started, recorded)
     seed = nb_meta.get("master_seed") if recorded else None
@@ -238,7 +243,7 @@ def _judge(
     env_diff: dict[str, Any] = {}
     if old_env is not None and new_nb_env and new_store is not None:
         try:  # the notebook-level view: last recorded environment then and now
-            env_diff = environment_diff(old_env, _load(new_store, new_nb_env))
+            env_diff = environment_diff(old_env, _load(new_store, new_nb_env, "environment"))
         except StoreError:
             env_diff = {}
     for index, (old_cell, new_cell) in enumerate(zip(nb.cells, new_nb.cells, strict=True)):
@@ -262,7 +267,9 @@ def _judge(
             # like with like: this cell's environment then and now (imports change it cell by cell)
             pair = (old_meta.get("environment"), new_meta.get("environment"))
             if pair[0] and pair[1] and pair not in env_diffs:
-                env_diffs[pair] = environment_diff(_load(store, pair[0]), _load(new_store, pair[1]))
+                env_diffs[pair] = environment_diff(
+                    _load(store, pair[0], "environment"), _load(new_store, pair[1], "environment")
+                )
             cell_env_diff = env_diffs.get(pair, {})
         except StoreError as exc:
             raise StoreError(f"cell {index}: {exc}") from None

@@ -335,3 +335,33 @@ def test_missing_python_kernelspec_runs_on_python3(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "kernel 'python2' is not installed; running on 'python3'" in err
     assert json.loads(path.read_text())["cells"][0]["outputs"][0]["text"] == ["4\n"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        (None, "oops", "notebook metadata 'repro_jupyter' is not valid"),
+        (None, [1, 2], "notebook metadata 'repro_jupyter' is not valid"),
+        ("master_seed", "x", "master_seed"),
+        ("cell.record", 5, "cell 0 metadata 'repro_jupyter' is not valid: record"),
+        ("cell", "x", "cell 0 metadata 'repro_jupyter' is not valid"),
+    ],
+)
+def test_malformed_repro_metadata_is_one_line_exit_2(recorded, tmp_path, field, value, message, capsys):
+    shutil.copytree(recorded, tmp_path / "m")
+    path = tmp_path / "m" / "nb.ipynb"
+    raw = json.loads(path.read_text())
+    if field is None:
+        raw["metadata"][METADATA_KEY] = value
+    elif field == "cell":
+        raw["cells"][0]["metadata"][METADATA_KEY] = value
+    elif field == "cell.record":
+        raw["cells"][0]["metadata"][METADATA_KEY]["record"] = value
+    else:
+        raw["metadata"][METADATA_KEY][field] = value
+    path.write_text(json.dumps(raw))
+    for command in ("verify", "run", "show"):
+        assert cli(command, path) == 2, command
+        captured = capsys.readouterr()
+        assert message in captured.out + captured.err
+        assert "Traceback" not in captured.out + captured.err

@@ -108,7 +108,7 @@ def _cleared_outputs(
         f"outputs were cleared from the file; the new outputs do not match the recorded digests "
         f"({len(recorded)} recorded, {len(now)} now"
     )
-    for i, (a, b) in enumerate(zip(recorded, now)):
+    for i, (a, b) in enumerate(zip(recorded, now, strict=False)):
         if a != b:
             detail += f"; output {i} differs first"
             break

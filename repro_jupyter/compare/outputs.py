@@ -43,6 +43,7 @@ RASTER = ("image/png", "image/jpeg", "image/gif", "image/bmp", "image/webp")
 WIDGET = "application/vnd.jupyter.widget-view+json"
 # content-bearing text: each is compared in full when present on both sides (a changed HTML table
 # or Markdown text is a changed result even when the text/plain fallback stays the same)
+SCRIPTS = ("application/javascript", "text/javascript")
 RICH_TEXT = ("text/html", "text/markdown", "text/latex", "image/svg+xml", "application/json")
 
 
@@ -98,7 +99,17 @@ def _compare_bundle(
             },
         )
     rasters = [m for m in common if m in RASTER or (m.startswith("image/") and m != "image/svg+xml")]
-    rich = [m for m in common if m in RICH_TEXT or (m not in rasters and m not in (WIDGET, "text/plain"))]
+    scripts = [m for m in common if m in SCRIPTS]
+    rich = [
+        m
+        for m in common
+        if m in RICH_TEXT or (m not in rasters and m not in (WIDGET, "text/plain", *SCRIPTS))
+    ]
+    for mime in scripts:  # code that draws (nbagg's JS), not a result: its data travels in other mimetypes
+        if join_text(old_data[mime]) != join_text(new_data[mime]):
+            result.add(
+                "benign", _difference(index, kind, mime, "script changed (code that renders, not a result)")
+            )
     source_of_image = [m for m in rich if m in ("text/latex", "text/html", "text/markdown")]
     for mime in rich:
         _compare_text_mime(index, kind, mime, old_data[mime], new_data[mime], opts, rules, result)
@@ -210,7 +221,8 @@ def _compare_image(
         if cmp.ssim >= opts.ssim_threshold:
             detail = (
                 f"image changed in one region{_box_text(cmp.changed_box)}: local SSIM "
-                f"{cmp.min_local_ssim:.3f} < {LOCAL_SSIM_FLOOR} (text or marks changed; overall SSIM {cmp.ssim:.4f})"
+                f"{cmp.min_local_ssim:.3f} < {LOCAL_SSIM_FLOOR} "
+                f"(text or marks changed; overall SSIM {cmp.ssim:.4f})"
             )
         else:
             detail = f"image changed (SSIM {cmp.ssim:.4f} < {opts.ssim_threshold})"
