@@ -2,9 +2,13 @@
 
 Rules are data: ``TEXT_RULES`` is a table of (name, pattern, replacement) applied to
 every text output, so users extend it (``[tool.repro-jupyter] normalize`` in
-``pyproject.toml``) without touching code.  Binary outputs (images) are never
-rewritten here; they are compared perceptually by the drift engine.  The kernel
-uses the same functions to digest outputs, so digests and comparisons agree.
+``pyproject.toml``) without touching code.  Every rule matches a *volatile context*
+(an object address, a ``%timeit`` line, a progress-bar rate, a kernel temp path), never
+a bare value: a date, a clock time or a hex number on its own is a result and is
+compared.  Clocks printed by the run itself are told apart from computed dates only
+when comparing, where the runs' time windows are known (``compare/clocks.py``).
+Binary outputs (images) are never rewritten here; they are compared by pixels.  The
+kernel uses the same functions to digest outputs, so digests and comparisons agree.
 """
 
 from __future__ import annotations
@@ -12,47 +16,96 @@ from __future__ import annotations
 import ast
 import os
 import re
+from collections.abc import Callable
 from typing import Any
 
 from ..canonical import digest_json
 
-Rules = list[tuple[str, re.Pattern[str], str]]
+Replacement = str | Callable[[re.Match[str]], str]
+Rules = list[tuple[str, re.Pattern[str], Replacement]]
 
-_DAY = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)"
-_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+# one duration as IPython's _format_time prints it: "2.61 s", "383 µs", "1e+03 ms", "1min 3s"
+_UNIT = r"(?:ns|us|µs|μs|ms|s)"
+_DUR = rf"(?:\d+(?:\.\d+)?(?:e[-+]?\d+)?\s?{_UNIT}|\d+(?:d|h|min|s)(?: \d+(?:d|h|min|s))*)"
+_COUNT = r"\d[\d,]*"
+_HEX_IN_REPR = re.compile(r"\b0x[0-9a-fA-F]{6,16}\b")
+
+
+def _addresses_in_repr(match: re.Match[str]) -> str:
+    """``<cdata 'int *' 0x55d0c3a0>``: a hex number inside an object repr is where it lives."""
+    return _HEX_IN_REPR.sub("0x<ADDR>", match.group(0))
+
 
 TEXT_RULES: Rules = [
+    # object addresses: "<Foo object at 0x7f..>", "<function f at 0x..>", "<memory at 0x..>"
     ("memory_address", re.compile(r"\bat 0x[0-9a-fA-F]{4,16}\b"), "at 0x<ADDR>"),
-    ("hex_id", re.compile(r"\b0x[0-9a-fA-F]{8,16}\b"), "0x<ADDR>"),
+    # any other 0x.. inside one <...> repr on one line (a bare 0xdeadbeef is a value: compared)
     (
-        "iso_timestamp",
-        re.compile(r"\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?\b"),
-        "<TIMESTAMP>",
+        "repr_address",
+        re.compile(r"<[^<>\n]{0,300}\b0x[0-9a-fA-F]{6,16}\b[^<>\n]{0,300}>"),
+        _addresses_in_repr,
     ),
+    # %timeit (IPython >= 5): "2.54 ms ± 383 µs per loop (mean ± std. dev. of 7 runs, 1,000 loops each)"
     (
-        "ctime_date",
-        re.compile(rf"\b{_DAY},? {_MONTH}\s+\d{{1,2}},? \d{{2}}:\d{{2}}:\d{{2}}(?: \d{{4}})?\b"),
-        "<TIMESTAMP>",
+        "timeit",
+        re.compile(
+            rf"(?m)^(?:<TimeitResult : )?{_DUR} (?:±|\+-) {_DUR} per loop \(mean (?:±|\+-) std\. dev\. "
+            rf"of {_COUNT} runs?, {_COUNT} loops? each\)>?[ \t]*$"
+        ),
+        "<TIMEIT>",
     ),
+    # %timeit (IPython < 5): "100 loops, best of 3: 2.1 ms per loop"
+    ("timeit_old", re.compile(rf"(?m)^{_COUNT} loops?, best of \d+: {_DUR} per loop[ \t]*$"), "<TIMEIT>"),
+    # said only on some runs, so the line goes: "The slowest run took 4.52 times longer ... cached."
     (
-        "datetime_repr",
-        re.compile(r"\bdatetime\.(?:datetime|date)\(\d{4}(?:, \d{1,6}){2,6}(?:, tzinfo=[^)]*\))?\)"),
-        "<DATETIME>",
+        "timeit_slowest",
+        re.compile(
+            r"(?m)^The slowest run took [\d.]+ times longer than the fastest\. This could mean "
+            r"that an intermediate result is being cached\.?[ \t]*(?:\n|$)"
+        ),
+        "",
     ),
-    ("iso_date", re.compile(r"\b(?:19|20)\d{2}-[01]\d-[0-3]\d\b"), "<DATE>"),
-    ("clock_time", re.compile(r"\b[0-2]\d:[0-5]\d:[0-5]\d(?:\.\d+)?\b"), "<TIME>"),
-    ("wall_time", re.compile(r"(?m)^(CPU times|Wall time):.*$"), r"\1: <DURATION>"),
-    ("timeit", re.compile(r"(?m)^[\d.]+ [nµum]?s ± [\d.]+ [nµum]?s per loop.*$"), "<TIMEIT>"),
-    ("tqdm_rate", re.compile(r"\[[\d:]+<[\d:?]+,\s*[\d.?]+\s?[a-zA-Z]+/s\]"), "[<RATE>]"),
+    ("timeit_compile", re.compile(rf"(?m)^(?:Compiler time: [\d.]+ s|Parser   : {_DUR})[ \t]*(?:\n|$)"), ""),
+    # %time: "CPU times: user 1.2 ms, sys: 0 ns, total: 1.2 ms" / "Wall time: 2 ms"
+    (
+        "cpu_times",
+        re.compile(rf"(?m)^CPU times: (?:user {_DUR}, sys: {_DUR}, )?total: {_DUR}[ \t]*$"),
+        "CPU times: <DURATION>",
+    ),
+    ("wall_time", re.compile(rf"(?m)^Wall time: *{_DUR}\.?[ \t]*$"), "Wall time: <DURATION>"),
+    # progress bars: tqdm "[00:01<00:00,  9.53it/s]" / "[00:05<00:00, 1.23s/it, loss=0.5]" (postfix kept)
+    (
+        "tqdm_rate",
+        re.compile(
+            r"\[(?:\d+:)?\d{2}:\d{2}(?:<(?:(?:\d+:)?\d{2}:\d{2}|\?))?,\s*(?:[\d.]+|\?)\s?"
+            r"(?:[a-zA-Z]+/s|s/[a-zA-Z]+)(,[^\]\n]*)?\]"
+        ),
+        r"[<RATE>\1]",
+    ),
+    # keras: "10/10 [=====] - 1s 35ms/step - loss: 0.5" (keras 3: "━━━━ 1s 35ms/step")
+    (
+        "keras_step_time",
+        re.compile(rf"(?:\b\d+(?:\.\d+)?{_UNIT} )?\b\d+(?:\.\d+)?{_UNIT}/(step|sample)\b"),
+        r"<DURATION>/\1",
+    ),
+    # a duration in a log line that says it is one: "took 1.2 s", "elapsed: 3 s", "finished in 2 min"
     (
         "duration_phrase",
         re.compile(
-            r"(?i)\b(took|elapsed|duration|runtime|finished in|completed in)(:?\s+)[\d.]+\s?"
-            r"(ms|s|sec|secs|seconds|min|mins|minutes)\b"
+            r"(?i)\b(took|elapsed|finished in|completed in|done in|time taken|train(?:ing)? time"
+            r"(?: on \w+)?)(:?\s+)[\d.]+\s?(ms|s|sec|secs|seconds|min|mins|minutes)\b"
         ),
         r"\1\2<DURATION>",
     ),
+    # pytest's summary line: "==== 9 passed in 2.22 seconds ====" / "==== 1 passed in 0.01s ===="
+    (
+        "pytest_duration",
+        re.compile(r"(?m)^(=+ .*\bin )[\d.]+ ?(?:s|seconds)(?: \([\d:]+\))?( =+)"),
+        r"\1<DURATION>\2",
+    ),
+    # kernel temp paths: warnings name /tmp/ipykernel_<pid>/<hash>.py
     ("temp_path", re.compile(r"(?:/private)?(?:/tmp|/var/folders/[\w]+/[\w]+/T)/[\w.-]+"), "<TMPPATH>"),
+    ("ipykernel_pid", re.compile(r"\bipykernel_\d+\b"), "ipykernel_<PID>"),
     (
         "figure_repr",
         re.compile(r"<Figure size \d+(?:\.\d+)?x\d+(?:\.\d+)? with (\d+) Axes>"),
@@ -60,7 +113,28 @@ TEXT_RULES: Rules = [
     ),
 ]
 
+# Volatile ids that renderers put into markup (HTML, SVG): they change every run and are no
+# result.  Applied to text that looks like markup (``looks_like_markup``), never to plain text,
+# where a uuid may be a seeded, reproducible value.
+MARKUP_RULES: Rules = [
+    # pandas Styler: <table id="T_b6817">, #T_b6817_row0_col0 { ... }
+    ("styler_uuid", re.compile(r"(?<=[#\"'\s])T_[0-9a-f]{5,32}(?=[_\"'\s{,:.])"), "T_<ID>"),
+    # plotly / bokeh / vega-embed divs and their script references: uuid4, with or without dashes
+    (
+        "uuid4",
+        re.compile(r"\b[0-9a-f]{8}-?[0-9a-f]{4}-?4[0-9a-f]{3}-?[89ab][0-9a-f]{3}-?[0-9a-f]{12}\b"),
+        "<UUID>",
+    ),
+    ("altair_id", re.compile(r"\baltair-viz-[0-9a-f]{8,32}\b"), "altair-viz-<ID>"),
+]
+
 SVG_IDS = re.compile(r'(id="|url\(#|href="#)[^")]+')
+_MARKUP = re.compile(r"<(?:[a-zA-Z][\w:-]*)(?:\s[^<>]*)?/?>")
+
+
+def looks_like_markup(text: str) -> bool:
+    """HTML or SVG (a closing tag or a self-closing one), not a repr like ``<Foo at 0x..>``."""
+    return ("</" in text or "/>" in text) and _MARKUP.search(text) is not None
 
 
 def compile_rules(extra: tuple[tuple[str, str, str], ...] = ()) -> Rules:
@@ -78,11 +152,15 @@ def collapse_carriage_returns(text: str) -> str:
 
 
 def normalise_text(text: str, rules: Rules | None = None) -> str:
+    """Text with its volatile contexts replaced by placeholders (no clock windows: see clocks.py)."""
     text = collapse_carriage_returns(text)
     home = os.path.expanduser("~")
     if home and home != "/":
         text = text.replace(home, "~")
-    for _name, pattern, replacement in TEXT_RULES if rules is None else rules:
+    table = TEXT_RULES if rules is None else rules
+    if looks_like_markup(text):
+        table = table + MARKUP_RULES
+    for _name, pattern, replacement in table:
         text = pattern.sub(replacement, text)
     return sort_set_repr("\n".join(line.rstrip() for line in text.split("\n")))
 

@@ -25,7 +25,6 @@ REPR_RULES: list[tuple[str, re.Pattern[str], str]] = [
     ("pandas3_str_dtype_arg", re.compile(r"dtype='(?:str|object|string)'"), "dtype='<text>'"),
     ("pandas_module_path", re.compile(r"\bpandas\.core\.[\w.]+\.(\w+)"), r"pandas.\1"),
     ("pandas_int64index", re.compile(r"\b(?:Int64|UInt64|Float64|Range)?Index\("), "Index("),
-    ("old_timeit", re.compile(r"(?m)^.*\bloops?\b.*\bper loop\b.*$"), "<TIMEIT>"),
     ("micro_sign", re.compile("\u00b5"), "\u03bc"),
 ]
 

@@ -3,23 +3,35 @@
 One implementation for the root-cause report of ``verify`` and for
 ``jupyter repro env diff``: ``{section: [{key, old, new}]}`` with only the
 sections that differ.  Packages are compared on the distributions the notebook
-imported (an installed-but-unused package cannot change a result).
+imported (an installed-but-unused package cannot change a result).  Lists that are
+really sets (``SET_LISTS``: threadpoolctl's pools, in library load order; the CPU's SIMD
+flags) are compared without their order, so an import order is never a "threads change".
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 Change = dict[str, Any]
 
+# flattened keys whose list order means nothing (sorted before comparing)
+SET_LISTS = frozenset({"threads.threadpools", "cpu.flags"})
 
-def _flat(value: Any, prefix: str = "") -> dict[str, Any]:
+
+def _canonical_order(values: list[Any]) -> list[Any]:
+    return sorted(values, key=lambda v: json.dumps(v, sort_keys=True, default=str))
+
+
+def _flat(value: Any, prefix: str = "", section: str = "") -> dict[str, Any]:
     if isinstance(value, dict):
         out: dict[str, Any] = {}
         for k, v in value.items():
-            out.update(_flat(v, f"{prefix}.{k}" if prefix else str(k)))
+            out.update(_flat(v, f"{prefix}.{k}" if prefix else str(k), section))
         return out
     if isinstance(value, list):
+        if f"{section}.{prefix}" in SET_LISTS:
+            value = _canonical_order(value)
         return {
             prefix: ", ".join(map(str, value))
             if all(not isinstance(v, (dict, list)) for v in value)
@@ -28,8 +40,8 @@ def _flat(value: Any, prefix: str = "") -> dict[str, Any]:
     return {prefix: value}
 
 
-def _section(old: Any, new: Any) -> list[Change]:
-    a, b = _flat(old or {}), _flat(new or {})
+def _section(old: Any, new: Any, section: str = "") -> list[Change]:
+    a, b = _flat(old or {}, section=section), _flat(new or {}, section=section)
     return [
         {"key": k, "old": a.get(k), "new": b.get(k)} for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)
     ]
@@ -59,7 +71,7 @@ def environment_diff(
     if packages:
         out["packages"] = packages
     for section in ("python", "os", "cpu", "memory", "threads", "torch", "gpu", "git", "env_vars"):
-        changes = _section(old.get(section), new.get(section))
+        changes = _section(old.get(section), new.get(section), section)
         if changes:
             out[section] = changes
     return out
