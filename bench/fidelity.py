@@ -59,17 +59,18 @@ def cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
         return subprocess.CompletedProcess(exc.cmd, 124, "", f"timed out after {TIMEOUT} s")
 
 
-def message(proc: subprocess.CompletedProcess[str], lines: int = 3) -> str:
-    text = (proc.stderr or "") + "\n" + (proc.stdout or "")
-    kept = [
-        ln.strip()
-        for ln in text.splitlines()
-        if ln.strip()
-        and "[IPKernelApp]" not in ln
-        and "Use IPC transport" not in ln
-        and not ln.startswith("warnings.warn")
-    ]
-    return " | ".join(kept[-lines:])
+NOISE = ("[IPKernelApp]", "Use IPC transport", "warnings.warn", "Warning:")
+
+
+def message(proc: subprocess.CompletedProcess[str], lines: int = 2) -> str:
+    """What a user reads first: the tool's error lines on stderr, else the first lines it printed."""
+    err = [ln.strip() for ln in (proc.stderr or "").splitlines() if ln.strip()]
+    err = [ln for ln in err if not any(n in ln for n in NOISE)]
+    errors = [ln for ln in err if "error" in ln.lower() or "raised" in ln or "failed" in ln.lower()]
+    if errors:
+        return " | ".join(errors[-lines:])
+    out = [ln.strip() for ln in (proc.stdout or "").splitlines() if ln.strip()]
+    return " | ".join((out or err)[:lines])
 
 
 def cell_name(index: int | None) -> str:
@@ -79,7 +80,7 @@ def cell_name(index: int | None) -> str:
 def verify(folder: Path, name: str, report: Path) -> dict[str, Any]:
     """``jupyter repro verify NB --report-json`` and what we need from it."""
     proc = cli(["verify", name, "--report-json", str(report)], folder)
-    out: dict[str, Any] = {"exit": proc.returncode, "message": message(proc, 2)}
+    out: dict[str, Any] = {"exit": proc.returncode, "message": message(proc)}
     if report.exists():
         data = json.loads(report.read_text())
         out["status"] = data.get("status")
@@ -177,44 +178,42 @@ class Notebook:
     # --- the four injections -----------------------------------------------------------------
 
     def constant(self, nb: Any) -> dict[str, Any]:
-        candidates = inject.constant_candidates(nb)
+        chosen = self._confirmed_constant(nb, shown=True) or self._confirmed_constant(nb, shown=False)
+        if chosen is None:
+            return {"status": "n/a", "why": "no numeric literal whose change reaches a result (ast + oracle)"}
+
+        def mutate(folder: Path, book: Any) -> None:
+            book.cells[chosen.index].source = chosen.changed_source
+
+        out = judge(self.variant("inject-constant", mutate), chosen.index, "source_changed")
+        where = " ".join(chosen.statement.split())[:80]
+        out["change"] = f"cell {cell_name(chosen.index)}: {chosen.old} -> {chosen.new} in `{where}`"
+        return out
+
+    def _confirmed_constant(self, nb: Any, shown: bool) -> inject.ConstantChange | None:
+        """The first candidate whose change the oracle sees (outputs or values), in one plain run of
+        the cells up to the last candidate: the body once, the statement changed, old, old again."""
+        candidates = inject.constant_candidates(nb, shown=shown)
         if not candidates:
-            return {"status": "n/a", "why": "no cell shows an expression or print with a numeric literal"}
-        last = max(c.index for c in candidates)
+            return None
         steps: list[oracle.Step] = []
-        for step in oracle.plain_steps(nb, ORACLE_MASTER, stop=last):
+        for step in oracle.plain_steps(nb, ORACLE_MASTER, stop=max(c.index for c in candidates)):
             mine = [(j, c) for j, c in enumerate(candidates) if str(c.index) == step.key]
             if not mine:
                 steps.append(step)
                 continue
             steps.append(oracle.Step(step.key, mine[0][1].body, step.seed))
             seed = oracle.cell_seed(ORACLE_MASTER, step.key + "/statement")
-            for j, c in mine:
-                steps.append(oracle.Step(f"{j}/new", c.changed_statement, seed))
+            steps += [oracle.Step(f"{j}/new", c.changed_statement, seed) for j, c in mine]
             steps += [oracle.Step(f"{step.key}/old{k}", mine[0][1].statement, seed) for k in (1, 2)]
-        seen = self.observe("oracle-constant", steps)
-        chosen = None
+        seen = self.observe("oracle-constant" + ("" if shown else "-any"), steps)
         for j, c in enumerate(candidates):
             old1, old2, new = seen[f"{c.index}/old1"], seen[f"{c.index}/old2"], seen[f"{j}/new"]
-            if (
-                old1.outputs
-                and old1.outputs == old2.outputs
-                and new.outputs != old1.outputs
-                and not any(o[0] == "error" for o in new.outputs)
-            ):
-                chosen = c
-                break
-        if chosen is None:
-            return {"status": "n/a", "why": "no literal whose change shows in an output (oracle)"}
-
-        def mutate(folder: Path, book: Any) -> None:
-            book.cells[chosen.index].source = chosen.changed_source
-
-        out = judge(self.variant("inject-constant", mutate), chosen.index, "source_changed")
-        out["change"] = (
-            f"cell {cell_name(chosen.index)}: {chosen.old} -> {chosen.new} in `{chosen.statement[:80]}`"
-        )
-        return out
+            if any(o[0] == "error" for o in new.outputs + old1.outputs):
+                continue
+            if oracle.first_change({"k": old1}, {"k": old2}, {"k": new}, ["k"]) is not None:
+                return c
+        return None
 
     def oracle_base(self, nb: Any) -> tuple[Any, Any]:
         if self._oracle_base is None:
@@ -286,7 +285,7 @@ class Notebook:
         start = time.perf_counter()
         self.entry.prepare(self.base)
         proc = cli(["run", self.name], self.base)
-        row["record"] = {"exit": proc.returncode, "message": message(proc)}
+        row["record"] = {"exit": proc.returncode, "message": message(proc) if proc.returncode else ""}
         if proc.returncode == 0:
             checked = verify(self.copy("verify"), self.name, self.work / "verify.json")
             row["verify"] = {

@@ -99,51 +99,70 @@ def _excluded_ids(stmt: ast.AST) -> set[int]:
 
 @dataclass
 class ConstantChange:
-    """(a) one numeric literal in the last statement of a cell, which displays or prints a result."""
+    """(a) one numeric literal of a cell.  The oracle runs ``body`` once, then ``statement`` as written
+    (twice: noise) and as changed; for a literal outside the last statement the body is empty and
+    the "statement" is the whole cell."""
 
     index: int
     old: str
     new: str
-    body: str  # the cell before its last statement
-    statement: str  # the last statement as written
+    body: str
+    statement: str
     changed_statement: str
     changed_source: str
 
 
-def constant_candidates(nb: Any, limit: int = 4) -> list[ConstantChange]:
-    """Cells whose last statement is an expression (or a print) holding a numeric literal, with a
-    recorded result and no recorded error: the literal is changed, nothing else."""
+def _is_param(stmt: ast.stmt) -> bool:
+    """``name = <literal>``: the tool records it as a hyperparameter, so it belongs to (d)."""
+    value = stmt.value if isinstance(stmt, (ast.Assign, ast.AnnAssign)) else None
+    if value is None:
+        return False
+    try:
+        ast.literal_eval(value)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return False
+    return True
+
+
+def _literal_changes(source: str, scope: ast.AST, start: int, end: int, per_cell: int) -> list[Any]:
+    excluded = _excluded_ids(scope)
+    literals = [n for n in ast.walk(scope) if _numeric(n) and id(n) not in excluded]
+    literals.sort(key=lambda n: (n.lineno, n.col_offset))
+    changes = []
+    for literal in literals[:per_cell]:
+        text = number_text(new_number(literal.value))  # type: ignore[attr-defined]
+        changed = replace_node(source, literal, text)
+        old = ast.get_source_segment(source, literal) or ""
+        changes.append((old, text, changed, changed[start : end + len(changed) - len(source)]))
+    return changes
+
+
+def constant_candidates(nb: Any, limit: int = 4, shown: bool = True) -> list[ConstantChange]:
+    """``shown``: cells whose last statement is an expression (or a print) holding a numeric literal,
+    with a recorded result.  Otherwise: literals anywhere at the top level of a cell (not in a
+    ``def``/``class``, not a literal assignment), whose effect the oracle must see in a variable."""
     found: list[ConstantChange] = []
     for index, source in code_cells(nb):
         cell = nb.cells[index]
         kinds = {o.get("output_type") for o in cell.get("outputs", [])}
-        if not kinds or not kinds <= CHECKED_OUTPUTS:
-            continue
         tree = parse_python(source)
-        if tree is None or not tree.body or not isinstance(tree.body[-1], ast.Expr):
+        if tree is None or not tree.body or "error" in kinds:
             continue
-        last = tree.body[-1]
-        start = _offset(source, last.lineno, last.col_offset)
-        end = _offset(source, last.end_lineno or last.lineno, last.end_col_offset or 0)
-        statement = source[start:end]
-        excluded = _excluded_ids(last)
-        literals = [n for n in ast.walk(last) if _numeric(n) and id(n) not in excluded]
-        literals.sort(key=lambda n: (n.lineno, n.col_offset))
-        for literal in literals[:2]:
-            value = literal.value  # type: ignore[attr-defined]
-            text = number_text(new_number(value))
-            changed = replace_node(source, literal, text)
-            found.append(
-                ConstantChange(
-                    index=index,
-                    old=ast.get_source_segment(source, literal) or repr(value),
-                    new=text,
-                    body=source[:start],
-                    statement=statement,
-                    changed_statement=changed[start : end + len(changed) - len(source)],
-                    changed_source=changed,
-                )
-            )
+        if shown:
+            last = tree.body[-1]
+            if not kinds or not kinds <= CHECKED_OUTPUTS or not isinstance(last, ast.Expr):
+                continue
+            start = _offset(source, last.lineno, last.col_offset)
+            end = _offset(source, last.end_lineno or last.lineno, last.end_col_offset or 0)
+            scopes: list[ast.AST] = [last]
+        else:
+            start, end = 0, len(source)
+            plain = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)
+            scopes = [s for s in tree.body if not isinstance(s, plain) and not _is_param(s)]
+        changes = [c for scope in scopes for c in _literal_changes(source, scope, start, end, 2)][:2]
+        body, written = source[:start], source[start:end]
+        for old, new, changed, statement in changes:
+            found.append(ConstantChange(index, old, new, body, written, statement, changed))
         if len(found) >= limit:
             break
     return found[:limit]

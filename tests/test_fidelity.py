@@ -9,6 +9,8 @@ nbclient oracle) are right, so a FAIL in the table is the tool's, not the harnes
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
@@ -88,6 +90,26 @@ def test_constant_candidates_need_a_recorded_result_and_plain_python():
     nb.cells[1].outputs = []
     nb.cells[2].outputs = [new_output("error", ename="E", evalue="", traceback=[])]
     assert fidelity_inject.constant_candidates(nb) == []
+
+
+def test_constant_candidates_elsewhere_leave_defs_and_literal_assignments_to_the_others():
+    nb = _notebook("lr = 0.5\ndef f():\n    return 7\nw = np.ones(3) * 4\nw", outputs={0: []})
+    found = fidelity_inject.constant_candidates(nb, shown=False)
+    assert [(c.index, c.old, c.new) for c in found] == [(0, "3", "4"), (0, "4", "5")]
+    assert found[1].body == "" and found[1].statement == nb.cells[0].source
+    assert found[1].changed_source.endswith("w = np.ones(3) * 5\nw")
+
+
+def test_message_prefers_the_tools_error_line():
+    proc = subprocess.CompletedProcess(
+        [],
+        1,
+        "wrote nb: 3/3 cells\nmaster seed 1",
+        "[IPKernelApp] WARNING | x\njupyter repro run: error: cell 37 raised AttributeError: append",
+    )
+    assert fidelity.message(proc) == "jupyter repro run: error: cell 37 raised AttributeError: append"
+    proc = subprocess.CompletedProcess([], 1, "nb.ipynb: DRIFT — cell 3 drift: x\n  ✗ cell 3", "")
+    assert fidelity.message(proc) == "nb.ipynb: DRIFT — cell 3 drift: x | ✗ cell 3"
 
 
 def test_param_candidates_need_a_later_reader_and_no_rebinding():
