@@ -30,7 +30,7 @@ from .inputs import DEFAULT_SIZE_CAP, OpenedFiles, hash_path
 from .notebook_path import NotebookLocation
 from .outputs import OutputCapture
 from .params import collect_params
-from .redact import redact_text
+from .redaction import redact_data, redact_text
 from .state import StateTracker
 from .store import STORE_DIRNAME, Store, open_store, resolve_location
 from .store.writer import BackgroundWriter
@@ -262,7 +262,8 @@ class RecordingSession:
             if library not in cell.seeded:
                 cell.seeded.append(library)
         snapshot, env_digest, _changed = self._env.current()
-        record = self._build_record(cell, error, rng_after, env_digest)
+        # the redaction service at the store door: every string of the record (params, error, paths, ...)
+        record = redact_data(self._build_record(cell, error, rng_after, env_digest))
         store = self.store()
         if store is None:
             return None

@@ -3,8 +3,11 @@
 Only names on the allow-list are recorded at all (most of the environment is
 noise or private).  A variable whose name or value looks like a secret is left
 out entirely (not even its name is kept: the name alone can tell which cloud
-account a run used); only the count of omitted variables is recorded.  Inside
-kept values, URL credentials are redacted and the home directory becomes ``~``.
+account a run used); only the count of omitted variables is recorded.  "Looks
+like a secret" is the redaction service's judgement (``redaction``): a secret
+name (``*_TOKEN``, ``*CONNECTION_STRING``), a secret shape anywhere in the value
+(``AccountKey=``, ``https://TOKEN@host``) or the value of another secret
+variable.  In kept values the home directory becomes ``~``.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import fnmatch
 import os
 from collections.abc import Mapping
 
-from ..redact import is_secret_name, looks_secret
+from ..redaction import is_secret_name, looks_secret
 
 ALLOWED_PATTERNS = (
     "PYTHONHASHSEED",

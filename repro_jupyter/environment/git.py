@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
 
-from ..redact import redact_text
+from ..redaction import redact_text
 
 _TIMEOUT = 10
 
@@ -60,5 +61,15 @@ def git_info(directory: str | os.PathLike[str], exclude: list[str] | None = None
     }
     remote = _git(cwd, "config", "--get", "remote.origin.url")
     if remote:
-        info["remote"] = redact_text(remote.strip())
+        info["remote"] = credential_free_remote(remote.strip())
     return info
+
+
+def credential_free_remote(url: str) -> str:
+    """The remote without any user info (``https://<token>@github.com/o/r`` -> ``https://github.com/o/r``),
+    then through the redaction service: a remote names the code, never who fetched it or with what.
+    ``git@github.com:o/r`` (scp syntax, no credential) is kept."""
+    return redact_text(_USERINFO.sub(r"\g<scheme>", url))
+
+
+_USERINFO = re.compile(r"^(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/?#]*@")

@@ -1,70 +1,35 @@
-"""One redaction pass for everything an export sends to another system.
+"""The export's view of the redaction service (``repro_jupyter.redaction``).
 
-Recorded data was redacted when it was captured, but an export also reads things
-that never went through capture (the notebook's sources and outputs, the git
-remote, the tracking URI we print), and a value pattern cannot recognise every
-secret: an AWS secret access key is 40 random characters.  So an export redacts
-by pattern (``redact.redact_text``) *and* by the literal values of this process's
-secret-looking environment variables, which is where such keys usually come from.
+Recorded data was redacted when it was written, but an export also reads things that never went through
+capture (the notebook's sources and outputs, the git remote, the tracking URI we print), and data recorded by
+an older version may hold what today's rules catch.  So everything an export sends passes the service once
+more, here with the known secret values of *this* process (or of a given environment, for tests).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
-from ..redact import REDACTED, is_secret_name, looks_secret, redact_text
-
-# shorter values are too likely to occur by chance (TOKENIZERS_PARALLELISM=false, XDG_SESSION_ID=2)
-MIN_LITERAL_SECRET = 8
+from ..redaction import MIN_LITERAL_SECRET, known_secret_values, redact_text
+from ..redaction.known import redact_known
 
 
 def secret_environment_values(environ: Mapping[str, str] | None = None) -> list[str]:
-    """Values of variables whose name or value looks secret, longest first (so none is cut in half).
-
-    A value that names an existing file is where a secret is kept, not the secret (``SSL_CERT_FILE``,
-    ``GOOGLE_APPLICATION_CREDENTIALS``): scrubbing such paths would only garble honest records.
-    """
-    items = _snapshot(os.environ if environ is None else environ)
-    values = {
-        value
-        for name, value in items
-        if len(value) >= MIN_LITERAL_SECRET
-        and (is_secret_name(name) or looks_secret(value))
-        and (looks_secret(value) or not _is_existing_path(value))
-    }
-    return sorted(values, key=len, reverse=True)
-
-
-def _snapshot(environ: Mapping[str, str]) -> list[tuple[str, str]]:
-    """A copy of ``environ``, retried if another thread changes it meanwhile (MLflow's telemetry does)."""
-    for _ in range(5):
-        try:
-            return list(dict(environ).items())
-        except (KeyError, RuntimeError):
-            continue
-    return list(dict(environ).items())
-
-
-def _is_existing_path(value: str) -> bool:
-    try:
-        return os.path.exists(value)
-    except (OSError, ValueError):
-        return False
+    """Values of variables whose name or value looks secret, longest first (so none is cut in half)."""
+    return list(known_secret_values(environ))
 
 
 class Scrubber:
-    """Redacts text by pattern and by the known secret values it was given."""
+    """Redacts text by pattern and by known secret values (this process's, or those of ``environ``)."""
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
-        self.literals = secret_environment_values(environ)
+        self.literals = None if environ is None else tuple(secret_environment_values(environ))
 
     def text(self, text: str) -> str:
         """``text`` with credentials (patterns and known values) replaced by ``<redacted>``."""
-        for literal in self.literals:
-            if literal in text:
-                text = text.replace(literal, REDACTED)
+        if self.literals is not None:
+            text = redact_known(text, self.literals)
         return redact_text(text)
 
     def leaks(self, text: str) -> bool:
@@ -80,3 +45,6 @@ class Scrubber:
         if isinstance(value, (list, tuple)):
             return [self.value(v, skip) for v in value]
         return value
+
+
+__all__ = ["MIN_LITERAL_SECRET", "Scrubber", "secret_environment_values"]
