@@ -111,8 +111,11 @@ def drifting(cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def judge(result: dict[str, Any], expected: int | None, kind: str, must_mention: str = "") -> dict[str, Any]:
-    """Compare a verify result with the expectation; ``expected`` None means: no change, exit 0."""
+def judge(
+    result: dict[str, Any], expected: int | None, kind: str, must_mention: str = "", known_false: Any = ()
+) -> dict[str, Any]:
+    """Compare a verify result with the expectation; ``expected`` None means: no change, exit 0.
+    ``known_false``: cells the plain verify already (falsely) flagged, named when they mask the change."""
     cell = next((c for c in result["cells"] if c["index"] == result["first_drift"]), None)
     cause = ((cell or {}).get("causes") or [{}])[0]
     got = {
@@ -132,7 +135,17 @@ def judge(result: dict[str, Any], expected: int | None, kind: str, must_mention:
         if result["exit"] != 1:
             problems.append(f"exit {result['exit']}")
         if result["first_drift"] != expected:
-            problems.append(f"first drift {cell_name(result['first_drift'])}, want {cell_name(expected)}")
+            there = next((c for c in result["cells"] if c["index"] == expected), None)
+            said = (
+                "same"
+                if there is None
+                else f"{there['status']}/{((there.get('causes') or [{}])[0]).get('kind')}"
+            )
+            masked = " (a false drift of the plain verify)" if result["first_drift"] in known_false else ""
+            problems.append(
+                f"first drift {cell_name(result['first_drift'])}{masked}, want {cell_name(expected)} "
+                f"(there: {said})"
+            )
         elif cause.get("kind") != kind:
             problems.append(f"top cause {cause.get('kind')}, want {kind}")
         elif must_mention and must_mention not in (cause.get("detail") or ""):
@@ -155,6 +168,7 @@ class Notebook:
         self.base = work / "recorded"  # the recorded folder, never touched after recording
         self.name = entry.notebook.name
         self._oracle_base: tuple[Any, Any] | None = None
+        self.false: set[int] = set()  # cells the plain verify flagged
 
     def copy(self, label: str, with_store: bool = True) -> Path:
         folder = self.work / label
@@ -185,7 +199,9 @@ class Notebook:
         def mutate(folder: Path, book: Any) -> None:
             book.cells[chosen.index].source = chosen.changed_source
 
-        out = judge(self.variant("inject-constant", mutate), chosen.index, "source_changed")
+        out = judge(
+            self.variant("inject-constant", mutate), chosen.index, "source_changed", known_false=self.false
+        )
         where = " ".join(chosen.statement.split())[:80]
         out["change"] = f"cell {cell_name(chosen.index)}: {chosen.old} -> {chosen.new} in `{where}`"
         return out
@@ -236,7 +252,7 @@ class Notebook:
         def mutate(folder: Path, book: Any) -> None:
             book.metadata["repro_jupyter"]["master_seed"] = new
 
-        out = judge(self.variant("inject-seed", mutate), expected, "seed")
+        out = judge(self.variant("inject-seed", mutate), expected, "seed", known_false=self.false)
         out["change"] = (
             f"master seed {old} -> {new}; static draws at {', '.join(cell_name(i) for i in draws[:4])}"
         )
@@ -256,7 +272,9 @@ class Notebook:
         def mutate(folder: Path, book: Any) -> None:
             said.append(inject.change_one_number(folder / relative))
 
-        out = judge(self.variant("inject-data", mutate), index, "data", must_mention=Path(relative).name)
+        out = judge(
+            self.variant("inject-data", mutate), index, "data", Path(relative).name, known_false=self.false
+        )
         out["change"] = said[0] if said else relative
         return out
 
@@ -269,7 +287,7 @@ class Notebook:
         def mutate(folder: Path, book: Any) -> None:
             book.cells[chosen.index].source = chosen.changed_source
 
-        out = judge(self.variant("inject-param", mutate), chosen.index, "params")
+        out = judge(self.variant("inject-param", mutate), chosen.index, "params", known_false=self.false)
         out["change"] = f"cell {cell_name(chosen.index)}: {chosen.name} = {chosen.old} -> {chosen.new}"
         return out
 
@@ -297,6 +315,7 @@ class Notebook:
                     cell_name(c["index"]) for c in checked["cells"] if c["status"] == "unverified"
                 ],
             }
+            self.false = {d["index"] for d in row["verify"]["false_drifts"]}
             nb = nbformat.read(self.base / self.name, as_version=4)
             injections = {}
             for key, method in (

@@ -24,7 +24,7 @@ def _injection(result: dict[str, Any] | None) -> str:
         return "ok" if result.get("expected_cell") is not None else "ok (no change)"
     if status == "n/a":
         return "n/a"
-    return f"{status.upper()}({_short(result.get('why', ''), 70)})"
+    return f"{status.upper()}({_short(result.get('why', ''), 110)})"
 
 
 def _row(row: dict[str, Any]) -> str:
