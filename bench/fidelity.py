@@ -338,7 +338,14 @@ class Notebook:
 
 def run_one(entry: Entry, work: Path) -> dict[str, Any]:
     work.mkdir(parents=True, exist_ok=True)
-    row = Notebook(entry, work).run()
+    try:
+        row = Notebook(entry, work).run()
+    except Exception as exc:  # one broken row must not lose the whole table
+        row = {
+            "id": entry.id,
+            "notebook": str(entry.notebook),
+            "harness_error": f"{type(exc).__name__}: {exc}",
+        }
     print(f"fidelity: {entry.id} done ({row.get('wall_s', 0)} s)", file=sys.stderr, flush=True)
     return row
 

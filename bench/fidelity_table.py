@@ -28,6 +28,10 @@ def _injection(result: dict[str, Any] | None) -> str:
 
 
 def _row(row: dict[str, Any]) -> str:
+    if row.get("harness_error"):
+        return (
+            f"| {row['id']} | HARNESS ERROR: {_short(row['harness_error'], 90)} | — | — | — | — | — | — | — |"
+        )
     if row.get("skip"):
         return f"| {row['id']} | skipped: {_short(row['skip'], 90)} | — | — | — | — | — | — | — |"
     record = row["record"]
@@ -46,11 +50,12 @@ def _row(row: dict[str, Any]) -> str:
 
 
 def totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    run = [r for r in rows if not r.get("skip")]
+    run = [r for r in rows if not r.get("skip") and not r.get("harness_error")]
     recorded = [r for r in run if r["record"]["exit"] == 0]
     out: dict[str, Any] = {
         "notebooks": len(rows),
-        "skipped": len(rows) - len(run),
+        "skipped": sum(1 for r in rows if r.get("skip")),
+        "harness_errors": sum(1 for r in rows if r.get("harness_error")),
         "recorded": len(recorded),
         "verify_exit0": sum(1 for r in recorded if r["verify"]["exit"] == 0),
         "false_drift_cells": sum(len(r["verify"]["false_drifts"]) for r in recorded),
@@ -85,7 +90,9 @@ def details(rows: list[dict[str, Any]]) -> list[str]:
     """Every false drift, failed record and failed injection, with cells, differences and causes."""
     lines: list[str] = []
     for row in rows:
-        if row.get("skip"):
+        if row.get("harness_error"):
+            lines.append(f"- {row['id']}: HARNESS ERROR (not the tool's): {row['harness_error']}")
+        if row.get("skip") or row.get("harness_error"):
             continue
         if row["record"]["exit"] != 0:
             lines.append(f"- {row['id']}: record exit {row['record']['exit']}: {row['record']['message']}")
