@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from repro_jupyter.compare.normalize import compile_rules, normalise_text, output_digests
 from repro_jupyter.compare.numeric import compare_text
 from repro_jupyter.compare.outputs import compare_outputs
-from repro_jupyter.compare.rules import CompareOptions
+from repro_jupyter.compare.rules import CompareOptions, RunWindows
+from repro_jupyter.compare.text import compare_texts
 from repro_jupyter.errors import NotebookError
 from repro_jupyter.headless import read_notebook
 
@@ -99,3 +100,62 @@ def test_normalisation_is_idempotent(t):
 @given(st.lists(output, max_size=5))
 def test_output_digests_never_crash(outputs):
     output_digests(outputs)
+
+
+# ---------------------------------------------------------------- noise rules never eat a value
+
+_FORMATS = [
+    "%Y-%m-%d %H:%M:%S.%f",
+    "%Y-%m-%dT%H:%M:%S",
+    "%a %b %d %H:%M:%S %Y",
+    "%H:%M:%S",
+    "%Y-%m-%d",
+    "%b %d %H:%M",
+]
+_moment = st.floats(min_value=0, max_value=4e9).map(lambda t: round(t, 3))
+_clock = st.tuples(_moment, st.sampled_from(_FORMATS)).map(
+    lambda p: __import__("datetime").datetime.fromtimestamp(p[0]).strftime(p[1])
+)
+_window = st.tuples(_moment, st.floats(min_value=0, max_value=86400 * 3)).map(lambda p: (p[0], p[0] + p[1]))
+_windows = st.builds(
+    lambda new, old: CompareOptions(run_windows=RunWindows(new=new, old=old)),
+    st.one_of(st.none(), _window),
+    st.one_of(st.none(), _window),
+)
+
+
+@FUZZ
+@given(
+    st.lists(st.one_of(text, _clock), max_size=6).map("\n".join),
+    st.lists(st.one_of(text, _clock), max_size=6).map("\n".join),
+    _windows,
+)
+def test_text_ladder_with_clock_windows_is_total(a, b, opts):
+    severity, diff = compare_texts(a, b, opts, RULES)
+    assert severity in ("same", "benign", "within_tolerance", "drift")
+    assert compare_texts(a, a, opts, RULES)[0] == "same"
+    if severity != "same":
+        assert diff["detail"]
+
+
+@FUZZ
+@given(st.data(), _window, st.one_of(st.none(), _window), st.sampled_from(_FORMATS))
+def test_a_changed_value_beside_the_runs_own_clocks_is_always_drift(data, new_window, old_window, fmt):
+    """Clocks drawn inside the windows (so they are masked), next to a value that changed."""
+    from datetime import datetime
+
+    def inside(window: tuple[float, float] | None) -> str:
+        low, high = window if window else (0.0, new_window[0])
+        return datetime.fromtimestamp(data.draw(st.floats(min_value=low, max_value=high))).strftime(fmt)
+
+    opts = CompareOptions(run_windows=RunWindows(new=new_window, old=old_window))
+    old_clock, new_clock = inside(old_window), inside(new_window)
+    value, step = data.draw(st.integers(0, 10**6)), data.draw(st.integers(1, 99))
+    old = f"{old_clock} value {value}\nrun at {old_clock}"
+    new = f"{new_clock} value {value + step}\nrun at {new_clock}"
+    severity, diff = compare_texts(old, new, opts, RULES)
+    assert severity == "drift", diff
+    assert compare_texts(old, new.replace(f"value {value + step}", f"value {value}"), opts, RULES)[0] in (
+        "same",
+        "benign",
+    )

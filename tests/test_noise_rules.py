@@ -425,3 +425,21 @@ def test_a_notebook_with_timings_clocks_and_its_own_files_reproduces_and_a_chang
     assert cell["status"] == "drift"
     outputs = [d for d in cell["differences"] if d["kind"] == "output"]
     assert outputs and outputs[0]["severity"] == "drift" and "28 -> 12" in outputs[0]["detail"], outputs
+
+
+def test_a_digest_taken_during_the_cell_masks_only_that_cells_clock():
+    """The kernel may pass the cell's (start, now): clocks it printed then leave the digest alone."""
+
+    def printed(stamp: float, text: str = "") -> list[dict]:
+        line = f"Last executed: {datetime.fromtimestamp(stamp)}\n{text}"
+        listing = _ls(stamp, size=str(1000 + int(stamp) % 7))
+        return [{"output_type": "stream", "name": "stdout", "text": line + listing}]
+
+    yesterday, today = OLD_WINDOW[0] + 10, NOW - 10
+    assert output_digests(printed(yesterday), (yesterday - 5, yesterday + 5)) == output_digests(
+        printed(today), (today - 5, today + 5)
+    )
+    assert output_digests(printed(yesterday)) != output_digests(printed(today))  # no window: compared
+    assert output_digests(printed(yesterday, "peak 2024-01-28"), (yesterday - 5, yesterday + 5)) != (
+        output_digests(printed(today, "peak 2024-01-12"), (today - 5, today + 5))
+    )

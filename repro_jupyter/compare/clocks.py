@@ -19,8 +19,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from datetime import time as dtime
+from typing import TYPE_CHECKING
 
-from .rules import RunWindows
+if TYPE_CHECKING:
+    from .rules import RunWindows
 
 Window = tuple[float, float]
 
@@ -54,6 +56,8 @@ CLOCK = re.compile(
     r"|(?P<time>(?<![\w.:])(?P<tH>[0-2]\d):(?P<tM>[0-5]\d):(?P<tS>[0-5]\d)(?:[.,](?P<tf>\d{1,9}))?(?![\w:]))"
 )
 _KINDS = ("iso", "repr", "ctime", "ls", "date", "time")
+# every clock above contains one of these; a pattern that starts with a digit class is found fast
+_HINT = re.compile(r"\d\d[:-]\d\d|datetime\.datetime\(")
 
 # `ls -l` / `ls -lh` / `ls -l --time-style=long-iso` line: mode, links, [owner [group]], size, mtime, name
 LS_LINE = re.compile(
@@ -213,7 +217,7 @@ def _line_pairs(old_lines: list[str], new_lines: list[str]) -> Iterator[tuple[in
         return
 
     def key(line: str) -> str:
-        return CLOCK.sub(lambda m: f"<{_kind(m)}>", line)
+        return CLOCK.sub(lambda m: f"<{_kind(m)}>", line) if _HINT.search(line) else line
 
     matcher = difflib.SequenceMatcher(None, [key(x) for x in old_lines], [key(x) for x in new_lines], False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
@@ -228,15 +232,17 @@ def mask_run_clocks(old: str, new: str, windows: RunWindows) -> Masked:
     file was written by the run; its size may differ too); a ``total`` line goes with them when
     every listing line of the text did.
     """
-    if windows.new is None or CLOCK.search(new) is None or CLOCK.search(old) is None:
+    if windows.new is None or _HINT.search(new) is None or _HINT.search(old) is None:
         return Masked(old, new, 0, 0)
     old_lines, new_lines = old.split("\n"), new.split("\n")
     clocks = listings = 0
     totals: list[tuple[int, int]] = []
     for i, j in _line_pairs(old_lines, new_lines):
         a, b = old_lines[i], new_lines[j]
-        if LS_TOTAL.match(a) and LS_TOTAL.match(b):
+        if a != b and LS_TOTAL.match(a) and LS_TOTAL.match(b):
             totals.append((i, j))
+            continue
+        if a == b or not _HINT.search(b):
             continue
         clocks_a, clocks_b = list(CLOCK.finditer(a)), list(CLOCK.finditer(b))
         if not clocks_b or len(clocks_a) != len(clocks_b):
@@ -263,3 +269,25 @@ def mask_run_clocks(old: str, new: str, windows: RunWindows) -> Masked:
     if not clocks:
         return Masked(old, new, 0, 0)
     return Masked("\n".join(old_lines), "\n".join(new_lines), clocks, listings)
+
+
+def mask_own_clocks(text: str, window: Window | None) -> str:
+    """One text with every clock inside ``window`` masked: for a digest taken while the run is on.
+
+    The kernel knows when the cell started and that it is still running, so a clock it prints
+    falls in (start, now); masking it there keeps a cell's output digest the same across runs
+    (cleared outputs are checked against digests).  An ``ls -l`` line whose mtime is in the
+    window loses its size and owner too, as in ``mask_run_clocks``.
+    """
+    if window is None or _HINT.search(text) is None:
+        return text
+    lines = text.split("\n")
+    for index, line in enumerate(lines):
+        if not _HINT.search(line):
+            continue
+        own = [m.span() for m in CLOCK.finditer(line) if in_window(m, window)]
+        if not own:
+            continue
+        listed = _listing(line, own[0]) if len(own) == 1 else None
+        lines[index] = listed if listed is not None else _mask_spans(line, own)
+    return "\n".join(lines)

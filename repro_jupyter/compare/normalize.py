@@ -85,7 +85,7 @@ TEXT_RULES: Rules = [
     # keras: "10/10 [=====] - 1s 35ms/step - loss: 0.5" (keras 3: "━━━━ 1s 35ms/step")
     (
         "keras_step_time",
-        re.compile(rf"(?:\b\d+(?:\.\d+)?{_UNIT} )?\b\d+(?:\.\d+)?{_UNIT}/(step|sample)\b"),
+        re.compile(rf"\b\d+(?:\.\d+)?{_UNIT}(?: \d+(?:\.\d+)?{_UNIT})?/(step|sample)\b"),
         r"<DURATION>/\1",
     ),
     # a duration in a log line that says it is one: "took 1.2 s", "elapsed: 3 s", "finished in 2 min"
@@ -238,11 +238,36 @@ def coalesce_streams(outputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return merged
 
 
-def output_digests(outputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One digest per (coalesced, normalised) output: what the cell records and verify compares."""
+def _mask_clocks(norm: dict[str, Any], window: tuple[float, float]) -> dict[str, Any]:
+    from .clocks import mask_own_clocks
+
+    if "text" in norm:
+        return {**norm, "text": mask_own_clocks(norm["text"], window)}
+    if "evalue" in norm:
+        return {**norm, "evalue": mask_own_clocks(norm["evalue"], window)}
+    data = {
+        mime: mask_own_clocks(value, window)
+        if isinstance(value, str) and not (mime.startswith("image/") and mime != "image/svg+xml")
+        else value
+        for mime, value in norm.get("data", {}).items()
+    }
+    return {**norm, "data": data}
+
+
+def output_digests(
+    outputs: list[dict[str, Any]], clock_window: tuple[float, float] | None = None
+) -> list[dict[str, Any]]:
+    """One digest per (coalesced, normalised) output: what the cell records and verify compares.
+
+    Without ``clock_window`` a printed clock is part of the digest.  The kernel may pass the
+    cell's own (start, now): clocks inside it are then masked, so a cell that prints the time
+    keeps its digest from run to run (``clocks.mask_own_clocks``).
+    """
     result = []
     for out in coalesce_streams(outputs):
         norm = normalise_output(out)
+        if clock_window is not None:
+            norm = _mask_clocks(norm, clock_window)
         entry: dict[str, Any] = {"output_type": norm["output_type"], "digest": digest_json(norm)}
         if norm["output_type"] == "stream":
             entry["name"] = norm["name"]

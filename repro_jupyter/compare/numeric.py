@@ -32,17 +32,9 @@ class Number:
 
 def tokenize(text: str) -> tuple[list[str], list[Number]]:
     """Literal skeleton (with a placeholder per number) and the numbers in order."""
-    skeleton: list[str] = []
-    numbers: list[Number] = []
-    last = 0
-    for match in _NUMBER.finditer(text):
-        skeleton.append(text[last : match.start()])
-        raw = match.group("num")
-        is_int = bool(re.fullmatch(r"[-+]?\d+", raw))
-        numbers.append(Number(raw, float(raw), is_int))
-        last = match.end()
-    skeleton.append(text[last:])
-    return skeleton, numbers
+    parts = _NUMBER.split(text)  # literal, number, literal, ..., literal (one capturing group)
+    numbers = [Number(raw, float(raw), raw.lstrip("+-").isdigit()) for raw in parts[1::2]]
+    return parts[0::2], numbers
 
 
 @dataclass
