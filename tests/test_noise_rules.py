@@ -443,3 +443,11 @@ def test_a_digest_taken_during_the_cell_masks_only_that_cells_clock():
     assert output_digests(printed(yesterday, "peak 2024-01-28"), (yesterday - 5, yesterday + 5)) != (
         output_digests(printed(today, "peak 2024-01-12"), (today - 5, today + 5))
     )
+
+
+def test_numpy2_structured_scalar_repr_is_representation_drift_only():
+    old = "('Alice', 25, 55.)"  # pdsh_02.09 cell 13, NumPy 1
+    new = "np.void(('Alice', 25, 55.0), dtype=[('name', '<U10'), ('age', '<i4'), ('weight', '<f8')])"
+    assert _cmp(old, new)[0] == "benign"
+    assert _cmp(old, new.replace("25", "26"))[0] == "drift"
+    assert _cmp(old, new, CompareOptions(representation_is_benign=False))[0] == "drift"  # --strict-repr

@@ -19,6 +19,14 @@ REPR_RULES: list[tuple[str, re.Pattern[str], str]] = [
         r"\1",
     ),
     ("numpy2_str", re.compile(r"\bnp\.(?:str_|bytes_)\(((?:'[^']*'|\"[^\"]*\"|b'[^']*'))\)"), r"\1"),
+    # np.void(('Alice', 25, 55.0), dtype=[('name', '<U10'), ...]) printed ('Alice', 25, 55.) in NumPy 1
+    (
+        "numpy2_void",
+        re.compile(
+            r"\bnp\.void\((\([^()]*\)), dtype=\[(?:\('[^']*', '[^']*'(?:, \([^()]*\))?\)(?:, )?)*\]\)"
+        ),
+        r"\1",
+    ),
     ("numpy2_bool", re.compile(r"\bnp\.(True|False)_\b"), r"\1"),
     ("numpy2_bool_call", re.compile(r"\bnp\.bool_?\((True|False)\)"), r"\1"),
     ("pandas3_str_dtype", re.compile(r"\bdtype: (?:str|object|string)\b"), "dtype: <text>"),
