@@ -19,8 +19,9 @@ from .common import CORPUS
 
 PEERS = CORPUS / "peer_suites"
 
-# the fast subset the test suite runs: pure Python (a, d), the CSV reader (c), a seeded peer notebook (a, b)
-QUICK = ["wwt_05_scalar_types", "pdsh_03.07", "nbval_latex_example"]
+# the fast subset the test suite runs: pure Python (a, d), the CSV reader (c), a seeded peer notebook
+# (a, b), a DataFrame built from literals (a), a notebook whose only cell is empty
+QUICK = ["wwt_05_scalar_types", "pdsh_03.07", "nbval_latex_example", "testbook_dataframe", "nbmake_empty"]
 
 
 @dataclass
