@@ -19,6 +19,7 @@ import pytest
 
 from .errors import ReproError
 from .headless import read_notebook
+from .redaction import redact_report
 from .verify import VerifyOptions, verify_notebook
 
 OPTIONS_KEY = pytest.StashKey[VerifyOptions]()
@@ -73,6 +74,8 @@ class ReproNotebook(pytest.File):
                     "cells": [],
                     "traceback": "".join(traceback.format_exception(exc)),  # not part of the schema
                 }
+            # every failure text, report section and warning quotes this report: redact it once, here
+            self._report = redact_report(self._report)
         return self._report
 
     def take_error_turn(self) -> bool:

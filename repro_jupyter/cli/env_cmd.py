@@ -13,6 +13,8 @@ from ..environment.diff import environment_diff
 from ..environment.export import FORMATS
 from ..errors import NotebookError, StoreError
 from ..headless import read_notebook
+from ..redaction import redact_data, redact_text
+from ..redaction.console import redacted_console
 from ..report import environment_summary
 from ..store import open_store
 
@@ -60,10 +62,18 @@ def load_environment(spec: str, stores: list[Path]) -> tuple[dict[str, Any], str
 
 
 def main(args: argparse.Namespace) -> int:
+    """Output through the redaction service: JSON as data (stays valid JSON), text as the console."""
+    if getattr(args, "json", False):
+        return _main(args)
+    with redacted_console():
+        return _main(args)
+
+
+def _main(args: argparse.Namespace) -> int:
     action = getattr(args, "env_action", None)
     if action == "export":
         env, _ = load_environment(str(args.notebook), [])
-        text = FORMATS[args.format](env, all_packages=args.all)
+        text = redact_text(FORMATS[args.format](env, all_packages=args.all))
         if args.output:
             args.output.write_text(text)
             print(f"wrote {args.output} ({args.format}, {text.count(chr(10))} lines)")
@@ -82,7 +92,7 @@ def main(args: argparse.Namespace) -> int:
             # what it can state (packages by installed version, python, os, cpu, gpu, git)
             diff = {k: v for k, v in diff.items() if k not in NOT_COMPARABLE_WITH_CURRENT}
         if args.json:
-            print(json.dumps(diff, indent=1))
+            print(json.dumps(redact_data(diff), indent=1))
         elif not diff:
             print(f"{old_name} and {new_name}: same environment")
         else:
@@ -94,7 +104,7 @@ def main(args: argparse.Namespace) -> int:
     snapshot = capture(args.dir)
     digest = environment_digest(snapshot)
     if args.json:
-        print(json.dumps({"digest": digest, **snapshot}, indent=1, sort_keys=True))
+        print(json.dumps(redact_data({"digest": digest, **snapshot}), indent=1, sort_keys=True))
     else:
         print(environment_summary(snapshot, digest))
     return 0

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ExportError
+from ..redaction.console import redacted_console
 
 
 def add_parser(sub: Any) -> None:
@@ -39,6 +40,11 @@ def add_parser(sub: Any) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    with redacted_console():
+        return _main(args)
+
+
+def _main(args: argparse.Namespace) -> int:
     if getattr(args, "export_target", None) != "mlflow":
         raise ExportError("choose a target: jupyter repro export mlflow NB.ipynb")
     from ..export.mlflow_log import import_mlflow, log_plan

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from ..lineage import graph, to_dot
+from ..redaction import notebook_secrets, redact_data
+from ..redaction.console import redacted_console
 
 
 def add_parser(sub: Any) -> None:
@@ -19,10 +21,18 @@ def add_parser(sub: Any) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    g = graph(args.notebook)
+    """Output through the redaction service: JSON as data (stays valid JSON), text as the console."""
+    secrets = notebook_secrets(args.notebook)
     if args.json:
-        print(json.dumps(g, indent=1))
-    elif args.dot:
+        print(json.dumps(redact_data(graph(args.notebook), secrets), indent=1))
+        return 0
+    with redacted_console(secrets):
+        return _main(args)
+
+
+def _main(args: argparse.Namespace) -> int:
+    g = graph(args.notebook)
+    if args.dot:
         print(to_dot(g))
     else:
         producers = {e["target"]: e["source"] for e in g["edges"] if e["kind"] == "writes"}

@@ -11,6 +11,8 @@ from .. import METADATA_KEY
 from ..canonical import short
 from ..errors import ReproError, StoreError
 from ..headless import read_notebook
+from ..redaction import notebook_secrets, redact_data
+from ..redaction.console import redacted_console
 from ..report import environment_summary
 from ..store import open_store
 
@@ -102,9 +104,13 @@ def print_provenance(nb: Any, path: Path) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    """Output through the redaction service: JSON as data (stays valid JSON), text as the console."""
     nb = read_notebook(args.notebook)
+    secrets = notebook_secrets(nb)
     if args.json:
-        print(json.dumps(collect(nb, args.notebook), indent=1, sort_keys=True, default=str))
-    else:
+        info = json.loads(json.dumps(collect(nb, args.notebook), default=str))
+        print(json.dumps(redact_data(info, secrets), indent=1, sort_keys=True))
+        return 0
+    with redacted_console(secrets):
         print_provenance(nb, args.notebook)
     return 0

@@ -350,6 +350,7 @@ def build_plan(
     """Everything to log for ``notebook``'s recorded run; raises a ``ReproError`` for what cannot be."""
     scrub = scrub or Scrubber()
     rec = _load(Path(notebook))
+    scrub.learn(rec.nb)
     try:
         files = find_checkpoints(rec.store, [r for *_x, r in rec.cells], checkpoints or [], scrub)
         datasets, notes = _datasets(rec, scrub)
@@ -377,6 +378,29 @@ def check_clean(plan: RunPlan, scrub: Scrubber) -> None:
     texts += [m.key for m in plan.metrics]
     texts += [t for d in plan.datasets for t in (d.name, d.source, d.profile, d.context, *d.tags.values())]
     texts += [a.path for a in plan.artifacts]
-    texts += [a.data.decode("utf-8", "replace") for a in plan.artifacts if a.data is not None]
+    for artifact in plan.artifacts:
+        if artifact.data is not None:
+            texts += _texts_of(artifact.data.decode("utf-8", "replace"))
     if any(scrub.leaks(t) for t in texts):
         raise ExportError("refusing to export: a secret survived redaction (please report this)")
+
+
+def _texts_of(text: str) -> list[str]:
+    """A JSON artifact's keys and string leaves one by one (a context rule such as ``pass: ...`` must not
+    read ``"db_pass": "not stored"`` across a key and its value); any other artifact as one text."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return [text]
+    out: list[str] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            out.append(item)
+        elif isinstance(item, dict):
+            out.extend(str(k) for k in item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return out

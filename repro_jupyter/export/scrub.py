@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..redaction import MIN_LITERAL_SECRET, known_secret_values, redact_text
+from ..redaction import MIN_LITERAL_SECRET, known_secret_values, notebook_secrets, redact_text
 from ..redaction.known import redact_known
 
 
@@ -25,12 +25,18 @@ class Scrubber:
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
         self.literals = None if environ is None else tuple(secret_environment_values(environ))
+        self.extra: tuple[str, ...] = ()
+
+    def learn(self, nb: Any) -> None:
+        """Also redact the secret literals of ``nb``'s sources (``db_pass = "..."``), which its outputs
+        may print where no name says what they are."""
+        self.extra = tuple({*self.extra, *notebook_secrets(nb)})
 
     def text(self, text: str) -> str:
         """``text`` with credentials (patterns and known values) replaced by ``<redacted>``."""
         if self.literals is not None:
             text = redact_known(text, self.literals)
-        return redact_text(text)
+        return redact_text(text, self.extra)
 
     def leaks(self, text: str) -> bool:
         """Whether ``text`` still holds something :meth:`text` would remove."""

@@ -13,6 +13,8 @@ Three levels, from the narrowest:
 - ``redact_text(text)``: patterns and known values in one string.
 - ``redact_data(value)``: ``redact_text`` on every string (keys too) of JSON-like data, nothing else changed:
   for whole records, reports and responses, whose structure and digests must survive.
+- ``redact_report(report)``: ``redact_data`` with the secret literals of the report's notebook (``db_pass =
+  "..."`` in a source: see ``notebook``), for what quotes a notebook's outputs.
 - ``redact_value(name, value)``: ``redact_data`` plus redaction *by name*: the value of a secret-looking name
   (``db_pass``, ``{"pw": ...}``) is ``<redacted>`` whatever it looks like.  For hyperparameters.
 """
@@ -20,21 +22,26 @@ Three levels, from the narrowest:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .known import MIN_LITERAL_SECRET, known_secret_values, redact_known, register_secret
+from .notebook import notebook_secrets, source_secrets
 from .patterns import REDACTED, is_secret_name, redact_patterns
 from .scan import bytes_hold_secret, chunks_hold_secret, holds_secret, text_holds_secret
 
 WITHHELD = "withheld: holds a secret"
 
 
-def redact_text(text: str) -> str:
-    """``text`` with every known secret value and every secret shape replaced by ``<redacted>``."""
+def redact_text(text: str, extra: Iterable[str] = ()) -> str:
+    """``text`` with every known secret value (this process's environment, plus ``extra``: the secret literals
+    of the notebook being quoted) and every secret shape replaced by ``<redacted>``."""
     if not isinstance(text, str) or not text:
         return text
-    return redact_patterns(redact_known(text))
+    text = redact_known(text)
+    if extra:
+        text = redact_known(text, extra)
+    return redact_patterns(text)
 
 
 def looks_secret(text: str) -> bool:
@@ -42,21 +49,32 @@ def looks_secret(text: str) -> bool:
     return isinstance(text, str) and text_holds_secret(text)
 
 
-def redact_data(value: Any) -> Any:
+def redact_data(value: Any, extra: Iterable[str] = ()) -> Any:
     """Every string inside JSON-like ``value`` (dict keys included) passed through ``redact_text``.
 
     Tuples and sets become lists and dataclasses dicts (the shapes JSON has); other objects are kept as they
     are.  Names do not matter here: a record's ``{"api_key": {"digest": ...}}`` keeps its fingerprint.
     """
+    extra = tuple(extra)
     if isinstance(value, str):
-        return redact_text(value)
+        return redact_text(value, extra)
     if isinstance(value, Mapping):
-        return {redact_data(k) if isinstance(k, str) else k: redact_data(v) for k, v in value.items()}
+        return {
+            redact_text(k, extra) if isinstance(k, str) else k: redact_data(v, extra)
+            for k, v in value.items()
+        }
     if isinstance(value, (list, tuple, set, frozenset)):
-        return [redact_data(v) for v in value]
+        return [redact_data(v, extra) for v in value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return redact_data(dataclasses.asdict(value))
+        return redact_data(dataclasses.asdict(value), extra)
     return value
+
+
+def redact_report(report: Any) -> Any:
+    """A drift report (or a list of them) redacted, with the secret literals of each report's notebook."""
+    if isinstance(report, Mapping):
+        return redact_data(report, notebook_secrets(report.get("notebook") or ""))
+    return [redact_report(r) for r in report]
 
 
 def redact_value(name: str, value: Any) -> Any:
@@ -89,6 +107,9 @@ __all__ = [
     "MIN_LITERAL_SECRET",
     "redact_text",
     "redact_data",
+    "redact_report",
+    "notebook_secrets",
+    "source_secrets",
     "redact_value",
     "redact_bytes_text",
     "looks_secret",

@@ -133,12 +133,12 @@ def _rule(pattern: str, build: Build, *triggers: str, flags: int = 0, anchored: 
 _WORDS = (
     "password", "passwd", "passphrase", "pwd", "secret", "token", "apikey", "api_key", "api-key",
     "access_key", "access-key", "accesskey", "private_key", "private-key", "privatekey", "auth_key",
-    "auth-key", "authkey", "credential",
+    "auth-key", "authkey", "credential", "pw", "pass",
 )  # fmt: skip
 # the name's prefix (``db_`` of ``db_password``) is left in place, so it need not be matched
 _SECRET_WORDS = (
     r"(?:password|passwd|passphrase|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|"
-    r"private[_-]?key|auth[_-]?key|credentials?)"
+    r"private[_-]?key|auth[_-]?key|credentials?|(?<![a-z0-9])(?:pw|pass)(?![a-z0-9]))"
 )
 _AWS_ID_PREFIXES = ("A3T", "AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AROA", "ANPA", "ANVA", "AIPA")
 _SCHEME = r"(?<![a-zA-Z0-9+.-])[a-zA-Z][a-zA-Z0-9+.-]*://"
@@ -242,15 +242,20 @@ def redact_patterns(text: str) -> str:
     return text
 
 
+def _secret_part(rule: Rule, m: re.Match[str]) -> str:
+    part = m.group("s") if rule.build is not None and "s" in rule.pattern.groupindex else m.group(0)
+    return "" if part == REDACTED else (part or "")  # ``password=<redacted>`` holds no secret any more
+
+
 def has_pattern_secret(text: str) -> bool:
     """Whether ``text`` holds a recognised secret shape (cheaper than comparing a redacted copy)."""
-    return any(next(rule.finditer(text), None) is not None for rule in _active(text))
+    return any(_secret_part(rule, m) for rule in _active(text) for m in rule.finditer(text))
 
 
 def pattern_secrets(text: str) -> Iterator[str]:
     """The secret parts the patterns find in ``text`` (to learn them as literal values too)."""
     for rule in _active(text):
         for m in rule.finditer(text):
-            part = m.group("s") if rule.build is not None and "s" in rule.pattern.groupindex else m.group(0)
+            part = _secret_part(rule, m)
             if part:
                 yield part

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import schema
+from ..redaction import redact_report
 from .html import render_html, write_html
 from .junit import junit_xml, write_junit
 
@@ -73,8 +74,10 @@ def write_json(report_or_reports: Report | Sequence[Report], path: str | os.Path
     dict is written as an object, a sequence as an array.  ``sort_keys`` keeps the file
     diffable between runs.
     """
-    reports = [report_or_reports] if isinstance(report_or_reports, Mapping) else list(report_or_reports)
+    single = isinstance(report_or_reports, Mapping)
+    # every quoted source, output and message passes the redaction service first
+    reports = redact_report([report_or_reports] if single else list(report_or_reports))
     for report in reports:
         schema.validate("driftReport", report)
-    payload: Any = report_or_reports if isinstance(report_or_reports, Mapping) else reports
+    payload: Any = reports[0] if single else reports
     atomic_write_text(path, json.dumps(payload, indent=1, sort_keys=True) + "\n")

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..redaction import redact_report
 from .html_diff import ANSI, NumberMarks, esc, fmt_number, fmt_percent, side_by_side
 from .html_media import image_block
 from .html_style import CSS, SCRIPT
@@ -37,7 +38,8 @@ def render_html(reports: Report | Sequence[Report], base_dir: str | os.PathLike[
     read from there and embedded.  Without it heatmaps are left out, because a path
     relative to nowhere cannot be resolved.
     """
-    items = [reports] if isinstance(reports, Mapping) else list(reports)
+    # every quoted source, output and message passes the redaction service first
+    items = redact_report([reports] if isinstance(reports, Mapping) else list(reports))
     base = Path(base_dir) if base_dir is not None else None
     sections = "".join(_notebook(n, report, base) for n, report in enumerate(items))
     overview = _overview(items) if len(items) > 1 else ""

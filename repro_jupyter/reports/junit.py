@@ -21,6 +21,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import PurePosixPath
 from typing import Any
 
+from ..redaction import redact_report
+
 Report = Mapping[str, Any]
 
 DIFF_LINES = 40  # unified-diff lines per difference in a failure body
@@ -38,7 +40,8 @@ def junit_xml(reports: Report | Sequence[Report]) -> str:
     that could not be verified at all, ``skipped`` are skipped cells; benign and
     within-tolerance cells pass.
     """
-    suites = [_suite(report) for report in _as_list(reports)]
+    # every quoted source, output and message passes the redaction service first
+    suites = [_suite(report) for report in redact_report(_as_list(reports))]
     root = ET.Element("testsuites", name="repro-jupyter verify")
     for key in ("tests", "failures", "errors", "skipped"):
         root.set(key, str(sum(int(s.get(key, "0")) for s in suites)))

@@ -19,6 +19,7 @@ from jupyter_server.utils import url_path_join
 
 from .. import SCHEMA_VERSION, __version__
 from ..errors import NotebookError, ObjectCorrupt, ObjectMissing, ReproError, StoreError
+from ..redaction import notebook_secrets, redact_data, redact_text
 from . import services
 
 URL_PREFIX = "repro-jupyter"
@@ -65,17 +66,23 @@ class ReproHandler(APIHandler):
             raise tornado.web.HTTPError(400, "the request body is not JSON") from None
         if not isinstance(data, dict):
             raise tornado.web.HTTPError(400, "the request body must be a JSON object")
+        # what a response may quote: the secret literals of the notebooks the request carries
+        self._secrets = tuple(
+            s for key in ("notebook", "recorded", "current") for s in notebook_secrets(data.get(key))
+        )
         return data
 
     def reply(self, func: Any, *args: Any) -> None:
+        """``func``'s result as JSON, through the redaction service (the response leaves the server)."""
+        secrets = getattr(self, "_secrets", ())
         try:
             result = func(*args)
         except PathRefused as exc:
-            raise tornado.web.HTTPError(403, str(exc)) from None
+            raise tornado.web.HTTPError(403, redact_text(str(exc), secrets)) from None
         except ReproError as exc:
             code = next(status for kind, status in _ERRORS if isinstance(exc, kind))
-            raise tornado.web.HTTPError(code, str(exc)) from None
-        self.finish(json.dumps(result))
+            raise tornado.web.HTTPError(code, redact_text(str(exc), secrets)) from None
+        self.finish(json.dumps(redact_data(result, secrets)))
 
     def notebook_and_folder(self, data: dict[str, Any]) -> tuple[Any, Path, Path]:
         path = resolve_notebook(self.root(), data.get("path"))
