@@ -74,7 +74,7 @@ class Masked:
     old: str
     new: str
     clocks: int  # pairs of clocks masked
-    listings: int  # ls lines whose size (and owner) went with their mtime
+    listings: int  # ls lines of files the run wrote (owner, maybe size, went with their mtime)
 
 
 def _kind(match: re.Match[str]) -> str:
@@ -200,12 +200,13 @@ def _mask_spans(line: str, spans: list[tuple[int, int]]) -> str:
     return line
 
 
-def _listing(line: str, mtime: tuple[int, int]) -> str | None:
-    """An ``ls -l`` line whose mtime is ``mtime``: size and owner masked with it, else None."""
+def _listing(line: str, mtime: tuple[int, int], keep_size: bool) -> str | None:
+    """An ``ls -l`` line whose mtime is ``mtime``: owner (and size unless kept) masked with it."""
     m = LS_LINE.match(line)
     if m is None or not (m.start("when") <= mtime[0] and mtime[1] <= m.end("when")):
         return None
-    return f"{m['mode']} {m['links']} <OWNER> <SIZE> {CLOCK_MASK} {m['name']}"
+    size = m["size"] if keep_size else "<SIZE>"
+    return f"{m['mode']} {m['links']} <OWNER> {size} {CLOCK_MASK} {m['name']}"
 
 
 def _line_pairs(old_lines: list[str], new_lines: list[str]) -> Iterator[tuple[int, int]]:
@@ -228,10 +229,14 @@ def _line_pairs(old_lines: list[str], new_lines: list[str]) -> Iterator[tuple[in
 def mask_run_clocks(old: str, new: str, windows: RunWindows) -> Masked:
     """Both texts with each positionally paired own-run clock replaced by ``<CLOCK>``.
 
-    A listing line (``ls -l``) whose mtime is such a clock also loses its size and owner (the
-    file was written by the run; its size may differ too); a ``total`` line goes with them when
-    every listing line of the text did.
+    A listing line (``ls -l``) whose mtime is such a clock (a file the run wrote) also loses its
+    owner.  Its size is compared when both runs are known (recorded with us): in one environment
+    the files a seeded run writes have the same bytes (mrd_01_workflow's ``models/*.pth``: equal
+    sha256 over two runs), so a size change is a changed result.  Against stored outputs of
+    unknown provenance (``windows.old`` is None) the size goes too, and a ``total`` line with it
+    when every listing line of the text was the run's own file.
     """
+    keep_size = windows.old is not None
     if windows.new is None or _HINT.search(new) is None or _HINT.search(old) is None:
         return Masked(old, new, 0, 0)
     old_lines, new_lines = old.split("\n"), new.split("\n")
@@ -255,7 +260,7 @@ def mask_run_clocks(old: str, new: str, windows: RunWindows) -> Masked:
         if not pairs:
             continue
         clocks += len(pairs)
-        listed_a, listed_b = _listing(a, pairs[0][0]), _listing(b, pairs[0][1])
+        listed_a, listed_b = _listing(a, pairs[0][0], keep_size), _listing(b, pairs[0][1], keep_size)
         if listed_a is not None and listed_b is not None and len(pairs) == 1:
             old_lines[i], new_lines[j] = listed_a, listed_b
             listings += 1
@@ -263,7 +268,7 @@ def mask_run_clocks(old: str, new: str, windows: RunWindows) -> Masked:
         old_lines[i] = _mask_spans(a, [p[0] for p in pairs])
         new_lines[j] = _mask_spans(b, [p[1] for p in pairs])
     listed_new = sum(1 for line in new_lines if LS_LINE.match(line))
-    if listings and totals and listed_new == 0:  # every listing line was the run's own file
+    if listings and totals and listed_new == 0 and not keep_size:  # all listed files are the run's
         for i, j in totals:
             old_lines[i], new_lines[j] = "total <SIZE>", "total <SIZE>"
     if not clocks:
@@ -277,7 +282,7 @@ def mask_own_clocks(text: str, window: Window | None) -> str:
     The kernel knows when the cell started and that it is still running, so a clock it prints
     falls in (start, now); masking it there keeps a cell's output digest the same across runs
     (cleared outputs are checked against digests).  An ``ls -l`` line whose mtime is in the
-    window loses its size and owner too, as in ``mask_run_clocks``.
+    window loses its owner too; its size stays (as in ``mask_run_clocks`` for recorded runs).
     """
     if window is None or _HINT.search(text) is None:
         return text
@@ -288,6 +293,6 @@ def mask_own_clocks(text: str, window: Window | None) -> str:
         own = [m.span() for m in CLOCK.finditer(line) if in_window(m, window)]
         if not own:
             continue
-        listed = _listing(line, own[0]) if len(own) == 1 else None
+        listed = _listing(line, own[0], keep_size=True) if len(own) == 1 else None
         lines[index] = listed if listed is not None else _mask_spans(line, own)
     return "\n".join(lines)

@@ -71,7 +71,7 @@ def noise_found(old: str, new: str, rules: Rules, masked: Masked) -> list[str]:
     if masked.clocks:
         found.append("the runs' own clock")
     if masked.listings:
-        found.append("sizes of files the run wrote")
+        found.append("listings of files the run wrote")
     if "\r" in old or "\r" in new:
         found.append("line endings")
     return found or ["whitespace, paths or set order"]
