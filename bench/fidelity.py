@@ -368,6 +368,17 @@ def run_all(entries: list[Entry], jobs: int = 1, keep: Path | None = None) -> di
     return {"machine": machine(), "rows": rows}
 
 
+def preflight() -> str | None:
+    """Can the tool record ``1 + 1`` at all?  Other engineers edit the package while we measure: a
+    half-done refactor should cost one line and 5 s, not 39 rows of the same error."""
+    with tempfile.TemporaryDirectory(prefix="repro-fidelity-preflight-") as folder:
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nbformat.write(nb, Path(folder) / "preflight.ipynb")
+        proc = cli(["run", "preflight.ipynb"], Path(folder))
+        return None if proc.returncode == 0 else f"exit {proc.returncode}: {message(proc)}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.fidelity", description=__doc__.splitlines()[0])
     parser.add_argument("--only", help="comma-separated notebook ids")
@@ -379,6 +390,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
     entries = select(args.only.split(",") if args.only else None, args.quick)
+    broken = preflight()
+    if broken:
+        print(f"fidelity: the tool cannot record a one-cell notebook ({broken}); nothing measured")
+        return 2
     results = run_all(entries, jobs=args.jobs, keep=args.keep)
     text, clean = render(results["rows"])
     results["clean"] = clean
