@@ -318,8 +318,10 @@ def _json_bytes(value: Any) -> bytes:
 
 
 def _notebook_bytes(nb: Any, scrub: Scrubber) -> bytes:
-    data = json.loads(nbformat.writes(nb))
-    return _json_bytes(scrub.value(data, skip=_BINARY_MIMETYPES))
+    """Scrubbed in memory, where each source and output text is one string (on disk nbformat splits them
+    into lines, and a PEM block split into lines is no longer one match)."""
+    data = scrub.value(json.loads(json.dumps(nb)), skip=_BINARY_MIMETYPES)
+    return _json_bytes(json.loads(nbformat.writes(nbformat.from_dict(data))))
 
 
 def _artifacts(rec: _Recorded, scrub: Scrubber, files: list[CheckpointFile]) -> list[Artifact]:
