@@ -113,8 +113,23 @@ class ReproNotebookClient(NotebookClient):
         self.repro_metadata: dict[str, Any] | None = None
         self.repro_fetch_error: str | None = None
         self.repro_current_index: int | None = None
+        self.repro_ipc_dir: str | None = None
+        self.repro_kernel_log: Any = None  # an open file for the kernel's stderr (None: inherit ours)
         self.repro_expected_errors: dict[int, set[str]] = {}  # cell index -> error names the file shows
         self.repro_expected_raised: list[tuple[int, str]] = []
+
+    def create_kernel_manager(self) -> Any:
+        """Local kernels talk over IPC sockets where the platform has them: nothing listens on TCP, and
+        ipykernel has no reason to warn about unencrypted TCP on every headless command."""
+        km = super().create_kernel_manager()
+        if os.name == "posix" and hasattr(km, "transport"):
+            import tempfile
+
+            # an absolute socket prefix: the kernel runs in the notebook's folder, we may not
+            self.repro_ipc_dir = tempfile.mkdtemp(prefix="repro-ipc-")
+            km.transport = "ipc"
+            km.ip = os.path.join(self.repro_ipc_dir, "kernel")
+        return km
 
     async def _silent(self, code: str, expressions: dict[str, str] | None = None) -> dict[str, Any]:
         assert self.kc is not None
@@ -193,6 +208,8 @@ class ReproNotebookClient(NotebookClient):
         if reset_kc and self.owns_km:
             await self._async_cleanup_kernel()
         self.reset_execution_trackers()
+        if self.repro_kernel_log is not None:  # the kernel's own stderr (ipykernel's log lines) goes here
+            kwargs.setdefault("stderr", self.repro_kernel_log)
         async with self.async_setup_kernel(**kwargs):
             assert self.kc is not None
             self._wrap_execute()
@@ -310,6 +327,8 @@ def run_notebook(
     # PYTHONHASHSEED is deliberately left alone: a headless run must see what an interactive
     # kernel sees, or their records differ; set-order nondeterminism is for verify to flag.
     stopped_at: int | None = None  # the first cell that did not run to its end
+    log = kernel_log()
+    client.repro_kernel_log = log
     try:
         client.execute()
     except CellExecutionError as exc:
@@ -329,12 +348,47 @@ def run_notebook(
         raise ExecutionError(
             f"could not execute {source.name}: {type(exc).__name__}: {_first_line(str(exc))}"
         ) from None
+    finally:
+        log_tail = close_kernel_log(log, keep=failure is not None)
+        if client.repro_ipc_dir:
+            import shutil
+
+            shutil.rmtree(client.repro_ipc_dir, ignore_errors=True)
+    if failure and log_tail:
+        failure += f" (kernel log: {log_tail})"
     apply_metadata(nb, client.repro_metadata)
     if client.repro_metadata is not None and client.repro_expected_raised:
         client.repro_metadata["expected_errors"] = client.repro_expected_raised
     if stopped_at is not None:
         mark_not_run(nb, stopped_at)
     return nb, client.repro_metadata, failure
+
+
+def kernel_log() -> Any:
+    """A file for the kernel's stderr: ipykernel's log lines (shutdown chatter, interrupt tracebacks) are
+    not ours to print; ``REPRO_JUPYTER_KERNEL_LOG=inherit`` shows them on the terminal again."""
+    import tempfile
+
+    if os.environ.get("REPRO_JUPYTER_KERNEL_LOG") == "inherit":
+        return None
+    return tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed by close_kernel_log
+        "w+b", prefix="repro-jupyter-kernel-", suffix=".log", delete=False
+    )
+
+
+def close_kernel_log(log: Any, keep: bool) -> str | None:
+    """Close the log; when the run failed and the kernel said something, keep the file and name it."""
+    if log is None:
+        return None
+    log.close()
+    path = Path(log.name)
+    try:
+        if keep and path.stat().st_size > 0:
+            return str(path)
+        path.unlink()
+    except OSError:
+        pass
+    return None
 
 
 def mark_not_run(nb: Any, start: int) -> None:
