@@ -365,3 +365,14 @@ def test_malformed_repro_metadata_is_one_line_exit_2(recorded, tmp_path, field, 
         captured = capsys.readouterr()
         assert message in captured.out + captured.err
         assert "Traceback" not in captured.out + captured.err
+
+
+def test_cleared_outputs_of_a_cell_printing_its_own_clock_still_verify(tmp_path):
+    path = make_notebook(tmp_path / "clock.ipynb", ["import datetime\nprint('ran at', datetime.datetime.now())"])
+    assert cli("run", path, "-q") == 0
+    nb = nbformat.read(path, 4)
+    nb.cells[0].outputs, nb.cells[0].execution_count = [], None
+    nbformat.write(nb, path)
+    report = _verify(path)
+    assert report["status"] == "reproduced", report["reason"]
+    assert _cell(report, 0)["status"] == "same"
