@@ -10,10 +10,12 @@ is the same in every run.
 from __future__ import annotations
 
 import statistics
+import time
 from pathlib import Path
 from typing import Any
 
 from . import METADATA_KEY
+from .compare.clocks import mask_own_clocks
 from .compare.normalize import coalesce_streams, join_text, normalise_text
 from .compare.numeric import tokenize
 from .errors import ExecutionError
@@ -54,8 +56,10 @@ def seed_sensitivity(
 ) -> dict[str, Any]:
     nb = read_notebook(path)
     runs = []
+    windows = []  # when each run ran: a clock it printed is not a seed-dependent number
     with scratch_store():
         for seed in seeds:
+            started = time.time()
             executed, _meta, failure = run_notebook(
                 path,
                 path.parent / f".{path.stem}.sensitivity.ipynb",
@@ -67,11 +71,15 @@ def seed_sensitivity(
             if failure:
                 raise ExecutionError(f"seed {seed}: {failure}")
             runs.append(executed)
+            windows.append((started, time.time()))
     cells = []
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
-        per_run = [_texts(run.cells[index]) for run in runs]
+        per_run = [
+            [mask_own_clocks(text, window) for text in _texts(run.cells[index])]
+            for run, window in zip(runs, windows, strict=True)
+        ]
         numbers = []
         for out_index in range(min(len(t) for t in per_run) if per_run else 0):
             tokens = [tokenize(normalise_text(t[out_index])) for t in per_run]

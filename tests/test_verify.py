@@ -233,7 +233,11 @@ def test_parallel_jobs(work, tmp_path):
 def test_seed_sensitivity_reports_spread_of_seed_dependent_numbers(tmp_path, capsys):
     src = make_notebook(
         tmp_path / "s.ipynb",
-        ["import numpy as np", "print('score', round(np.random.rand(), 4), 'fixed', 42)"],
+        [
+            "import numpy as np, datetime",
+            "print('score', round(np.random.rand(), 4), 'fixed', 42)\n"
+            "print('at', datetime.datetime.now())",  # the run's own clock is not seed-dependent
+        ],
     )
     out = tmp_path / "sens.json"
     assert cli("sensitivity", src, "--seeds", "3", "--report-json", out) == 0
