@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import math
+import sys
 from typing import Any
 
 from .formats_base import Buffer, CheckpointError, Encoded, PathLike, byte_view, check_size, is_path
@@ -19,9 +20,15 @@ HEADER_SLACK = 4096
 
 
 def encode_ndarray(value: Any, max_bytes: int | None) -> Encoded | None:
-    """Snapshot in the foreground (one memcpy into a pooled buffer), the header now, the bytes later."""
-    import numpy as np
+    """Snapshot in the foreground (one memcpy into a pooled buffer), the header now, the bytes later.
 
+    NumPy is looked up, never imported: a notebook that has not imported it holds no array, and importing
+    it here would change what the environment snapshot of the next cell sees (BLAS facts, imported
+    packages), so a re-run would not be byte-identical.
+    """
+    np = sys.modules.get("numpy")
+    if np is None:
+        return None
     scalar = isinstance(value, np.generic)
     if not scalar and type(value) not in (np.ndarray, np.memmap):
         return None  # subclasses (masked arrays, matrices) carry more than the buffer: signed pickle

@@ -1,0 +1,222 @@
+"""The walker every fingerprint is built with: dispatch by type, recursion, and what "opaque" means.
+
+A fingerprint says what a value *is*, so two identical runs must give the same digest and a changed value a
+different one.  Pickle bytes fail the first half: they depend on object identity (the memo shares equal
+strings one run and not the next), on set and dict iteration order and on fields such as fit times.  So
+every value is hashed by its content, recursively: containers by their members' digests (dicts and sets
+independent of order, as ``==`` is), library types by what defines them (see the ``kinds_*`` modules), and
+any other object through the parts pickle would use, ``__reduce_ex__`` (callable, arguments, state), walked
+by value instead of serialised to bytes.
+
+A fingerprint is **opaque** (``"opaque": true``) when it is not proven to follow the value: the object came
+from a library whose internal state we do not know (its reduce parts may hold caches or timings), or only
+pickle bytes could be hashed at all.  Opacity propagates to every container that holds such a value.  The
+judge reports an opaque variable's change as "unverified state" instead of drift.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import xxhash
+
+Fingerprint = dict[str, Any]
+Handler = Callable[[Any, "Walk"], Fingerprint]
+Kind = tuple[Callable[[type], bool], Handler]
+
+SCHEME = 2  # bumped whenever a digest of the same value may change; records of another scheme do not compare
+DISPLAY_REASON = "display object (its output is compared instead)"
+MAX_DEPTH = 60
+MAX_NODES = 2_000_000
+
+
+class Unfingerprintable(Exception):
+    """A value cannot be walked by content (too deep, too big, a broken reduce): hash its pickle instead."""
+
+
+def xxh(*chunks: Any) -> str:
+    h = xxhash.xxh3_128()
+    for chunk in chunks:
+        h.update(chunk)
+    return "xxh3:" + h.hexdigest()
+
+
+def type_name(value: Any) -> str:
+    t = type(value)
+    return f"{t.__module__}.{t.__qualname__}" if t.__module__ != "builtins" else t.__qualname__
+
+
+def is_display(fp: Fingerprint) -> bool:
+    return fp.get("skipped") == DISPLAY_REASON
+
+
+def display(value: Any) -> Fingerprint:
+    return {"type": type_name(value), "skipped": DISPLAY_REASON}
+
+
+class Digest:
+    """Accumulates one value's digest from raw bytes and its children's fingerprints.
+
+    ``kind`` starts the hash, so equal bytes under different kinds (a list and a tuple) never collide.
+    Children that are display objects count only by their type; a container of nothing but display objects
+    (``fig, ax = plt.subplots()``, an array of Axes) is display state itself.
+    """
+
+    __slots__ = ("h", "opaque", "size", "values", "displays")
+
+    def __init__(self, kind: str) -> None:
+        self.h = xxhash.xxh3_128()
+        self.h.update(kind.encode("utf-8", "surrogatepass") + b"\0")
+        self.opaque = False
+        self.size = 0
+        self.values = 0
+        self.displays = 0
+
+    def raw(self, *chunks: Any) -> Digest:
+        for chunk in chunks:
+            if isinstance(chunk, str):
+                chunk = chunk.encode("utf-8", "surrogatepass")
+            self.h.update(chunk)
+            self.h.update(b"\0")
+        return self
+
+    def add(self, fp: Fingerprint) -> Digest:
+        if is_display(fp):
+            self.displays += 1
+            self.raw("display", fp["type"])
+            return self
+        self.values += 1
+        self.raw(fp["digest"])
+        self.opaque = self.opaque or bool(fp.get("opaque"))
+        self.size += int(fp.get("size", 0) or 0)
+        return self
+
+    def all_display(self) -> bool:
+        return self.displays > 0 and self.values == 0
+
+    def result(self, value: Any, *, size: int | None = None, **extra: Any) -> Fingerprint:
+        fp: Fingerprint = {"type": type_name(value), "digest": "xxh3:" + self.h.hexdigest()}
+        fp["size"] = int(self.size if size is None else size)
+        fp.update({k: v for k, v in extra.items() if v is not None})
+        if self.opaque:
+            fp["opaque"] = True
+        return fp
+
+
+class Walk:
+    """One top-level fingerprint: shared sub-objects hashed once, cycles and runaway graphs bounded.
+
+    The memo keeps every object it names alive until the walk ends, so a temporary built by a handler
+    (a reduce tuple, a ``state_dict()``) can never lend its id to a later, different object.
+    """
+
+    def __init__(self) -> None:
+        self.memo: dict[int, tuple[Any, Fingerprint]] = {}
+        self.path: list[int] = []
+        self.nodes = 0
+
+    def child(self, value: Any) -> Fingerprint:
+        scalar = _SCALARS.get(type(value))
+        if scalar is not None and not _USER:
+            self.nodes += 1
+            return scalar(value, self)
+        key = id(value)
+        done = self.memo.get(key)
+        if done is not None:
+            return done[1]
+        if key in self.path:  # a cycle: name the ancestor by its distance, which is the same every run
+            distance = str(len(self.path) - self.path.index(key))
+            return {"type": type_name(value), "digest": xxh(b"cycle", distance.encode()), "size": 0}
+        if len(self.path) >= MAX_DEPTH:
+            raise Unfingerprintable(f"nested deeper than {MAX_DEPTH}")
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise Unfingerprintable(f"more than {MAX_NODES} objects")
+        self.path.append(key)
+        try:
+            fp = handler_for(value)(value, self)
+        finally:
+            self.path.pop()
+        self.memo[key] = (value, fp)
+        return fp
+
+
+# -- dispatch ---------------------------------------------------------------------------------------------
+
+# (predicate on the type, handler), tried in order; predicates look libraries up in sys.modules and never
+# import one (a type whose module is not imported cannot be met).
+_ORDERED: list[tuple[Callable[[type], bool], Handler]] = []
+_EXACT: dict[type, Handler] = {}
+_SCALARS: dict[type, Handler] = {}  # exact immutable scalar types: no memo, no cycle bookkeeping
+_CACHE: dict[type, Handler] = {}
+_USER: list[tuple[Callable[[Any], bool], Callable[[Any], Fingerprint]]] = []
+
+
+def install(kinds: list[Kind]) -> None:
+    """Set the type tests, in priority order (the first that matches a value's type decides)."""
+    _ORDERED[:] = kinds
+    _CACHE.clear()
+
+
+def add_exact(types: tuple[type, ...], handler: Handler, *, scalar: bool = False) -> None:
+    for t in types:
+        _EXACT[t] = handler
+        if scalar:
+            _SCALARS[t] = handler
+
+
+def add_user(predicate: Callable[[Any], bool], func: Callable[[Any], Fingerprint]) -> None:
+    _USER.insert(0, (predicate, func))
+
+
+def handler_for(value: Any) -> Handler:
+    for predicate, func in _USER:
+        if predicate(value):
+            return lambda v, _w, f=func: f(v)
+    t = type(value)
+    found = _EXACT.get(t) or _CACHE.get(t)
+    if found is not None:
+        return found
+    for predicate, handler in _ORDERED:
+        if predicate(t):
+            found = handler
+            break
+    else:
+        from .kinds_builtin import reduced  # the structural fallback for every other object
+
+        found = reduced
+    if len(_CACHE) > 4096:
+        _CACHE.clear()
+    _CACHE[t] = found
+    return found
+
+
+def module_root(t: type) -> str:
+    return (getattr(t, "__module__", None) or "").split(".")[0]
+
+
+def loaded(name: str) -> Any:
+    """A library module if the kernel has imported it, else None (never imports)."""
+    return sys.modules.get(name)
+
+
+def generic(value: Any) -> Fingerprint:
+    """Pickle protocol 5 bytes with out-of-band buffers: the last resort, always opaque."""
+    buffers: list[pickle.PickleBuffer] = []
+    stream = io.BytesIO()
+    pickle.Pickler(stream, protocol=5, buffer_callback=buffers.append).dump(value)
+    h = xxhash.xxh3_128(stream.getbuffer())
+    size = stream.tell()
+    for buf in buffers:
+        raw = buf.raw()
+        h.update(raw)
+        size += raw.nbytes
+    return {"type": type_name(value), "digest": "xxh3:" + h.hexdigest(), "size": size, "opaque": True}
+
+
+def one_line(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {str(exc)[:160]}"
