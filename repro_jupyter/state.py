@@ -7,11 +7,12 @@ The rule (also in docs/ARCHITECTURE.md): a variable is re-hashed when
      objects it touches), or reachable (two levels of containers and attributes)
      from such a name; and its fast-path token does not prove it unchanged.
 Fast paths: immutable values never change; a torch tensor whose (data pointer,
-``_version``, shape, strides, dtype) are unchanged was not written (torch bumps
-``_version`` on every in-place op); a module/optimizer likewise over all its
-tensors.  NumPy arrays have no version counter, so a candidate array is always
-re-hashed.  A cell whose effects cannot be analysed (``exec``/``eval``, ``%run``,
-star imports, a syntax error) makes every variable a candidate.  Anything that
+``_version``, shape, strides, dtype, requires_grad) are unchanged was not written
+(torch bumps ``_version`` on every in-place op); a module/optimizer likewise over all
+its tensors (and, for a module, every submodule's train/eval mode).  NumPy arrays
+have no version counter, so a candidate array is always re-hashed.  A cell whose
+effects cannot be analysed (``exec``/``eval``, ``%run``, star imports, a syntax
+error) makes every variable a candidate.  Anything that
 mutates state outside the cell's thread or through C code holding a reference
 is outside what this rule sees; ``%repro state full`` hashes everything.
 """
@@ -192,6 +193,7 @@ def version_token(value: Any) -> Any:
                     tuple(value.shape),
                     value.stride(),
                     str(value.dtype),
+                    value.requires_grad,  # part of the fingerprint; toggling it bumps no _version
                 )
             except Exception:
                 return None
@@ -199,7 +201,7 @@ def version_token(value: Any) -> Any:
             return (
                 ("m",)
                 + tuple(version_token(t) for t in (*value.parameters(), *value.buffers()))
-                + (value.training,)
+                + (tuple(m.training for m in value.modules()),)  # submodules' eval() too
             )
         if isinstance(value, torch.optim.Optimizer):
             tokens = [version_token(p) for g in value.param_groups for p in g["params"]]

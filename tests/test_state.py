@@ -118,3 +118,33 @@ def test_numpy_array_is_hashed_when_it_is_a_candidate(counted):
     counted.clear()
     _run(tracker, ns, "b = a.sum()")  # numpy has no version counter: a read is re-hashed (sound)
     assert counted.count("ndarray") == 1
+
+
+def test_a_dataframe_read_from_a_csv_with_one_changed_value_fingerprints_differently(tmp_path):
+    """pandas 3: ``getattr(df, "columns", [df.name])`` raised, so every frame was silently skipped."""
+    pd = pytest.importorskip("pandas")
+    from repro_jupyter.fingerprint import fingerprint
+
+    rows = "city,temp\nOslo,1.5\nLima,22.0\nPune,30.25\n"
+    (tmp_path / "a.csv").write_text(rows)
+    (tmp_path / "b.csv").write_text(rows.replace("22.0", "22.5"))
+    a, b = pd.read_csv(tmp_path / "a.csv"), pd.read_csv(tmp_path / "b.csv")
+    fa, fb, again = fingerprint(a), fingerprint(b), fingerprint(pd.read_csv(tmp_path / "a.csv"))
+    assert "skipped" not in fa and fa["digest"] and not fa.get("opaque")
+    assert fa["digest"] != fb["digest"]
+    assert fa["digest"] == again["digest"]
+    assert fingerprint(a["temp"])["digest"] != fingerprint(b["temp"])["digest"]
+    renamed = a.rename(columns={"temp": "celsius"})
+    assert fingerprint(renamed)["digest"] != fa["digest"]  # labels are part of the value
+
+
+def test_requires_grad_and_eval_mode_changes_are_rehashed():
+    """Neither bumps a tensor's ``_version``: the fast path must not prove the module unchanged."""
+    torch = pytest.importorskip("torch")
+    ns: dict = {"torch": torch}
+    tracker = StateTracker()
+    first = _run(tracker, ns, "m = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Dropout(0.5))")
+    second = _run(tracker, ns, "m[1].eval()")
+    assert first["m"]["digest"] != second["m"]["digest"]
+    third = _run(tracker, ns, "m[0].weight.requires_grad_(False)")
+    assert second["m"]["digest"] != third["m"]["digest"]
