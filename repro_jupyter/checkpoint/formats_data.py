@@ -219,7 +219,7 @@ def encode_pandas(value: Any, max_bytes: int | None) -> Encoded | None:
     pd = sys.modules.get("pandas")
     if pd is None or type(value) not in (pd.DataFrame, pd.Series) or not parquet_available():
         return None
-    import numpy as np
+    np = sys.modules["numpy"]  # pandas imported it; looked up, never imported here
 
     series = type(value) is pd.Series
     if series:

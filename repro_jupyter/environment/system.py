@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import sys
@@ -91,10 +92,13 @@ def threads_info() -> dict[str, Any]:
     threadpoolctl = sys.modules.get("threadpoolctl")
     if threadpoolctl is not None:
         try:
-            info["threadpools"] = [
+            pools = [
                 {k: p.get(k) for k in ("internal_api", "version", "num_threads", "threading_layer")}
                 for p in threadpoolctl.threadpool_info()
             ]
+            # threadpoolctl lists pools in library load order, which is not a fact about the machine:
+            # sorted, two identical runs record the same environment (and the same digest)
+            info["threadpools"] = sorted(pools, key=lambda p: json.dumps(p, sort_keys=True, default=str))
         except Exception:
             pass
     torch = sys.modules.get("torch")
