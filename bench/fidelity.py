@@ -379,6 +379,31 @@ def preflight() -> str | None:
         return None if proc.returncode == 0 else f"exit {proc.returncode}: {message(proc)}"
 
 
+def measured_code(at: str | None, scratch: Path) -> str:
+    """Which repro_jupyter the CLI and kernels import.  Others edit the working tree while we measure;
+    ``--at REV`` extracts that commit (``git archive``: no worktree, no change to the repository) and
+    puts it first on PYTHONPATH, which subprocesses and kernels inherit."""
+    if at is None:
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "repro_jupyter"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.splitlines()
+        return f"working tree ({len(dirty)} uncommitted path(s) under repro_jupyter/)"
+    rev = subprocess.run(
+        ["git", "rev-parse", "--short", at], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    tree = scratch / f"code-{rev}"
+    tree.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "archive", rev, "repro_jupyter"], cwd=ROOT, capture_output=True, check=True
+    )
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
+    version = ROOT / "repro_jupyter" / "_version.py"  # generated at install time, not committed
+    if version.exists() and not (tree / "repro_jupyter" / "_version.py").exists():
+        shutil.copyfile(version, tree / "repro_jupyter" / "_version.py")
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(tree), os.environ.get("PYTHONPATH")]))
+    return f"commit {rev}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.fidelity", description=__doc__.splitlines()[0])
     parser.add_argument("--only", help="comma-separated notebook ids")
@@ -386,17 +411,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=1, help="notebooks in parallel (default 1)")
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument("--keep", type=Path, help="keep the scratch folders under this directory")
+    parser.add_argument(
+        "--at", metavar="REV", help="measure this commit's repro_jupyter, not the working tree"
+    )
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
     entries = select(args.only.split(",") if args.only else None, args.quick)
-    broken = preflight()
-    if broken:
-        print(f"fidelity: the tool cannot record a one-cell notebook ({broken}); nothing measured")
-        return 2
-    results = run_all(entries, jobs=args.jobs, keep=args.keep)
+    with tempfile.TemporaryDirectory(prefix="repro-fidelity-code-") as code_dir:
+        measured = measured_code(args.at, Path(code_dir))
+        broken = preflight()
+        if broken:
+            print(f"fidelity: the tool cannot record a one-cell notebook ({broken}); nothing measured")
+            return 2
+        results = run_all(entries, jobs=args.jobs, keep=args.keep)
+    results["measured"] = measured
     text, clean = render(results["rows"])
     results["clean"] = clean
+    print(f"Measured: repro_jupyter from the {measured}; {results['machine']['date']}.\n")
     print(text)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1) + "\n")
