@@ -348,3 +348,69 @@ else:
             return
         assert checkpoint.get("format") in FORMATS, checkpoint
         assert checkpoint["roundtrip"], f"{name}: the restored value does not match its fingerprint"
+
+    # -- in-process edge cases of the walker ------------------------------------------------------------
+
+    def test_values_that_used_to_collide_are_told_apart():
+        """Canonical JSON said the same for a list and a tuple, NaN and "nan", 1 and "1" as dict keys."""
+        from repro_jupyter.fingerprint import fingerprint
+
+        pairs = [
+            ([1, 2], (1, 2)),
+            ([float("nan")] * 20, ["nan"] * 20),
+            ({1: "a"}, {"1": "a"}),
+            ({i: 0.5 for i in range(20)}, {str(i): 0.5 for i in range(20)}),
+            ([1] * 20, [1.0] * 20),
+            ([True], [1]),
+            (["a\0b"], ["a", "b"]),
+        ]
+        for a, b in pairs:
+            assert fingerprint(a)["digest"] != fingerprint(b)["digest"], (a, b)
+
+    def test_order_free_where_equality_is_and_ordered_where_it_is_not():
+        import collections
+
+        from repro_jupyter.fingerprint import fingerprint
+
+        forward = {f"k{i}": (i, [i]) for i in range(30)}
+        backward = dict(reversed(list(forward.items())))
+        assert fingerprint(forward)["digest"] == fingerprint(backward)["digest"]
+        od = collections.OrderedDict(forward)
+        assert fingerprint(od)["digest"] != fingerprint(collections.OrderedDict(backward))["digest"]
+
+    def test_cycles_huge_ints_and_shared_members_are_fingerprinted():
+        from repro_jupyter.fingerprint import fingerprint
+
+        loop: list = [1]
+        loop.append(loop)
+        assert fingerprint(loop)["digest"] and not fingerprint(loop).get("opaque")
+        assert fingerprint(2**20000)["digest"] != fingerprint(2**20000 + 1)["digest"]
+        shared = [0.5] * 3
+        assert fingerprint([shared, shared])["digest"] == fingerprint([[0.5] * 3, [0.5] * 3])["digest"]
+
+    def test_opacity_propagates_and_display_members_are_left_out():
+        import argparse
+
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        from repro_jupyter.fingerprint import fingerprint
+
+        holder = {"ns": argparse.Namespace(a=1), "x": 1}
+        assert fingerprint(holder).get("opaque") is True
+        fig, ax = plt.subplots()
+        with_fig = fingerprint({"ax": ax, "loss": 0.5})
+        assert with_fig["digest"] and not with_fig.get("opaque")
+        assert with_fig["digest"] != fingerprint({"ax": ax, "loss": 0.25})["digest"]
+        assert fingerprint([fig, ax])["skipped"].startswith("display object")
+        plt.close(fig)
+
+    def test_unpicklable_values_are_skipped_with_the_reason():
+        import threading
+
+        from repro_jupyter.fingerprint import fingerprint
+
+        fp = fingerprint(threading.Lock())
+        assert "digest" not in fp and "cannot pickle" in fp["skipped"]

@@ -125,33 +125,64 @@ add_exact((pickle.PickleBuffer,), _pickle_buffer)
 # -- containers -------------------------------------------------------------------------------------------
 
 
+_JSON_LEAVES = frozenset({str, int, bool, type(None)})
+
+
 def _json_exact(value: Any, depth: int = 0) -> bool:
-    """JSON says exactly this value: no tuples, no non-finite floats, string keys, no subclasses."""
+    """JSON says exactly this value: no tuples, no non-finite floats, string keys, no subclasses.
+
+    Members are checked a type at a time (``map`` runs in C), so a list of a million floats costs little.
+    """
     t = type(value)
-    if t is str or t is int or t is bool or value is None:
+    if t in _JSON_LEAVES:
         return True
     if t is float:
         return math.isfinite(value)
     if depth > JSON_MAX_DEPTH:
         return False
-    if t is list:
-        return all(_json_exact(v, depth + 1) for v in value)
     if t is dict:
-        return all(type(k) is str and _json_exact(v, depth + 1) for k, v in value.items())
-    return False
+        if set(map(type, value)) - {str}:
+            return False
+        members: Any = value.values()
+    elif t is list:
+        members = value
+    else:
+        return False
+    kinds = set(map(type, members))
+    if float in kinds and not all(map(math.isfinite, (v for v in members if type(v) is float))):
+        return False
+    if kinds - _JSON_LEAVES - {float}:
+        return all(_json_exact(v, depth + 1) for v in members if type(v) in (list, dict)) and not (
+            kinds - _JSON_LEAVES - {float, list, dict}
+        )
+    return True
+
+
+def _int_keyed(value: Any) -> Any:
+    """A dict with int keys and JSON values as its sorted ``[key, value]`` pairs (JSON keys are strings)."""
+    if type(value) is not dict or set(map(type, value)) != {int}:
+        return None
+    pairs = sorted(value.items())
+    return pairs if _json_exact(list(value.values())) else None
 
 
 def _json_fast(value: Any) -> Fingerprint | None:
-    if len(value) < JSON_FAST_MIN or not _json_exact(value):
+    if len(value) < JSON_FAST_MIN:
         return None
+    kind, name, tree = b"json:", type_name(value), value
+    if not _json_exact(value):
+        tree = _int_keyed(value)
+        if tree is None:
+            return None
+        kind = b"json-int-keys:"
     try:
-        data = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        data = json.dumps(tree, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     except (ValueError, TypeError, RecursionError):  # a huge int, a cycle: the walk decides
         return None
     raw = data.encode("utf-8", "surrogatepass")
     return {
-        "type": type_name(value),
-        "digest": xxh(b"json:", type_name(value).encode(), b"\0", raw),
+        "type": name,
+        "digest": xxh(kind, name.encode(), b"\0", raw),
         "size": len(raw),
     }
 
@@ -170,7 +201,7 @@ def _sequence(value: Any, walk: Walk) -> Fingerprint:
             return fast
     d = Digest(type_name(value)).raw(str(len(value)))
     for item in value:
-        d.add(walk.child(item))
+        d.raw(d.token(walk, item))
     if type(value) not in (list, tuple):
         _extra_attrs(value, d, walk)
     return display(value) if d.all_display() else d.result(value)
@@ -182,13 +213,11 @@ def _mapping(value: Any, walk: Walk) -> Fingerprint:
         if fast is not None:
             return fast
     d = Digest(type_name(value)).raw(str(len(value)))
-    pairs = []
-    for key, item in list(value.items()):
-        kf, vf = walk.child(key), walk.child(item)
-        pairs.append((kf.get("digest", kf["type"]), kf, vf))
-    ordered = isinstance(value, loaded("collections").OrderedDict)  # its == compares order
-    for _, kf, vf in pairs if ordered else sorted(pairs, key=lambda p: p[0]):
-        d.add(kf).add(vf)
+    pairs = [(d.token(walk, key), d.token(walk, item)) for key, item in list(value.items())]
+    if not isinstance(value, loaded("collections").OrderedDict):  # an OrderedDict's == compares order
+        pairs.sort()  # keys are unique, so their tokens are: the order is total
+    for key_token, item_token in pairs:
+        d.raw(key_token, item_token)
     factory = getattr(value, "default_factory", None)
     if factory is not None:
         d.raw("default_factory").add(walk.child(factory))
@@ -198,10 +227,10 @@ def _mapping(value: Any, walk: Walk) -> Fingerprint:
 
 
 def _set(value: Any, walk: Walk) -> Fingerprint:
-    """Sets iterate in hash order (random per process for str): hash the sorted member digests."""
+    """Sets iterate in hash order (random per process for str): hash the sorted member tokens."""
     d = Digest(type_name(value)).raw(str(len(value)))
-    for fp in sorted((walk.child(v) for v in list(value)), key=lambda f: f.get("digest", f["type"])):
-        d.add(fp)
+    for token in sorted(d.token(walk, v) for v in list(value)):
+        d.raw(token)
     return d.result(value)
 
 

@@ -58,6 +58,23 @@ def display(value: Any) -> Fingerprint:
     return {"type": type_name(value), "skipped": DISPLAY_REASON}
 
 
+def scalar_token(value: Any) -> bytes | None:
+    """Exact bytes of an exact ``str``/``int``/``float``/``bool``/``None`` (tagged, length-framed)."""
+    t = type(value)
+    if t is str:
+        data = value.encode("utf-8", "surrogatepass")
+        return b"s%d:" % len(data) + data
+    if t is int:
+        return b"i" + hex(value).encode()  # hex: no 4300-digit limit
+    if t is float:
+        return b"f" + float.hex(value).encode()
+    if t is bool:
+        return b"T" if value else b"F"
+    if value is None:
+        return b"N"
+    return None
+
+
 class Digest:
     """Accumulates one value's digest from raw bytes and its children's fingerprints.
 
@@ -94,6 +111,25 @@ class Digest:
         self.opaque = self.opaque or bool(fp.get("opaque"))
         self.size += int(fp.get("size", 0) or 0)
         return self
+
+    def token(self, walk: Walk, value: Any) -> bytes:
+        """A member's bytes for this digest: scalars inline (no child digest), others by fingerprint.
+
+        The caller feeds tokens to ``raw`` in the order it chooses (sorted, for dicts and sets).
+        """
+        inline = scalar_token(value) if not _USER else None
+        if inline is not None:
+            self.values += 1
+            self.size += len(inline)
+            return inline
+        fp = walk.child(value)
+        if is_display(fp):
+            self.displays += 1
+            return b"D" + fp["type"].encode()
+        self.values += 1
+        self.opaque = self.opaque or bool(fp.get("opaque"))
+        self.size += int(fp.get("size", 0) or 0)
+        return fp["digest"].encode()
 
     def all_display(self) -> bool:
         return self.displays > 0 and self.values == 0
