@@ -25,7 +25,7 @@ import dataclasses
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .known import MIN_LITERAL_SECRET, known_secret_values, redact_known, register_secret
+from .known import MIN_LITERAL_SECRET, known_secret_values, register_secret
 from .notebook import notebook_secrets, source_secrets
 from .patterns import REDACTED, is_secret_name, redact_patterns
 from .scan import bytes_hold_secret, chunks_hold_secret, holds_secret, text_holds_secret
@@ -38,9 +38,13 @@ def redact_text(text: str, extra: Iterable[str] = ()) -> str:
     of the notebook being quoted) and every secret shape replaced by ``<redacted>``."""
     if not isinstance(text, str) or not text:
         return text
-    text = redact_known(text)
-    if extra:
-        text = redact_known(text, extra)
+    return _redact(text, known_secret_values(), tuple(extra))
+
+
+def _redact(text: str, literals: tuple[str, ...], extra: tuple[str, ...]) -> str:
+    for value in (*literals, *extra):  # each list longest first
+        if value in text:
+            text = text.replace(value, REDACTED)
     return redact_patterns(text)
 
 
@@ -55,19 +59,22 @@ def redact_data(value: Any, extra: Iterable[str] = ()) -> Any:
     Tuples and sets become lists and dataclasses dicts (the shapes JSON has); other objects are kept as they
     are.  Names do not matter here: a record's ``{"api_key": {"digest": ...}}`` keeps its fingerprint.
     """
-    extra = tuple(extra)
-    if isinstance(value, str):
-        return redact_text(value, extra)
-    if isinstance(value, Mapping):
-        return {
-            redact_text(k, extra) if isinstance(k, str) else k: redact_data(v, extra)
-            for k, v in value.items()
-        }
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [redact_data(v, extra) for v in value]
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return redact_data(dataclasses.asdict(value), extra)
-    return value
+    literals, extra = known_secret_values(), tuple(sorted(set(extra), key=lambda v: (-len(v), v)))
+
+    def walk(item: Any) -> Any:
+        if isinstance(item, str):
+            return _redact(item, literals, extra) if item else item
+        if isinstance(item, Mapping):
+            return {
+                _redact(k, literals, extra) if isinstance(k, str) else k: walk(v) for k, v in item.items()
+            }
+        if isinstance(item, (list, tuple, set, frozenset)):
+            return [walk(v) for v in item]
+        if dataclasses.is_dataclass(item) and not isinstance(item, type):
+            return walk(dataclasses.asdict(item))
+        return item
+
+    return walk(value)
 
 
 def redact_report(report: Any) -> Any:

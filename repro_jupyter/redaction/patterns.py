@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 REDACTED = "<redacted>"
 
@@ -228,6 +229,30 @@ RULES: list[Rule] = [
 ]
 
 
+def _trie_pattern(words: set[str]) -> str:
+    """One regex for "any of ``words``", shaped as a trie: Python's ``re`` tries a flat alternation of 70
+    literals one by one at each position (40 us for a digest), a trie once (3 us)."""
+    trie: dict[str, Any] = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict[str, Any]) -> str:
+        if "" in node:  # a trigger ends here: whatever follows, one was found
+            return ""
+        alts = [re.escape(ch) + build(child) for ch, child in sorted(node.items())]
+        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+
+    return build(trie)
+
+
+# one search (in the lower-cased text) says whether any rule can match at all: most strings (digests, type
+# names, numbers) hold no trigger and cost one short scan
+_ANY_TRIGGER = re.compile(_trie_pattern({t.lower() for r in RULES for t in r.triggers}))
+
+
 def _active(text: str) -> list[Rule]:
     lowered = text.lower()
     return [
@@ -237,6 +262,8 @@ def _active(text: str) -> list[Rule]:
 
 def redact_patterns(text: str) -> str:
     """``text`` with every recognised secret shape replaced by ``<redacted>``."""
+    if not _ANY_TRIGGER.search(text.lower()):
+        return text
     for rule in _active(text):
         text = rule.sub(text)
     return text
@@ -249,6 +276,8 @@ def _secret_part(rule: Rule, m: re.Match[str]) -> str:
 
 def has_pattern_secret(text: str) -> bool:
     """Whether ``text`` holds a recognised secret shape (cheaper than comparing a redacted copy)."""
+    if not _ANY_TRIGGER.search(text.lower()):
+        return False
     return any(_secret_part(rule, m) for rule in _active(text) for m in rule.finditer(text))
 
 
