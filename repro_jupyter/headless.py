@@ -187,9 +187,8 @@ class ReproNotebookClient(NotebookClient):
         not need a flag.  Only the same error name in the same cell passes; a new error still fails.
         """
         content = (exec_reply or {}).get("content", {})
-        if content.get("status") == "error" and content.get("ename") in self.repro_expected_errors.get(
-            cell_index, set()
-        ):
+        allowed = self.repro_expected_errors.get(cell_index, set())
+        if content.get("status") == "error" and (content.get("ename") in allowed or "*" in allowed):
             self.repro_expected_raised.append((cell_index, str(content.get("ename"))))
             return None
         return await super()._check_raise_for_error(cell, cell_index, exec_reply)
@@ -226,14 +225,7 @@ class ReproNotebookClient(NotebookClient):
             info_msg = await self.async_wait_for_reply(msg_id)
             if info_msg is not None and "language_info" in info_msg["content"]:
                 self.nb.metadata["language_info"] = info_msg["content"]["language_info"]
-            self.repro_expected_errors = {
-                index: {
-                    str(o.get("ename")) for o in cell.get("outputs", []) if o.get("output_type") == "error"
-                }
-                for index, cell in enumerate(self.nb.cells)
-                if cell.get("cell_type") == "code"
-                and any(o.get("output_type") == "error" for o in cell.get("outputs", []))
-            }
+            self.repro_expected_errors = expected_errors(self.nb)
             try:
                 for index, cell in enumerate(self.nb.cells):
                     self._current_cell_id = cell.get("id")
@@ -332,9 +324,15 @@ def run_notebook(
     try:
         client.execute()
     except CellExecutionError as exc:
-        where = f"cell {client.repro_current_index}" if client.repro_current_index is not None else "a cell"
-        failure = f"{where} raised {exc.ename}: {_first_line(str(exc.evalue))}"
-        stopped_at = None if client.repro_current_index is None else client.repro_current_index + 1
+        index = client.repro_current_index
+        where = f"cell {index}" if index is not None else "a cell"
+        ename, evalue = exc.ename, str(exc.evalue)
+        if ename in (None, "None", "NoneType") and index is not None:  # a display hook failed: see outputs
+            shown = [o for o in nb.cells[index].get("outputs", []) if o.get("output_type") == "error"]
+            if shown:
+                ename, evalue = shown[0].get("ename"), str(shown[0].get("evalue"))
+        failure = f"{where} raised {ename}: {_first_line(evalue)}"
+        stopped_at = None if index is None else index + 1
     except CellTimeoutError:
         where = f"cell {client.repro_current_index}" if client.repro_current_index is not None else "a cell"
         failure = f"{where} ran longer than the {timeout}s timeout and was interrupted"
@@ -389,6 +387,23 @@ def close_kernel_log(log: Any, keep: bool) -> str | None:
     except OSError:
         pass
     return None
+
+
+def expected_errors(nb: Any) -> dict[int, set[str]]:
+    """Per code cell, the error names it may raise: those its saved outputs show, or any (``*``) when the
+    cell is marked to raise (nbval's ``# NBVAL_RAISES_EXCEPTION``, tags ``raises-exception`` ...)."""
+    from .compare.rules import cell_control
+
+    out: dict[int, set[str]] = {}
+    for index, cell in enumerate(nb.cells):
+        if cell.get("cell_type") != "code":
+            continue
+        names = {str(o.get("ename")) for o in cell.get("outputs", []) if o.get("output_type") == "error"}
+        if cell_control(cell).raises:
+            names.add("*")
+        if names:
+            out[index] = names
+    return out
 
 
 def mark_not_run(nb: Any, start: int) -> None:

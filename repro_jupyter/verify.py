@@ -162,7 +162,12 @@ def _verify(path: Path, options: VerifyOptions, started: float) -> dict[str, Any
             store = open_store(path.resolve().parent, create=False)
             old_env = _load(store, nb_meta.get("environment"), "environment")
         except StoreError as exc:
-            return error_report(str(path), f"missing store: {exc}", started, recorded)
+            if any(
+                isinstance(m := c.get("metadata", {}).get(METADATA_KEY), dict) and m.get("record")
+                for c in nb.cells
+            ):
+                return error_report(str(path), f"missing store: {exc}", started, recorded)
+            store = None  # recorded, but no cell had anything to store (only empty cells)
     seed = nb_meta.get("master_seed") if recorded else None
     deterministic = bool(nb_meta.get("deterministic", False))
     runs = []
@@ -281,6 +286,9 @@ def _judge(
                 status="skipped", differences=[{"kind": "skipped", "detail": "not selected (--cells)"}]
             )
             continue
+        if not source.strip():
+            entry.update(status="skipped", differences=[{"kind": "skipped", "detail": "empty cell"}])
+            continue
         if old_cell.get("execution_count") is None and not old_cell.get("outputs") and not old_meta:
             new_err = [o for o in new_cell.get("outputs", []) if o.get("output_type") == "error"]
             if new_err and not control.raises:  # nothing to compare with, but a failure is a failure
@@ -360,6 +368,8 @@ def _judge(
         reason = (
             f"cell {top['index']} {top['status']}: {top['differences'][0]['detail'][:160]}; likely: {cause}"
         )
+    elif cells and all(not c["source"].strip() for c in cells):
+        reason = "the notebook has no code to run"
     elif not compared and cells:
         status = "error"
         reason = (

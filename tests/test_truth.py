@@ -376,3 +376,44 @@ def test_cleared_outputs_of_a_cell_printing_its_own_clock_still_verify(tmp_path)
     report = _verify(path)
     assert report["status"] == "reproduced", report["reason"]
     assert _cell(report, 0)["status"] == "same"
+
+
+def test_run_accepts_cells_marked_to_raise_and_names_the_real_error(tmp_path, capsys):
+    path = make_notebook(
+        tmp_path / "marked.ipynb",
+        ["# NBVAL_RAISES_EXCEPTION\nraise ValueError('on purpose')", "print('after')"],
+    )
+    assert cli("run", path, "-q") == 0
+    assert nbformat.read(path, 4).cells[1].outputs[0]["text"] == "after\n"
+    # a display hook that fails leaves the reply without an ename: name the error the outputs show
+    broken = make_notebook(
+        tmp_path / "broken_repr.ipynb",
+        ["class Bad:\n    def _repr_html_(self):\n        return self.missing\n", "display(Bad())", "1"],
+    )
+    nb = nbformat.read(broken, 4)
+    nb.cells[1].outputs = [nbformat.from_dict({"output_type": "stream", "name": "stdout", "text": "ok\n"})]
+    nbformat.write(nb, broken)
+    code = cli("run", broken, "-q")
+    err = capsys.readouterr().err
+    if code == 1:  # IPython versions differ on whether a failing repr fails the cell
+        assert "NoneType" not in err and "AttributeError" in err
+
+
+def test_a_variable_assigned_from_the_wall_clock_is_unverified_not_drift(tmp_path):
+    path = make_notebook(
+        tmp_path / "clock_state.ipynb",
+        ["import time\nn = int(time.time() * 1000)  # changes every run", "total = 2 + 2\nprint(total)"],
+    )
+    assert cli("run", path, "-q") == 0
+    report = _verify(path)
+    assert report["status"] == "reproduced", report["reason"]
+    cell = _cell(report, 0)
+    assert cell["status"] == "unverified"
+    assert "wall clock" in cell["differences"][0]["detail"] and "n" in cell["differences"][0]["variables"]
+
+
+def test_a_notebook_of_empty_cells_reproduces_with_a_reason(tmp_path):
+    path = make_notebook(tmp_path / "empty.ipynb", [""])
+    assert cli("run", path, "-q") == 0
+    report = _verify(path)
+    assert report["status"] == "reproduced" and report["reason"] == "the notebook has no code to run"

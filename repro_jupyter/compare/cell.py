@@ -18,6 +18,7 @@ from ..canonical import digest_bytes
 from .normalize import Rules, output_digests
 from .outputs import LADDER, compare_outputs, worst
 from .rules import CellControl, CompareOptions
+from .volatile_state import clock_assigned
 
 CELL_STATUSES = ("skipped", *LADDER, "error")
 
@@ -140,12 +141,14 @@ def _state_differences(
     old_record: dict[str, Any] | None,
     new_record: dict[str, Any] | None,
     inherited: set[str] | frozenset[str],
+    clock_names: set[str] | frozenset[str] = frozenset(),
 ) -> list[dict[str, Any]]:
     changed = [n for n in state_differences(old_record, new_record) if n not in inherited]
     if not changed:
         return []
     opaque = [n for n in changed if not opts.strict_state and is_opaque(n, old_record, new_record)]
-    valued = [n for n in changed if n not in opaque]
+    clocked = [n for n in changed if n not in opaque and n in clock_names]
+    valued = [n for n in changed if n not in opaque and n not in clocked]
     out = []
     if valued:
         severity = "within_tolerance" if status == "within_tolerance" else "drift"
@@ -171,6 +174,17 @@ def _state_differences(
                 + (" …" if len(opaque) > 8 else "")
                 + " can only be fingerprinted through pickle bytes, which changed; their values were "
                 "not compared (--strict-state counts this as drift)",
+            }
+        )
+    if clocked:
+        out.append(
+            {
+                "kind": "unverified_state",
+                "severity": "unverified",
+                "variables": clocked[:50],
+                "detail": "unverified state: "
+                + ", ".join(clocked[:8])
+                + " assigned from the wall clock in this cell (differs on every run; not compared)",
             }
         )
     return out
@@ -221,7 +235,8 @@ def judge_cell(
         result = compare_outputs(old_outputs, new_outputs, opts, rules)
         status, differences = result.status, result.differences
     if opts.compare_state:
-        for diff in _state_differences(status, opts, old_record, new_record, inherited):
+        clocked = clock_assigned(source_text(old_cell))
+        for diff in _state_differences(status, opts, old_record, new_record, inherited, clocked):
             differences.append(diff)
             status = worst(status, diff["severity"])
     if inputs:
