@@ -215,10 +215,22 @@ def frame_problem(pd: Any, np: Any, frame: Any) -> str | None:
     return None
 
 
+def own_import(module: str) -> None:
+    """A library the tool imported for its own work is not the notebook's: keep it out of the environment.
+
+    (Otherwise every cell after the first checkpointed frame would list pyarrow, and a re-run that
+    checkpoints nothing would record another environment.)
+    """
+    from ..environment.gpu import PROBE_MODULES
+
+    PROBE_MODULES.add(module)
+
+
 def encode_pandas(value: Any, max_bytes: int | None) -> Encoded | None:
     pd = sys.modules.get("pandas")
     if pd is None or type(value) not in (pd.DataFrame, pd.Series) or not parquet_available():
         return None
+    fresh = "pyarrow" not in sys.modules  # pandas 2 imports it only on demand (pandas 3 on import)
     np = sys.modules["numpy"]  # pandas imported it; looked up, never imported here
 
     series = type(value) is pd.Series
@@ -243,6 +255,8 @@ def encode_pandas(value: Any, max_bytes: int | None) -> Encoded | None:
     def to_parquet() -> list[Buffer]:
         sink = io.BytesIO()
         snapshot.to_parquet(sink, engine="pyarrow")
+        if fresh:
+            own_import("pyarrow")
         return [sink.getbuffer()]
 
     def to_parquet_later() -> list[Buffer]:
