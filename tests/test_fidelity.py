@@ -20,19 +20,6 @@ from bench.fidelity_table import render
 
 from .conftest import corpus_or_skip
 
-# today's known failures (issue 12); strict, so each flips to a failure the day it is fixed
-EMPTY_NOTEBOOK = pytest.mark.xfail(
-    strict=True,
-    reason="issue 12: `repro run` of a notebook whose only cell is empty exits 0 but writes no store; "
-    "verify then exits 2 'missing store'",
-)
-DATAFRAME_NOT_FINGERPRINTED = pytest.mark.xfail(
-    strict=True,
-    reason="issue 12 false pass 1: a DataFrame is 'skipped' (AttributeError: no attribute 'name'), so a "
-    "changed literal in `df = pd.DataFrame(...)` says 'variables still match' (unverified) at that cell",
-)
-NO_FALSE_DRIFT = [pytest.param(n, marks=EMPTY_NOTEBOOK) if n == "nbmake_empty" else n for n in QUICK]
-
 # (notebook, injection) pairs of the fast subset that must be applicable: if the harness stops
 # finding them, it measures nothing and must say so
 APPLICABLE = [
@@ -41,7 +28,7 @@ APPLICABLE = [
     ("pdsh_03.07", "data"),
     ("nbval_latex_example", "constant"),
     ("nbval_latex_example", "seed"),
-    pytest.param("testbook_dataframe", "constant", marks=DATAFRAME_NOT_FINGERPRINTED),
+    ("testbook_dataframe", "constant"),  # a DataFrame's value, not only its display (pandas 3 frames)
 ]
 
 
@@ -54,7 +41,7 @@ def quick_rows(tmp_path_factory):
     return {row["id"]: row for row in results["rows"]}
 
 
-@pytest.mark.parametrize("nb_id", NO_FALSE_DRIFT)
+@pytest.mark.parametrize("nb_id", QUICK)
 def test_record_then_verify_has_no_false_drift(quick_rows, nb_id):
     row = quick_rows[nb_id]
     assert row["record"]["exit"] == 0, row["record"]["message"]
