@@ -303,7 +303,11 @@ class Notebook:
         start = time.perf_counter()
         self.entry.prepare(self.base)
         proc = cli(["run", self.name], self.base)
-        row["record"] = {"exit": proc.returncode, "message": message(proc) if proc.returncode else ""}
+        row["record"] = {
+            "exit": proc.returncode,
+            "expected_exit": self.entry.record_exit,
+            "message": message(proc) if proc.returncode else "",
+        }
         if proc.returncode == 0:
             checked = verify(self.copy("verify"), self.name, self.work / "verify.json")
             row["verify"] = {

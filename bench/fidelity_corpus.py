@@ -33,6 +33,7 @@ class Entry:
     support: list[tuple[Path, str]] = field(default_factory=list)  # (source, path relative to the nb)
     skip: str | None = None
     note: str | None = None
+    record_exit: int = 0  # what `jupyter repro run` must return: 1 where the notebook has a *new* error
 
     def prepare(self, folder: Path) -> Path:
         """Copy the notebook and its support files into ``folder``; return the notebook's path there."""
@@ -46,13 +47,22 @@ class Entry:
         return target
 
 
+REAL_WORLD_EXPECT: dict[str, dict[str, object]] = {
+    "pdsh_03.06": {
+        "record_exit": 1,
+        "note": "DataFrame.append was removed in pandas 2: cell 37 raises AttributeError where the saved "
+        "notebook shows a result; a new error, so `repro run` must fail (issue 12: a new error still fails)",
+    },
+}
+
+
 def _real_world() -> list[Entry]:
     root = CORPUS / "real_world"
     entries = []
     for item in json.loads((root / "config.json").read_text()):
         notebook = root / item["notebook"]
         support = [(root / s, os.path.relpath(root / s, notebook.parent)) for s in item.get("support", [])]
-        entries.append(Entry(item["id"], notebook, support))
+        entries.append(Entry(item["id"], notebook, support, **REAL_WORLD_EXPECT.get(item["id"], {})))
     return entries
 
 

@@ -36,7 +36,8 @@ def _row(row: dict[str, Any]) -> str:
         return f"| {row['id']} | skipped: {_short(row['skip'], 90)} | — | — | — | — | — | — | — |"
     record = row["record"]
     if record["exit"] != 0:
-        cells = [f"{record['exit']}: {_short(record['message'], 90)}"] + ["—"] * 7
+        said = " (expected)" if record["exit"] == record.get("expected_exit", 0) else ""
+        cells = [f"{record['exit']}{said}: {_short(record['message'], 90)}"] + ["—"] * 7
         return f"| {row['id']} | " + " | ".join(cells) + " |"
     verify = row["verify"]
     drifts = verify["false_drifts"]
@@ -44,7 +45,13 @@ def _row(row: dict[str, Any]) -> str:
     if verify["exit"] not in (0, 1) and not drifts:
         drift = f"? ({_short(verify['message'], 50)})"
     unverified = str(len(verify["unverified"]))
-    cells = [str(record["exit"]), str(verify["exit"]), drift, unverified]
+    want = record.get("expected_exit", 0)
+    cells = [
+        f"{record['exit']}" + (f" (want {want})" if want else ""),
+        str(verify["exit"]),
+        drift,
+        unverified,
+    ]
     cells += [_injection(row["injections"].get(k)) for k in KINDS]
     return f"| {row['id']} | " + " | ".join(cells) + " |"
 
@@ -94,8 +101,10 @@ def details(rows: list[dict[str, Any]]) -> list[str]:
             lines.append(f"- {row['id']}: HARNESS ERROR (not the tool's): {row['harness_error']}")
         if row.get("skip") or row.get("harness_error"):
             continue
-        if row["record"]["exit"] != 0:
-            lines.append(f"- {row['id']}: record exit {row['record']['exit']}: {row['record']['message']}")
+        record = row["record"]
+        if record["exit"] != record.get("expected_exit", 0):
+            lines.append(f"- {row['id']}: record exit {record['exit']}: {record['message']}")
+        if record["exit"] != 0:
             continue
         verify = row["verify"]
         if verify["exit"] != 0 and not verify["false_drifts"]:
@@ -133,5 +142,5 @@ def render(rows: list[dict[str, Any]]) -> tuple[str, bool]:
     notes = [f"- {r['id']}: {r['note']}" for r in rows if r.get("note")]
     if notes:
         text += "\n\nNotes:\n" + "\n".join(notes)
-    clean = not found and t["recorded"] == t["notebooks"] - t["skipped"]
+    clean = not found
     return text, clean

@@ -220,3 +220,26 @@ def test_table_counts_false_drifts_and_failures():
     assert not clean
     assert "| b | 0 | 1 | 1 (first #3 (idx 2)) | 0 | ok | n/a | n/a | FAIL(exit 0) |" in text
     assert "FALSE DRIFT at cell #3 (idx 2)" in text and "(param) FAIL: exit 0" in text
+
+
+def test_an_expected_record_failure_is_not_a_failure_but_a_missing_one_is():
+    def row(got, want):
+        return {
+            "id": "n",
+            "note": "new error",
+            "record": {"exit": got, "expected_exit": want, "message": "cell 3"},
+        }
+
+    text, clean = render([row(1, 1)])
+    assert clean and "| n | 1 (expected): cell 3 |" in text
+    missing = {"exit": 0, "status": "reproduced", "message": "", "unverified": [], "false_drifts": []}
+    text, clean = render(
+        [
+            {
+                **row(0, 1),
+                "verify": missing,
+                "injections": dict.fromkeys(("constant", "seed", "data", "param"), {"status": "n/a"}),
+            }
+        ]
+    )
+    assert not clean and "| n | 0 (want 1) | 0 |" in text and "- n: record exit 0" in text
