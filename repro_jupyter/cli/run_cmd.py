@@ -1,4 +1,11 @@
-"""``jupyter repro run NB.ipynb [-o OUT.ipynb] [--seed N]``: execute headless, with recording."""
+"""``jupyter repro run NB.ipynb [-o OUT.ipynb] [--seed N]``: execute headless, with recording.
+
+Two things are checked before the summary says "recorded": the output file is the one this run
+read (another run or an editor may have saved it meanwhile: the newer file stays, this run's
+result goes to a side file named in the error), and every record the notebook now points to is in
+the store readers will open (a read-only store that fell back to the cache is named; a record
+that was not stored loses its pointer and the run exits 2).
+"""
 
 from __future__ import annotations
 
@@ -12,8 +19,10 @@ import nbformat
 
 from .. import METADATA_KEY
 from ..atomic import temp_beside
-from ..errors import NotebookError
+from ..errors import NotebookError, StoreError, UsageError
 from ..headless import run_notebook
+from ..store import fallback_root, looks_writable, open_store, resolve_location
+from .run_guard import file_state, write_unless_changed
 from .show_cmd import print_provenance
 
 
@@ -62,12 +71,63 @@ def check_writable(path: Path) -> None:
         raise NotebookError(f"cannot write {path}: permission denied")
 
 
+def preflight_store(folder: Path) -> None:
+    """Before a kernel starts: a broken ``pyproject.toml``, or no place a record could go (the store and
+    its fallback both unwritable), is one line and exit 2, not a run that claims what it cannot keep."""
+    location = resolve_location(folder)
+    if location.remote or location.source == "scratch":
+        return
+    fallback = fallback_root(folder)
+    if not (looks_writable(location.path) or looks_writable(fallback)):
+        raise StoreError(
+            f"cannot record: {location.path} is not a writable folder, nor is the fallback {fallback}"
+        )
+
+
+def stored_check(nb: Any, folder: Path) -> tuple[list[str], list[str]]:
+    """(warnings, errors) about where this run's records are; pointers to records readers cannot
+    find are removed, so the notebook never vouches for what was not stored.  Local stores only:
+    a team store's writer reports its own failures (``problems``)."""
+    location = resolve_location(folder)
+    if location.remote or location.source == "scratch":
+        return [], []
+    cells = [c for c in nb.cells if c.cell_type == "code" and isinstance(c.metadata.get(METADATA_KEY), dict)]
+    if not cells:
+        return [], []
+    try:
+        store = open_store(folder, create=False)
+    except StoreError:
+        store = None
+    lost = []
+    for cell in cells:
+        pointers = cell.metadata[METADATA_KEY]
+        digests = [pointers.get("record"), pointers.get("environment")]
+        if store is None or not all(isinstance(d, str) and store.objects.has(d) for d in digests):
+            cell.metadata.pop(METADATA_KEY)
+            lost.append(cell)
+    if store is not None:
+        store.close()
+    warnings = []
+    if store is not None and store.root != location.path:
+        warnings.append(
+            f"{location.path} is not writable: the records are in {store.root} (found there by readers)"
+        )
+    if not lost:
+        return warnings, []
+    where = store.root if store is not None else location.path
+    return warnings, [f"{len(lost)} of {len(cells)} recorded cells have no record in {where}: not recorded"]
+
+
 def main(args: argparse.Namespace) -> int:
     source: Path = args.notebook
     output: Path = args.output or source
     if args.seed is not None and not 0 <= args.seed < 2**32:
-        raise NotebookError("--seed must be between 0 and 2**32 - 1")
+        raise UsageError("--seed must be between 0 and 2**32 - 1")
+    if args.timeout < 1:
+        raise UsageError(f"--timeout must be at least 1 second, not {args.timeout}")
     check_writable(output)
+    preflight_store(output.resolve().parent)
+    before = file_state(output)  # what this run read: a change by the time it writes is a conflict
     nb, meta, failure = run_notebook(
         source,
         output,
@@ -77,7 +137,10 @@ def main(args: argparse.Namespace) -> int:
         kernel_name=args.kernel,
         allow_errors=args.allow_errors,
     )
-    write_notebook(nb, output)
+    notes, unstored = stored_check(nb, output.resolve().parent) if meta else ([], [])
+    write_unless_changed(nb, output, before, write_notebook)
+    for note in notes:
+        print(f"jupyter repro run: warning: {note}", file=sys.stderr)
     if not args.quiet:
         recorded = sum(1 for c in nb.cells if c.cell_type == "code" and METADATA_KEY in c.metadata)
         code = sum(1 for c in nb.cells if c.cell_type == "code")
@@ -86,7 +149,7 @@ def main(args: argparse.Namespace) -> int:
             print(f"cell {index} raised {ename}, as the saved notebook shows: recorded as expected")
         if meta:
             print_provenance(nb, output)
-    problems = (meta or {}).get("problems") or []
+    problems = ((meta or {}).get("problems") or []) + unstored
     for problem in problems:  # e.g. a team store that could not be reached: the records wait locally
         print(f"jupyter repro run: error: {problem}", file=sys.stderr)
     if failure:

@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 from typing import Any
 
-from ..store import open_store
+from ..errors import UsageError
+from ..store import open_store, resolve_location
 from ..store.maintenance import GRACE_SECONDS, fsck, gc
+from ..store.rebuild import rebuild_catalog
 
 
 def add_fsck_parser(sub: Any) -> None:
     p = sub.add_parser("fsck", help="verify every object's hash and every catalog reference of a store")
     p.add_argument("folder", type=Path, nargs="?", default=Path("."), help="the notebook folder (default .)")
     p.add_argument("--quarantine", action="store_true", help="move corrupt objects and write leftovers aside")
+    p.add_argument(
+        "--rebuild-catalog",
+        action="store_true",
+        help="add the catalog rows lost records and environments lack (after a deleted or truncated catalog)",
+    )
 
 
 def add_gc_parser(sub: Any) -> None:
@@ -39,11 +47,12 @@ def add_sync_parser(sub: Any) -> None:
 
 def main_sync(args: argparse.Namespace) -> int:
     """Retry uploads a kernel could not make (offline, crashed) and pull everyone else's runs."""
+    location = resolve_location(_folder(args.folder), args.store)
+    if not location.remote:  # never create a store just to say there is nothing to do
+        print(f"{location.describe()} is a local store: nothing to synchronise")
+        return 0
     store = open_store(_folder(args.folder), create=True, url=args.store)
     try:
-        if store.remote is None:
-            print(f"{store.describe()} is a local store: nothing to synchronise")
-            return 0
         pushed = store.push(everyone=True)
         imported = store.pull()
         runs = len(store.catalog.runs())
@@ -59,12 +68,34 @@ def main_sync(args: argparse.Namespace) -> int:
 
 
 def main_fsck(args: argparse.Namespace) -> int:
-    store = open_store(_folder(args.folder), create=False)
-    report = fsck(store, quarantine=args.quarantine)
+    folder = _folder(args.folder)
+    store = open_store(folder, create=False)
+    try:
+        if args.rebuild_catalog:
+            rebuilt = rebuild_catalog(store)
+            if rebuilt.moved_aside:
+                print(f"the catalog was not a database: moved to {rebuilt.moved_aside}")
+            print(
+                f"{store.describe()}: catalog rebuilt: added {rebuilt.records} cell execution(s) and "
+                f"{rebuilt.environments} environment(s); kept {rebuilt.kept} object(s) no record names"
+            )
+        report = fsck(store, quarantine=args.quarantine, notebook_dirs=[folder])
+    finally:
+        store.close()
     print(
         f"{store.describe()}: {report.objects} objects, {len(report.corrupt)} corrupt, "
         f"{len(report.missing)} missing, {len(report.temporary)} interrupted writes"
     )
+    if report.catalog_lost:
+        print(
+            f"  catalog  missing or empty while {report.objects} objects exist: "
+            "`jupyter repro fsck --rebuild-catalog` rebuilds it from the records"
+        )
+    elif report.unindexed:
+        print(
+            f"  {len(report.unindexed)} record(s)/environment(s) no catalog row names (kept by gc): "
+            "`jupyter repro fsck --rebuild-catalog` adds them"
+        )
     for digest in report.corrupt:
         print(f"  corrupt  {digest}")
     for digest in report.missing:
@@ -75,8 +106,14 @@ def main_fsck(args: argparse.Namespace) -> int:
 
 
 def main_gc(args: argparse.Namespace) -> int:
-    store = open_store(_folder(args.folder), create=False)
-    report = gc(store, grace_seconds=args.grace, dry_run=args.dry_run)
+    if not (math.isfinite(args.grace) and args.grace >= 0):
+        raise UsageError(f"--grace must be a number of seconds >= 0, not {args.grace}")
+    folder = _folder(args.folder)
+    store = open_store(folder, create=False)
+    try:
+        report = gc(store, grace_seconds=args.grace, dry_run=args.dry_run, notebook_dirs=[folder])
+    finally:
+        store.close()
     verb = "would remove" if args.dry_run else "removed"
     print(
         f"{store.root}: {report.objects} objects, {report.reachable} reachable, {verb} {len(report.removed)} "

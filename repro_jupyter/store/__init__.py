@@ -2,7 +2,9 @@
 
 ``open_store`` finds or creates the store for a notebook directory.  When that
 directory is read-only the store falls back to a per-user cache location (named
-in the warning), derived from the notebook's path so every tool finds it again.
+in the warning), derived from the notebook's path so every tool finds it again:
+a reader looks first where a writer would write now, and reads objects from both
+places (records of an earlier run may sit in the other one).
 A team store on an fsspec URL (``location.py``) is a local cache with the same
 layout plus a remote tier (``remote.py``) and a catalog journal (``journal.py``);
 everything else reaches either kind only through ``Store.objects`` and ``Store.catalog``.
@@ -43,11 +45,31 @@ def configured_root(notebook_dir: Path) -> Path:
     return resolve_location(notebook_dir).path
 
 
+class _FallbackObjects(ObjectStore):
+    """Objects read from the first of several local stores that has them (a reader's view of a
+    notebook store and its read-only fallback)."""
+
+    def __init__(self, root: Path, others: tuple[Path, ...]) -> None:
+        super().__init__(root)
+        self._others = [ObjectStore(other) for other in others]
+
+    def path_for(self, digest: str) -> Path:
+        path = super().path_for(digest)
+        if path.is_file():
+            return path
+        for other in self._others:
+            candidate = other.path_for(digest)
+            if candidate.is_file():
+                return candidate
+        return path
+
+
 @dataclass
 class Store:
     root: Path  # the local store; for a team store, its local cache
     fallback_reason: str | None = None
     remote: RemoteTier | None = None
+    also: tuple[Path, ...] = ()  # readers only: further local stores objects are read from
     objects: ObjectStore = field(init=False)
     _catalog: Catalog | None = field(default=None, init=False)
 
@@ -56,6 +78,8 @@ class Store:
             from .remote import TieredObjects
 
             self.objects = TieredObjects(self.root, self.remote)
+        elif self.also:
+            self.objects = _FallbackObjects(self.root, self.also)
         else:
             self.objects = ObjectStore(self.root)
 
@@ -106,17 +130,30 @@ class Store:
 
 
 def _writable(root: Path) -> str | None:
-    """None when ``root`` can hold a store, else the reason it cannot."""
+    """None when ``root`` can hold a store (catalog and objects can be written), else the reason."""
     if root.exists() and not root.is_dir():
         return f"{root} exists and is not a directory"
     try:
         (root / "objects").mkdir(parents=True, exist_ok=True)
-        probe = root / f".probe-{os.getpid()}"
-        probe.write_bytes(b"")
-        probe.unlink()
+        for folder in (root, root / "objects"):
+            probe = folder / f".probe-{os.getpid()}"
+            probe.write_bytes(b"")
+            probe.unlink()
     except OSError as exc:
         return f"{root} is not writable ({exc.strerror or exc})"
     return None
+
+
+def looks_writable(root: Path) -> bool:
+    """Whether a writer would use ``root`` (``_writable`` without creating anything): readers look
+    first where records go now.  ``os.access`` sees read-only mounts and immutable folders, for root too."""
+    if root.exists():
+        folders = [root] + ([root / "objects"] if (root / "objects").exists() else [])
+        return root.is_dir() and all(os.access(f, os.W_OK | os.X_OK) for f in folders)
+    parent = root.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    return parent.is_dir() and os.access(parent, os.W_OK | os.X_OK)
 
 
 def _open_remote(location: StoreLocation, create: bool) -> Store:
@@ -161,9 +198,12 @@ def open_store(notebook_dir: str | os.PathLike[str], *, create: bool = True, url
         return _open_remote(location, create)
     primary = location.path
     if not create:
-        for candidate in (primary, fallback_root(notebook_dir)):
-            if (candidate / "objects").is_dir():
-                return Store(candidate)
+        fallback = fallback_root(notebook_dir)
+        order = (primary, fallback) if looks_writable(primary) else (fallback, primary)
+        found = [c for c in order if (c / "objects").is_dir()]
+        if found:
+            reason = f"{primary} is read-only; reading {fallback}" if found[0] == fallback else None
+            return Store(found[0], fallback_reason=reason, also=tuple(found[1:]))
         raise StoreError(f"no repro store found at {primary} (was this notebook recorded?)")
     reason = _writable(primary)
     if reason is None:
@@ -175,4 +215,12 @@ def open_store(notebook_dir: str | os.PathLike[str], *, create: bool = True, url
     raise StoreError(f"cannot create a repro store: {reason}; fallback {fallback_problem}")
 
 
-__all__ = ["Store", "open_store", "StoreError", "STORE_DIRNAME", "fallback_root", "resolve_location"]
+__all__ = [
+    "Store",
+    "open_store",
+    "StoreError",
+    "STORE_DIRNAME",
+    "fallback_root",
+    "looks_writable",
+    "resolve_location",
+]

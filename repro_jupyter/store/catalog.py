@@ -3,7 +3,10 @@
 The catalog indexes the immutable objects and is the only place that holds
 volatile facts (timestamps, durations, host name): the append-only run log.
 WAL mode and a busy timeout let several kernels record into one store; every
-write is one short transaction.
+write is one short transaction.  Closing a catalog checkpoints the WAL into
+``catalog.sqlite`` (``wal_checkpoint(TRUNCATE)``): a kernel that exits without
+SQLite's own last-connection checkpoint would otherwise leave every row of the run
+in ``catalog.sqlite-wal``, and copying ``catalog.sqlite`` alone would lose them.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ CREATE TABLE IF NOT EXISTS checkpoints (
     PRIMARY KEY (fingerprint, format)
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS kept_objects (object TEXT PRIMARY KEY, reason TEXT NOT NULL);
 """
 
 BUSY_TIMEOUT_MS = 30_000
@@ -85,8 +89,26 @@ class Catalog:
             self._conn.executescript(SCHEMA)
             self._conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', '1')")
 
+    def checkpoint_wal(self) -> None:
+        """Move every committed row from ``catalog.sqlite-wal`` into ``catalog.sqlite`` and empty the WAL.
+
+        Best effort: a reader in the middle of a transaction makes SQLite skip part of it (the next
+        close finishes it); a busy or read-only catalog is no reason to fail a run.
+        """
+        try:
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        except sqlite3.Error:
+            pass
+
     def close(self) -> None:
+        self.checkpoint_wal()
         self._conn.close()
+
+    def is_empty(self) -> bool:
+        """True when the catalog names nothing (a lost or freshly created ``catalog.sqlite``)."""
+        tables = ("cell_executions", "environments", "checkpoints", "kept_objects")
+        query = " OR ".join(f"EXISTS(SELECT 1 FROM {t})" for t in tables)
+        return not self._conn.execute(f"SELECT {query}").fetchone()[0]
 
     def _write(self, sql: str, args: tuple[Any, ...], op: tuple[str, dict[str, Any]] | None = None) -> None:
         """One short transaction; ``op`` names the change for a team store's journal (same transaction)."""

@@ -11,6 +11,8 @@ For a team store the same thread also uploads: whenever the queue runs dry it
 pushes what was written (objects, then the catalog journal entry), and ``flush``
 queues one more push, so after ``flush`` a record is durable *on the remote* (or
 an error line says why not, and the local copy waits for the next push).
+``flush`` also checkpoints the catalog's WAL: "flushed" means the rows are in
+``catalog.sqlite`` itself, so a copy of that one file holds the whole run.
 """
 
 from __future__ import annotations
@@ -27,6 +29,12 @@ _STOP = object()
 
 def _push(store: Store) -> None:
     store.push(everyone=True)  # also what an earlier kernel of this cache could not send
+
+
+def _checkpoint_wal(store: Store) -> None:
+    """Rows into ``catalog.sqlite`` proper (runs in the writer thread: the connection is its own)."""
+    if store._catalog is not None:
+        store._catalog.checkpoint_wal()
 
 
 class BackgroundWriter:
@@ -54,7 +62,8 @@ class BackgroundWriter:
                     func(self.store, *args)
                 except Exception as exc:  # disk full, read-only, corrupt catalog: keep going, report later
                     self._report(exc)
-                if self.store.remote is not None and func is not _push and self._queue.empty():
+                idle = func not in (_push, _checkpoint_wal) and self._queue.empty()
+                if self.store.remote is not None and idle:
                     try:
                         self.store.push(everyone=True)  # idle: upload now, off the cell's critical path
                     except Exception as exc:  # the remote is down: the outbox keeps it for later
@@ -84,6 +93,7 @@ class BackgroundWriter:
         if self._thread is not None and self._thread.is_alive():
             if self.store.remote is not None:
                 self._queue.put((_push, ()))  # retries what an earlier push could not send
+            self._queue.put((_checkpoint_wal, ()))
             self._queue.join()
         return self.drain_errors()
 
