@@ -53,26 +53,32 @@ def _ignored_prefixes() -> tuple[str, ...]:
 
 
 def display_path(path: Path, base: Path | None) -> str:
-    """Relative to the notebook where possible, ``~`` for home: never a host-specific absolute path."""
+    """Relative to the notebook, else ``~/...`` under home, else relative to the notebook with ``..``:
+    never a host-specific absolute path (as the docs promise), declared absolute paths included."""
     path = Path(os.path.abspath(path))
     if base is not None:
         try:
-            return (
-                os.path.relpath(path, base)
-                if path.is_relative_to(base.resolve()) or path.is_relative_to(base)
-                else _home_relative(path)
-            )
+            if path.is_relative_to(base.resolve()) or path.is_relative_to(base):
+                return os.path.relpath(path, base)
         except ValueError:
             pass
-    return _home_relative(path)
+    home = _home_relative(path)
+    if home is not None:
+        return home
+    try:
+        return os.path.relpath(path, base if base is not None else Path.cwd())
+    except ValueError:  # pragma: no cover - another drive on Windows: nothing relative exists
+        return path.as_posix()
 
 
-def _home_relative(path: Path) -> str:
+def _home_relative(path: Path) -> str | None:
     home = Path.home()
+    if home == Path(home.anchor):  # HOME=/ (some containers): "~" would say nothing
+        return None
     try:
         return "~/" + str(path.relative_to(home))
     except ValueError:
-        return str(path)
+        return None
 
 
 def hash_file(path: Path) -> tuple[str, int]:

@@ -1,12 +1,16 @@
 """``jupyter repro`` (also ``jupyter-repro``): one module per subcommand.
 
 Every domain error becomes one line on stderr and exit code 2; tracebacks are
-for bugs only (``--debug`` shows them for domain errors too).
+for bugs only (``--debug`` shows them for domain errors too).  A message is cut to
+``MAX_MESSAGE`` characters (a 5 MB argument echoed back is no message), usage
+errors included.  A closed stdout (``jupyter repro show NB | head``) ends the
+command quietly with 141, as a process killed by SIGPIPE (git, cat) does.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -32,10 +36,26 @@ COMMANDS = {
 }
 
 
+MAX_MESSAGE = 600
+SIGPIPE_EXIT = 141
+
+
+def one_line(message: str, limit: int = MAX_MESSAGE) -> str:
+    """``message`` on one line, cut to ``limit`` characters with the length said."""
+    text = " ".join(str(message).split())
+    return text if len(text) <= limit else f"{text[: limit - 40]}… (cut: {len(text)} characters)"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its error (which echoes the offending argument) kept to one short line."""
+
+    def error(self, message: str) -> Any:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {one_line(message)}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="jupyter repro", description="Reproducible notebooks: record, show, verify."
-    )
+    parser = _Parser(prog="jupyter repro", description="Reproducible notebooks: record, show, verify.")
     parser.add_argument("--version", action="version", version=f"repro-jupyter {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -47,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _one_line_warning(command: str) -> Callable[..., None]:
     def show(message: Any, category: Any, filename: str, lineno: int, *_: Any, **__: Any) -> None:
         if issubclass(category, ReproWarning):
-            print(f"jupyter repro {command}: warning: {message}", file=sys.stderr)
+            print(f"jupyter repro {command}: warning: {one_line(str(message))}", file=sys.stderr)
         else:
             sys.stderr.write(warnings.formatwarning(message, category, filename, lineno))
 
@@ -55,8 +75,29 @@ def _one_line_warning(command: str) -> Callable[..., None]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        _silence_stdout()
+        return SIGPIPE_EXIT
+
+
+def _silence_stdout() -> None:
+    """The reader went away: later writes (the interpreter's final flush) go nowhere, silently."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (a test's capture)
+        pass
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, usage errors: argparse's code, as a return value
+        return 0 if exc.code is None else exc.code if isinstance(exc.code, int) else 2
     if not args.command:
         parser.print_help()
         return 2
@@ -68,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ReproError as exc:
         if args.debug:
             raise
-        print(f"jupyter repro {args.command}: error: {exc}", file=sys.stderr)
+        print(f"jupyter repro {args.command}: error: {one_line(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print(f"jupyter repro {args.command}: interrupted", file=sys.stderr)

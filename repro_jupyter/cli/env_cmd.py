@@ -11,7 +11,7 @@ from .. import METADATA_KEY
 from ..environment import capture, environment_digest
 from ..environment.diff import environment_diff
 from ..environment.export import FORMATS
-from ..errors import NotebookError, StoreError
+from ..errors import NotebookError, StoreError, UsageError
 from ..headless import read_notebook
 from ..redaction import redact_data, redact_text
 from ..redaction.console import redacted_console
@@ -75,7 +75,10 @@ def _main(args: argparse.Namespace) -> int:
         env, _ = load_environment(str(args.notebook), [])
         text = redact_text(FORMATS[args.format](env, all_packages=args.all))
         if args.output:
-            args.output.write_text(text)
+            try:
+                args.output.write_text(text)
+            except OSError as exc:  # no such folder, a directory, read-only: one line, exit 2
+                raise UsageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
             print(f"wrote {args.output} ({args.format}, {text.count(chr(10))} lines)")
         else:
             print(text, end="")

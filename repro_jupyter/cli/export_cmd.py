@@ -2,11 +2,14 @@
 
 One nested subcommand per target, so more targets can join without new top-level
 commands.  The plan is built (and every problem reported) before anything is sent.
+An unreachable tracking server costs seconds, not MLflow's default of 7 retries with
+doubling back-off (254 s): ``MLFLOW_HTTP_REQUEST_*`` get bounded defaults unless set.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +42,18 @@ def add_parser(sub: Any) -> None:
     mlflow.add_argument("-q", "--quiet", action="store_true", help="print only the run id")
 
 
+# MLflow reads these at each request; a user's own setting wins
+MLFLOW_HTTP_BOUNDS = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER": "0",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "20",
+}
+
+
 def main(args: argparse.Namespace) -> int:
+    for name, value in MLFLOW_HTTP_BOUNDS.items():
+        os.environ.setdefault(name, value)
     with redacted_console():
         return _main(args)
 

@@ -138,8 +138,20 @@ def looks_like_markup(text: str) -> bool:
 
 
 def compile_rules(extra: tuple[tuple[str, str, str], ...] = ()) -> Rules:
-    """The default table plus user rules (from ``pyproject.toml``), in order."""
-    return TEXT_RULES + [(name, re.compile(pattern), repl) for name, pattern, repl in extra]
+    """The default table plus user rules (from ``pyproject.toml``), in order; a pattern that does not
+    compile is a one-line ``UsageError`` naming the rule, never a traceback from ``re``."""
+    from ..errors import UsageError
+
+    rules = list(TEXT_RULES)
+    for name, pattern, repl in extra:
+        try:
+            rules.append((name, re.compile(pattern), repl))
+        except (re.error, TypeError, OverflowError, RecursionError) as exc:
+            shown = pattern[:60] + "…" if isinstance(pattern, str) and len(pattern) > 60 else pattern
+            raise UsageError(
+                f"normalize rule {str(name)[:60]!r}: bad regular expression {shown!r}: {exc}"
+            ) from None
+    return rules
 
 
 def collapse_carriage_returns(text: str) -> str:

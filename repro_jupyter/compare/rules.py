@@ -103,19 +103,65 @@ def options_from_pyproject(
 ) -> CompareOptions:
     """Read ``[tool.repro-jupyter]`` (rtol, atol, ssim-threshold, normalize = [{name, pattern, replace}]).
 
-    Fields named in ``explicit`` were given on the command line and win over the file.
+    Fields named in ``explicit`` were given on the command line and win over the file.  A value
+    of the wrong type or out of range, or a pattern that does not compile, is a one-line
+    ``UsageError`` naming the file and the key: a tolerance silently dropped changes verdicts.
     """
+    from ..errors import UsageError
     from ..project_config import nearest_tool_config
 
     found = nearest_tool_config(directory)
     conf = found[0] if found else {}
     if not conf:
         return base
-    rules = tuple((r["name"], r["pattern"], r.get("replace", "")) for r in conf.get("normalize", []))
+    where = f"{found[1] / 'pyproject.toml'} [tool.repro-jupyter]" if found else "[tool.repro-jupyter]"
+    rules = _normalize_rules(conf.get("normalize", []), where)
     changes: dict[str, Any] = {"extra_rules": base.extra_rules + rules}
     for field_name, key in (("rtol", "rtol"), ("atol", "atol"), ("ssim_threshold", "ssim-threshold")):
-        if key in conf and field_name not in explicit:
-            changes[field_name] = float(conf[key])
+        if key not in conf:
+            continue
+        value = conf[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise UsageError(f"{where}: {key} must be a number, not {_shown(value)}")
+        value = float(value)
+        ok = 0 < value <= 1 if key == "ssim-threshold" else value >= 0 and value != float("inf")
+        if value != value or not ok:  # NaN, negative, infinite
+            expected = "in (0, 1]" if key == "ssim-threshold" else "a finite number >= 0"
+            raise UsageError(f"{where}: {key} must be {expected}, not {value}")
+        if field_name not in explicit:
+            changes[field_name] = value
     if "ssim-threshold" in conf:  # a project that sets a threshold opts in to perceptual tolerance
         changes["perceptual_images"] = True
     return replace(base, **changes)
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _normalize_rules(value: Any, where: str) -> tuple[tuple[str, str, str], ...]:
+    """``normalize = [{name, pattern, replace}, ...]`` checked field by field; patterns compiled."""
+    from ..errors import UsageError
+
+    if not isinstance(value, list):
+        raise UsageError(
+            f"{where}: normalize must be a list of tables "
+            f'([[tool.repro-jupyter.normalize]] name = "...", pattern = "..."), not {_shown(value)}'
+        )
+    rules = []
+    for index, rule in enumerate(value):
+        if not isinstance(rule, dict):
+            raise UsageError(f"{where}: normalize[{index}] must be a table, not {_shown(rule)}")
+        name, pattern, repl = rule.get("name", f"rule {index}"), rule.get("pattern"), rule.get("replace", "")
+        for key, item in (("name", name), ("pattern", pattern), ("replace", repl)):
+            if not isinstance(item, str):
+                raise UsageError(f"{where}: normalize[{index}].{key} must be a string, not {_shown(item)}")
+        try:
+            re.compile(pattern).sub(repl, "")  # a bad group reference in replace fails here too
+        except (re.error, IndexError, ValueError, OverflowError, RecursionError) as exc:
+            raise UsageError(
+                f"{where}: normalize[{index}] ({_shown(name)}): bad regular expression: {exc}"
+            ) from None
+        rules.append((name, pattern, repl))
+    return tuple(rules)

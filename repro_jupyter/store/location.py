@@ -118,7 +118,12 @@ def pyproject_store(notebook_dir: Path) -> tuple[str, Path] | None:
     if found is None:
         return None
     value = found[0].get("store")
-    return (value, found[1]) if isinstance(value, str) and value.strip() else None
+    if value is not None and not isinstance(value, str):
+        raise StoreError(
+            f"{found[1] / 'pyproject.toml'}: [tool.repro-jupyter] store must be a path or URL string, "
+            f"not {type(value).__name__}"
+        )
+    return (value, found[1]) if value and value.strip() else None
 
 
 def cache_root(url: str) -> Path:

@@ -34,10 +34,18 @@ def _hasher() -> ThreadPoolExecutor:
     return _HASHER
 
 
+def _shown(value: object, limit: int = 80) -> str:
+    """An id as a message shows it: ``repr``, cut (a 5 MB "id" from a hand-edited file is no message)."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
+
+
 def _hex(digest: str) -> str:
+    if not isinstance(digest, str):
+        raise StoreError(f"not a valid object id: {_shown(digest)}")
     hexpart = digest.split(":", 1)[1] if digest.startswith(DIGEST_PREFIX) else digest
     if len(hexpart) != 64 or any(c not in "0123456789abcdef" for c in hexpart):
-        raise StoreError(f"not a valid object id: {digest!r}")
+        raise StoreError(f"not a valid object id: {_shown(digest)}")
     return hexpart
 
 
