@@ -197,7 +197,15 @@ class ReproNotebookClient(NotebookClient):
         self, cell: Any, cell_index: int, execution_count: int | None = None, store_history: bool = True
     ) -> Any:
         """Merge consecutive same-name streams as JupyterLab does, so the saved file does not depend on
-        how the kernel happened to flush stdout under load (one print, one or two outputs)."""
+        how the kernel happened to flush stdout under load (one print, one or two outputs).
+
+        A cell marked to be skipped (nbval's ``# NBVAL_SKIP``, tags ``nbval-skip``, ``skip-execution``,
+        ``repro-skip``) is not executed, as nbval and nbmake do: it keeps what the file shows.
+        """
+        from .compare.rules import cell_control
+
+        if cell.get("cell_type") == "code" and cell_control(cell).skip:
+            return cell
         cell = await super().async_execute_cell(cell, cell_index, execution_count, store_history)
         if cell.get("outputs") and len(cell.outputs) > 1:
             cell.outputs = [nbformat.from_dict(out) for out in coalesce_streams(cell.outputs)]

@@ -417,3 +417,16 @@ def test_a_notebook_of_empty_cells_reproduces_with_a_reason(tmp_path):
     assert cli("run", path, "-q") == 0
     report = _verify(path)
     assert report["status"] == "reproduced" and report["reason"] == "the notebook has no code to run"
+
+
+def test_run_does_not_execute_cells_marked_to_skip(tmp_path):
+    path = make_notebook(
+        tmp_path / "skip.ipynb", ["# NBVAL_SKIP\nraise RuntimeError('must not run')", "print('ran')"]
+    )
+    nb = nbformat.read(path, 4)
+    nb.cells[0].outputs = [nbformat.from_dict({"output_type": "stream", "name": "stdout", "text": "kept\n"})]
+    nbformat.write(nb, path)
+    assert cli("run", path, "-q") == 0
+    nb = nbformat.read(path, 4)
+    assert nb.cells[0].outputs[0]["text"] == "kept\n" and METADATA_KEY not in nb.cells[0].metadata
+    assert _verify(path)["status"] == "reproduced"
