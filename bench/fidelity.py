@@ -167,7 +167,6 @@ class Notebook:
         self.entry, self.work = entry, work
         self.base = work / "recorded"  # the recorded folder, never touched after recording
         self.name = entry.notebook.name
-        self._oracle_base: tuple[Any, Any] | None = None
         self.false: set[int] = set()  # cells the plain verify flagged
 
     def copy(self, label: str, with_store: bool = True) -> Path:
@@ -220,8 +219,11 @@ class Notebook:
                 continue
             steps.append(oracle.Step(step.key, mine[0][1].body, step.seed))
             seed = oracle.cell_seed(ORACLE_MASTER, step.key + "/statement")
+            # old, changed, old again: a clock the cell prints (`!ls -l`) that reads the same in both
+            # old runs reads the same in the changed run between them, so it never counts as a change
+            steps.append(oracle.Step(f"{step.key}/old1", mine[0][1].statement, seed))
             steps += [oracle.Step(f"{j}/new", c.changed_statement, seed) for j, c in mine]
-            steps += [oracle.Step(f"{step.key}/old{k}", mine[0][1].statement, seed) for k in (1, 2)]
+            steps.append(oracle.Step(f"{step.key}/old2", mine[0][1].statement, seed))
         seen = self.observe("oracle-constant" + ("" if shown else "-any"), steps)
         for j, c in enumerate(candidates):
             old1, old2, new = seen[f"{c.index}/old1"], seen[f"{c.index}/old2"], seen[f"{j}/new"]
@@ -231,19 +233,17 @@ class Notebook:
                 return c
         return None
 
-    def oracle_base(self, nb: Any) -> tuple[Any, Any]:
-        if self._oracle_base is None:
-            steps = oracle.plain_steps(nb, ORACLE_MASTER)
-            self._oracle_base = (self.observe("oracle-base", steps), self.observe("oracle-again", steps))
-        return self._oracle_base
-
     def seed(self, nb: Any) -> dict[str, Any]:
         draws = inject.rng_cells(nb)
         if not draws:
             return {"status": "n/a", "why": "no global RNG use found in the code"}
-        base, again = self.oracle_base(nb)
+        # base, other seed, base again, in this order: a clock printed by a cell (`!ls -l` of a file
+        # the run wrote) that reads the same in both base runs reads the same in the run between them
+        steps = oracle.plain_steps(nb, ORACLE_MASTER)
+        base = self.observe("oracle-base", steps)
         other = self.observe("oracle-seed", oracle.plain_steps(nb, ORACLE_OTHER))
-        keys = [s.key for s in oracle.plain_steps(nb, ORACLE_MASTER)]
+        again = self.observe("oracle-again", steps)
+        keys = [s.key for s in steps]
         change = oracle.first_change(base, again, other, keys)
         expected = int(change[0]) if change else None
         old = int(nb.metadata.get("repro_jupyter", {}).get("master_seed", 0))

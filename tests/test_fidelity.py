@@ -243,3 +243,36 @@ def test_an_expected_record_failure_is_not_a_failure_but_a_missing_one_is():
         ]
     )
     assert not clean and "| n | 0 (want 1) | 0 |" in text and "- n: record exit 0" in text
+
+
+def test_the_changed_oracle_run_sits_between_the_two_identical_ones(monkeypatch, tmp_path):
+    """A clock a cell prints (`!ls -l` mtime) that reads the same in both base runs then reads the
+    same in the changed run: mrd_01's seed injection once expected a drift from a minute boundary."""
+    nb = _notebook("import random\nv = random.random()", "w = 2")
+    order: list[str] = []
+    book = fidelity.Notebook(select(["nbval_issue67_notebook1"], False)[0], tmp_path)
+
+    def observe(label, steps, change=None):
+        order.append(label)
+        return {s.key: fidelity_oracle.Observation([], {"v": label}) for s in steps}
+
+    monkeypatch.setattr(book, "observe", observe)
+    monkeypatch.setattr(
+        book, "variant", lambda *a: {"exit": 0, "first_drift": None, "cells": [], "message": ""}
+    )
+    nb.metadata["repro_jupyter"] = {"master_seed": 5}
+    book.seed(nb)
+    assert order == ["oracle-base", "oracle-seed", "oracle-again"]
+    order.clear()
+    nb = _notebook("print(2 * 21)")
+    steps = []
+    monkeypatch.setattr(
+        book,
+        "observe",
+        lambda label, s, change=None: (
+            steps.extend(s)
+            or {x.key: fidelity_oracle.Observation([("stream", "stdout", x.source)], {}) for x in s}
+        ),
+    )
+    assert book._confirmed_constant(nb, shown=True) is not None
+    assert [s.key for s in steps] == ["0", "0/old1", "0/new", "1/new", "0/old2"]
