@@ -26,6 +26,13 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 MARK = "FIDELITY-STATE "
 ADDRESS = re.compile(r"0x[0-9a-fA-F]{6,}")
+# a warning names the cell's temp file, hashed from its source: a changed literal changes the name
+CELL_FILE = re.compile(r"ipykernel_\d+[/\\]\d+\.py|<ipython-input-[\w-]+>")
+
+
+def _mask(text: str) -> str:
+    return CELL_FILE.sub("<cell>", ADDRESS.sub("0x?", text))
+
 
 DIGEST_CODE = (
     r'''
@@ -134,14 +141,14 @@ def normal_outputs(outputs: list[Any]) -> list[Any]:
     for o in outputs:
         kind = o.get("output_type")
         if kind == "stream":
-            text = ADDRESS.sub("0x?", o.get("text", ""))
+            text = _mask(o.get("text", ""))
             if out and out[-1][0] == "stream" and out[-1][1] == o.get("name"):
                 out[-1] = ("stream", o.get("name"), out[-1][2] + text)
             else:
                 out.append(("stream", o.get("name"), text))
         elif kind in ("execute_result", "display_data"):
             data = {
-                k: ADDRESS.sub("0x?", v if isinstance(v, str) else json.dumps(v, sort_keys=True))
+                k: _mask(v if isinstance(v, str) else json.dumps(v, sort_keys=True))
                 for k, v in sorted(o.get("data", {}).items())
             }
             out.append(("data", data))

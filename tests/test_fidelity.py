@@ -154,6 +154,12 @@ def test_first_change_ignores_what_differs_between_two_identical_runs():
     assert fidelity_oracle.first_change(base, again, base, ["0", "1"]) is None
 
 
+def test_oracle_outputs_mask_addresses_and_the_cells_temp_file_only():
+    text = "/tmp/ipykernel_12/2837462.py:1: FutureWarning: <obj at 0x7f00aabbcc> 12:07 2.5"
+    out = fidelity_oracle.normal_outputs([{"output_type": "stream", "name": "stderr", "text": text}])
+    assert out == [("stream", "stderr", "/tmp/<cell>:1: FutureWarning: <obj at 0x?> 12:07 2.5")]
+
+
 def test_judge_fails_a_wrong_cell_a_wrong_cause_and_a_silent_pass():
     def result(exit_code, index, kind):
         cell = {
