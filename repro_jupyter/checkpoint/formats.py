@@ -14,8 +14,8 @@ format              values                                                     f
 ``pickle-hmac``     anything else pickle can hold, signed with the user's key  ``formats_container``
 ==================  =========================================================  ==========================
 
-torch and pandas are consulted only if the kernel has already imported them: checkpointing never imports a
-heavy library the notebook did not.
+NumPy, torch and pandas are consulted only if the kernel has already imported them: checkpointing never
+imports a heavy library the notebook did not.
 """
 
 from __future__ import annotations
