@@ -22,7 +22,7 @@ from .checkpoint import Skipped, decode, encode
 from .checkpoint.backlog import WriteBacklog, estimated_bytes
 from .errors import ReproError, StoreError
 from .fingerprint import fingerprint, user_variables
-from .redact import is_secret_name, looks_secret
+from .redact import WITHHELD, chunks_hold_secret, is_secret_name, looks_secret
 from .store import Store
 from .store.catalog import Catalog
 
@@ -108,11 +108,26 @@ class Checkpointer:
                 self.backlog.done(reserved)
                 skipped[name] = encoded.reason
                 continue
+            if _may_hold_text(encoded) and chunks_hold_secret(encoded.chunks()):
+                encoded.release()
+                self.backlog.done(reserved)
+                skipped[name] = WITHHELD
+                continue
             if not encoded.deferred:
                 budget -= encoded.nbytes
             self._done.add(digest)
             writer.submit(self._write, encoded, digest, reserved)
         return skipped
+
+
+def _may_hold_text(encoded: Any) -> bool:
+    """Pickles, JSON, containers and string/object arrays can carry text; numeric arrays and tensors cannot
+    (scanning gigabytes of floats would cost seconds per cell); a deferred Parquet frame is not scanned."""
+    if encoded.deferred:
+        return False
+    if encoded.format == "npy":
+        return str(encoded.meta.get("dtype", ""))[1:2] in ("U", "S", "O", "V")
+    return encoded.format not in ("safetensors", "torch-optimizer")
 
 
 def _secret_reason(name: str, value: Any) -> str | None:

@@ -58,11 +58,25 @@ def literal_assignments(source: str) -> dict[str, Any]:
     return names
 
 
+def _without_hash_order(value: Any, depth: int = 0) -> Any:
+    """Sets iterate in hash order (random per process for str): record their members sorted, so the
+    same notebook gives the same record digest on every run."""
+    if depth > 20:
+        return value
+    if isinstance(value, (set, frozenset)):
+        return {"set": sorted((_without_hash_order(v, depth + 1) for v in value), key=repr)}
+    if isinstance(value, dict):
+        return {k: _without_hash_order(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_without_hash_order(v, depth + 1) for v in value)
+    return value
+
+
 def param_value(name: str, namespace: dict[str, Any]) -> Any:
     """The recordable value of ``name``: JSON-able and small, redacted; else a short repr."""
     if name not in namespace:
         return {"missing": True}
-    value = redact_value(name, namespace[name])
+    value = redact_value(name, _without_hash_order(namespace[name]))
     try:
         data = canonical_bytes(value)
     except (TypeError, ValueError):

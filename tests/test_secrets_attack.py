@@ -393,11 +393,6 @@ def test_no_secret_leaves_through_the_cli(scenario):
     assert any("team" in k for k in texts) and any("catalog.sqlite" in k for k in texts)  # the store was read
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DEPENDS ON THE CHECKPOINTING WIRING: checkpointing.py must withhold a variable whose serialized "
-    "bytes hold a secret (redaction.bytes_hold_secret / chunks_hold_secret); remove this mark once wired",
-)
 def test_a_pickled_secret_is_withheld(scenario):
     """``holder`` keeps a secret inside an object: only a scan of its pickle bytes can see it."""
     sc = scenario

@@ -289,7 +289,12 @@ def test_invalid_options_exit_2_with_one_line(recorded, argv, capsys):
 def test_run_records_deliberate_errors_the_saved_notebook_shows(tmp_path, capsys):
     path = make_notebook(tmp_path / "lesson.ipynb", ["x = 1", "1/0", "print(x + 1)"])
     nb = nbformat.read(path, 4)
-    error = {"output_type": "error", "ename": "ZeroDivisionError", "evalue": "division by zero", "traceback": []}
+    error = {
+        "output_type": "error",
+        "ename": "ZeroDivisionError",
+        "evalue": "division by zero",
+        "traceback": [],
+    }
     nb.cells[1].outputs = [nbformat.from_dict(error)]
     nbformat.write(nb, path)
     assert cli("run", path) == 0
@@ -368,7 +373,9 @@ def test_malformed_repro_metadata_is_one_line_exit_2(recorded, tmp_path, field, 
 
 
 def test_cleared_outputs_of_a_cell_printing_its_own_clock_still_verify(tmp_path):
-    path = make_notebook(tmp_path / "clock.ipynb", ["import datetime\nprint('ran at', datetime.datetime.now())"])
+    path = make_notebook(
+        tmp_path / "clock.ipynb", ["import datetime\nprint('ran at', datetime.datetime.now())"]
+    )
     assert cli("run", path, "-q") == 0
     nb = nbformat.read(path, 4)
     nb.cells[0].outputs, nb.cells[0].execution_count = [], None
@@ -430,3 +437,50 @@ def test_run_does_not_execute_cells_marked_to_skip(tmp_path):
     nb = nbformat.read(path, 4)
     assert nb.cells[0].outputs[0]["text"] == "kept\n" and METADATA_KEY not in nb.cells[0].metadata
     assert _verify(path)["status"] == "reproduced"
+
+
+def _record(**variables) -> dict:
+    return {"state": {"variables": variables}}
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ({"digest": "xxh3:a", "opaque": True}, {"digest": "xxh3:b", "opaque": True}),
+        ({"digest": "xxh3:a"}, {"digest": "xxh3:b", "scheme": 2}),  # a record from another version
+    ],
+)
+def test_a_variable_not_comparable_by_value_is_unverified_unless_strict(old, new):
+    from repro_jupyter.compare.cell import judge_cell
+    from repro_jupyter.compare.rules import CellControl
+
+    cell = {"source": "obj = make()", "outputs": []}
+    status, diffs = judge_cell(cell, cell, CellControl(), SAME_ENV, RULES, _record(obj=old), _record(obj=new))
+    assert (
+        status == "unverified" and diffs[0]["kind"] == "unverified_state" and diffs[0]["variables"] == ["obj"]
+    )
+    strict = CompareOptions(strict_state=True)
+    status, diffs = judge_cell(cell, cell, CellControl(), strict, RULES, _record(obj=old), _record(obj=new))
+    assert status == "drift" and diffs[0]["kind"] == "state"
+
+
+def test_a_set_hyperparameter_records_the_same_in_every_process():
+    import subprocess
+    import sys
+
+    code = (
+        "from repro_jupyter.params import collect_params\n"
+        "print(collect_params([], \"seen = {'alpha', 'beta', 'gamma', 'delta'}\", "
+        "{'seen': {'alpha', 'beta', 'gamma', 'delta'}}))"
+    )
+    outputs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**__import__("os").environ, "PYTHONHASHSEED": str(seed)},
+        ).stdout
+        for seed in (1, 2, 3, 4)
+    }
+    assert len(outputs) == 1, outputs

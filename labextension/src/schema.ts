@@ -109,7 +109,18 @@ export interface VariableFingerprint {
   shape?: number[];
   dtype?: string;
   size?: number;
+  /**
+   * No digest, and why: display objects (figures, axes, widgets: 'display object (its output is compared instead)') or values that cannot be hashed at all. A skipped variable is never compared as state.
+   */
   skipped?: string;
+  /**
+   * true: the digest is not proven to follow the value (pickle bytes, or an object of a library whose internal state is unknown, or a container holding one); identical runs still give identical digests. A change of an opaque variable is 'unverified state', not drift (unless --strict-state). Absent: the digest is value-based.
+   */
+  opaque?: boolean;
+  /**
+   * Fingerprint scheme that computed the digest (absent: 1, before value-based fingerprints). Digests of different schemes are not comparable: such a variable is unverified, never drift or same.
+   */
+  scheme?: number;
   /**
    * Co-variables: other names bound to the same object, or objects sharing tensors (a model and its optimizer).
    */

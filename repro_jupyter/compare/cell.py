@@ -47,8 +47,13 @@ def state_differences(old_record: dict[str, Any] | None, new_record: dict[str, A
 
 
 def is_opaque(name: str, old_record: dict[str, Any] | None, new_record: dict[str, Any] | None) -> bool:
-    """Fingerprinted only through pickle bytes on either side: a change is not a proven change of value."""
-    return any(bool(((_variables(r) or {}).get(name) or {}).get("opaque")) for r in (old_record, new_record))
+    """Not comparable by value: fingerprinted only through pickle bytes on either side, or by two
+    different fingerprint versions (a record made before a fingerprint change)."""
+    old = (_variables(old_record) or {}).get(name) or {}
+    new = (_variables(new_record) or {}).get(name) or {}
+    if old and new and old.get("scheme", 1) != new.get("scheme", 1):
+        return True
+    return bool(old.get("opaque") or new.get("opaque"))
 
 
 def source_text(cell: Any) -> str:
@@ -172,8 +177,8 @@ def _state_differences(
                 "detail": "unverified state: "
                 + ", ".join(opaque[:8])
                 + (" …" if len(opaque) > 8 else "")
-                + " can only be fingerprinted through pickle bytes, which changed; their values were "
-                "not compared (--strict-state counts this as drift)",
+                + " cannot be compared by value (fingerprinted only through pickle bytes, which "
+                "changed, or by another version of repro-jupyter); --strict-state counts this as drift",
             }
         )
     if clocked:
