@@ -484,3 +484,11 @@ def test_a_set_hyperparameter_records_the_same_in_every_process():
         for seed in (1, 2, 3, 4)
     }
     assert len(outputs) == 1, outputs
+
+
+def test_nbval_check_output_comment_wins_over_an_ignore_tag():
+    from repro_jupyter.compare.rules import cell_control
+
+    tagged = {"metadata": {"tags": ["nbval-ignore-output"]}, "source": "# NBVAL_CHECK_OUTPUT\nprint(5)"}
+    assert not cell_control(tagged).ignore_output
+    assert cell_control({**tagged, "source": "print(5)"}).ignore_output

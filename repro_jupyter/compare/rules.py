@@ -22,6 +22,8 @@ RAISES_TAGS = {"repro-raises", "raises-exception", "nbval-raises-exception"}
 IGNORE_COMMENT = re.compile(
     r"^\s*#\s*(NBVAL_IGNORE_OUTPUT|PYTEST_VALIDATE_IGNORE_OUTPUT|REPRO_IGNORE_OUTPUT)\b", re.M
 )
+# nbval: a comment marker wins over a tag (``# NBVAL_CHECK_OUTPUT`` in a cell tagged nbval-ignore-output)
+CHECK_COMMENT = re.compile(r"^\s*#\s*(NBVAL_CHECK_OUTPUT|REPRO_CHECK_OUTPUT)\b", re.M)
 SKIP_COMMENT = re.compile(r"^\s*#\s*(NBVAL_SKIP|REPRO_SKIP)\b", re.M)
 RAISES_COMMENT = re.compile(r"^\s*#\s*(NBVAL_RAISES_EXCEPTION|REPRO_RAISES)\b", re.M)
 TOLERANCE_TAG = re.compile(r"^repro-tolerance=(?P<value>[0-9.eE+-]+)$")
@@ -91,7 +93,8 @@ def cell_control(cell: Any) -> CellControl:
             atol = float(m["value"])
     return CellControl(
         skip=bool(tags & SKIP_TAGS) or bool(SKIP_COMMENT.search(source)),
-        ignore_output=bool(tags & IGNORE_OUTPUT_TAGS) or bool(IGNORE_COMMENT.search(source)),
+        ignore_output=(bool(tags & IGNORE_OUTPUT_TAGS) and not CHECK_COMMENT.search(source))
+        or bool(IGNORE_COMMENT.search(source)),
         raises=bool(tags & RAISES_TAGS) or bool(RAISES_COMMENT.search(source)),
         rtol=rtol,
         atol=atol,
