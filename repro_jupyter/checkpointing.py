@@ -23,6 +23,7 @@ from .checkpoint.backlog import WriteBacklog, estimated_bytes
 from .errors import ReproError, StoreError
 from .fingerprint import fingerprint, user_variables
 from .redact import WITHHELD, chunks_hold_secret, is_secret_name, looks_secret
+from .state_chain import full_state, state_of
 from .store import Store
 from .store.catalog import Catalog
 
@@ -202,14 +203,16 @@ def restore(
     """Bring variables of cell ``ref`` back into the namespace; {name: "restored"|why not}."""
     explicit = _explicit_store(store_root) if store_root else None
     record = find_record(session, ref, explicit)
-    variables = ((record.get("state") or {}).get("variables")) or {}
-    if not variables:
+    store = explicit or session.store()
+    if state_of(record) is None:
         raise ReproError(f"cell {record.get('cell_key')} recorded no variables (state was off)")
+    variables = full_state(store, record)  # records hold deltas: follow the chain
+    if not variables:
+        raise ReproError(f"cell {record.get('cell_key')} recorded no variables")
     wanted = names or sorted(variables)
     unknown = [n for n in wanted if n not in variables]
     if unknown:
         raise ReproError(f"cell {record.get('cell_key')} recorded no variable {unknown[0]!r}")
-    store = explicit or session.store()
     reader = Catalog(store.root / "catalog.sqlite")
     namespace = session.shell.user_ns
     results: dict[str, str] = {}

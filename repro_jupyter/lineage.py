@@ -19,11 +19,26 @@ from .compare.upstream import names_read
 from .errors import ReproError
 from .headless import read_notebook
 from .redact import redact_text
+from .state_chain import full_state, state_of
 from .store import Store, open_store
 
 
 def _source(cell: Any) -> str:
     return cell.source if isinstance(cell.source, str) else "".join(cell.source)
+
+
+def _state_after(
+    store: Store | None, digest: str | None, record: dict[str, Any] | None, chain: list[Any]
+) -> dict[str, Any]:
+    """All live variables after the cell (records hold deltas); {} when unknown or unreadable."""
+    if store is None or record is None or not digest or state_of(record) is None:
+        return {}
+    try:
+        state = full_state(store, record, chain[-1] if chain else None)
+    except ReproError:
+        return {}
+    chain[:] = [(digest, state)]
+    return state
 
 
 def graph_from(nb: Any, store: Store | None) -> dict[str, Any]:
@@ -33,6 +48,7 @@ def graph_from(nb: Any, store: Store | None) -> dict[str, Any]:
     variables: dict[str, str] = {}  # name -> node id of its latest version
     previous: dict[str, str] = {}  # name -> fingerprint digest after the previous recorded cell
     versions: dict[str, int] = {}
+    chain: list[tuple[str, dict[str, Any]]] = []  # the last state put together, to walk one step
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
@@ -61,7 +77,7 @@ def graph_from(nb: Any, store: Store | None) -> dict[str, Any]:
                 record = store.objects.get_json(meta["record"])
             except ReproError:
                 record = None
-        state = ((record or {}).get("state") or {}).get("variables") or {}
+        state = _state_after(store, meta.get("record"), record, chain)
         current = {name: fp.get("digest") or fp.get("skipped", "") for name, fp in state.items()}
         for name in sorted(current):
             if previous.get(name) != current[name]:

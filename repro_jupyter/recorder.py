@@ -284,6 +284,8 @@ class RecordingSession:
             )
             self._written_envs.add(env_digest)
         writer.submit(lambda st, data: st.objects.put_bytes(data), record_bytes)
+        if "state" in record:
+            self.state.commit(record_digest)  # the next record's state delta points at this one
         writer.submit(
             lambda st, *row: st.catalog.add_cell_execution(*row),
             run_id,
@@ -366,7 +368,9 @@ class RecordingSession:
             record["error"] = {"ename": type(error).__name__, "evalue": redact_text(str(error))[:500]}
         if record["options"]["state"]:
             variables = self.state.update(ns, cell.source, self.hidden_names())
-            record["state"] = {"variables": variables}
+            # only what changed since this kernel's previous record, chained by its digest (linear growth)
+            delta = self.state.delta(variables)
+            record["state"] = {"previous": self.state.previous_record, "variables": delta}
             store = self.store()
             if store is not None:
                 skipped = self.checkpoints.after_cell(

@@ -28,6 +28,7 @@ from typing import Any
 from .fingerprint import fingerprint, user_variables
 
 _IMMUTABLE = (type(None), bool, int, float, complex, str, bytes, range)
+DELETED = {"deleted": True}  # a state delta's tombstone: the cell removed the variable (``del x``)
 _OPAQUE_CALLS = {"exec", "eval", "globals", "vars", "get_ipython", "__import__", "setattr", "delattr"}
 
 
@@ -225,6 +226,27 @@ class StateTracker:
         self._previous: dict[str, tuple[int, dict[str, Any], Any]] = {}
         self.last_stats = StateStats()
         self.full = False  # %repro state full: hash everything every time
+        # the chain of records: what the last *written* record's state amounted to, and its digest
+        self.previous_record: str | None = None
+        self._published: dict[str, dict[str, Any]] = {}
+        self._pending: dict[str, dict[str, Any]] | None = None
+
+    def delta(self, variables: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """What changed since the last written record of this kernel: changed or new fingerprints,
+        and a ``{"deleted": true}`` tombstone for each name gone.  Records hold this, not the whole
+        namespace, so the store grows with what changed (a full copy per cell is quadratic);
+        ``state_chain.full_state`` puts the whole state back together by following ``previous``."""
+        self._pending = variables
+        base = self._published
+        out = {name: fp for name, fp in variables.items() if base.get(name) != fp}
+        out.update({name: dict(DELETED) for name in base if name not in variables})
+        return dict(sorted(out.items()))
+
+    def commit(self, record_digest: str) -> None:
+        """The record holding the last ``delta`` was written: the next delta starts from it."""
+        if self._pending is not None:
+            self._published, self._pending = self._pending, None
+            self.previous_record = record_digest
 
     def update(self, namespace: dict[str, Any], source: str, hidden: set[str]) -> dict[str, dict[str, Any]]:
         variables = user_variables(namespace, hidden)

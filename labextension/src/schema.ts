@@ -170,8 +170,15 @@ export interface CellRecord {
   };
   outputs: OutputDigest[];
   state?: {
+    /**
+     * Digest of the previous record of the same kernel session that kept state (null for the first): the chain `variables` is a delta against. Absent in records made before state deltas, whose `variables` are the whole state.
+     */
+    previous?: string | null;
+    /**
+     * Variables this cell changed since `previous` (new or re-fingerprinted), and a tombstone for each it deleted; the whole state after the cell is the chain's deltas applied in order.
+     */
     variables?: {
-      [k: string]: VariableFingerprint | undefined;
+      [k: string]: VariableFingerprint | DeletedVariable | undefined;
     };
     /**
      * Variables changed by this cell that were not checkpointed, with the reason.
@@ -185,6 +192,15 @@ export interface CellRecord {
     ename?: string;
     evalue?: string;
   };
+}
+/**
+ * A tombstone in a state delta: the cell removed this variable (`del x`).
+ *
+ * This interface was referenced by `ReproJupyterRecordSchemaVersion1`'s JSON-Schema
+ * via the `definition` "deletedVariable".
+ */
+export interface DeletedVariable {
+  deleted: true;
 }
 /**
  * Stable facts about where a cell ran (no time, host name, free memory or secrets).

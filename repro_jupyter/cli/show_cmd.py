@@ -14,6 +14,7 @@ from ..headless import read_notebook
 from ..redaction import notebook_secrets, redact_data
 from ..redaction.console import redacted_console
 from ..report import environment_summary
+from ..state_chain import full_state, state_of
 from ..store import open_store
 
 
@@ -43,6 +44,7 @@ def collect(nb: Any, path: Path) -> dict[str, Any]:
         store_problem = None
     cells = []
     envs: dict[str, Any] = {}
+    chain: list[tuple[str, dict[str, Any]]] = []  # the last whole state put together
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
@@ -50,6 +52,13 @@ def collect(nb: Any, path: Path) -> dict[str, Any]:
         entry: dict[str, Any] = {"index": index, "id": cell.get("id"), "metadata": meta}
         if meta:
             entry["record"], entry["problem"] = _load(store, meta.get("record"))
+            if state_of(entry["record"]) is not None:  # records hold deltas: count the whole state
+                try:
+                    full = full_state(store, entry["record"], chain[-1] if chain else None)
+                    chain[:] = [(meta.get("record"), full)]
+                    entry["live_variables"] = len(full)
+                except ReproError as exc:
+                    entry["live_variables"], entry["problem"] = None, str(exc)
             env_digest = meta.get("environment")
             if env_digest and env_digest not in envs:
                 envs[env_digest], _ = _load(store, env_digest)
@@ -89,7 +98,9 @@ def print_provenance(nb: Any, path: Path) -> None:
             if rec.get("params"):
                 flags.append("params " + ",".join(rec["params"]))
             if rec.get("state"):
-                flags.append(f"{len(rec['state'].get('variables', {}))} var(s)")
+                live = entry.get("live_variables")
+                changed = len(rec["state"].get("variables") or {})
+                flags.append(f"{'?' if live is None else live} var(s), {changed} changed")
         elif entry.get("problem"):
             flags.append(f"record unreadable: {entry['problem']}")
         print(

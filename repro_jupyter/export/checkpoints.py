@@ -18,6 +18,7 @@ from typing import Any
 
 from ..errors import ExportError
 from ..redact import is_secret_name
+from ..state_chain import full_state, state_of
 from ..store import Store
 from .scrub import Scrubber
 
@@ -53,10 +54,12 @@ class CheckpointFile:
         return f"{self.name}.{EXTENSIONS.get(self.format, 'bin')}"
 
 
-def last_state(records: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
-    """(cell key, variables) of the last record that kept variable fingerprints."""
+def last_state(records: list[dict[str, Any]], store: Store) -> tuple[str, dict[str, Any]]:
+    """(cell key, all live variables) of the last record that kept state (records hold deltas)."""
     for record in reversed(records):
-        variables = (record.get("state") or {}).get("variables")
+        if state_of(record) is None:
+            continue
+        variables = full_state(store, record)
         if variables:
             return record["cell_key"], variables
     raise ExportError("no recorded cell kept its variables (state was off): nothing to checkpoint")
@@ -76,7 +79,7 @@ def find_checkpoints(
     """The verified store objects of ``names`` in the last recorded state; any problem is an error."""
     if not names:
         return []
-    cell_key, variables = last_state(records)
+    cell_key, variables = last_state(records, store)
     found = []
     for name in dict.fromkeys(names):
         if name not in variables:

@@ -20,6 +20,7 @@ from ..environment.diff import environment_diff
 from ..errors import NotebookError, ReproError, StoreError
 from ..lineage import graph_from
 from ..report import KEY_PACKAGES
+from ..state_chain import full_state, state_of
 from ..store import Store, open_store
 from ..verify import VerifyOptions, _judge
 
@@ -81,6 +82,15 @@ def environment_summary(env: dict[str, Any]) -> dict[str, str]:
     }
 
 
+def _live(store: Any, digest: str, record: dict[str, Any], chain: list[Any]) -> dict[str, Any]:
+    """All live variables after the cell: records hold deltas chained by ``state.previous``."""
+    if state_of(record) is None:
+        return {}
+    full = full_state(store, record, chain[-1] if chain else None)
+    chain[:] = [(digest, full)]
+    return full
+
+
 def provenance(nb: Any, folder: Path) -> dict[str, Any]:
     nb_meta = nb.metadata.get(METADATA_KEY)
     store, problem = _store(folder) if nb_meta else (None, None)
@@ -92,6 +102,7 @@ def provenance(nb: Any, folder: Path) -> dict[str, Any]:
         except ReproError as exc:
             problem = str(exc)
     cells = []
+    chain: list[tuple[str, dict[str, Any]]] = []  # the last whole state put together
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
@@ -115,7 +126,7 @@ def provenance(nb: Any, folder: Path) -> dict[str, Any]:
                     "unseeded": rec.get("unseeded", []),
                     "inputs": rec.get("inputs", []),
                     "params": rec.get("params", {}),
-                    "variables": sorted((rec.get("state") or {}).get("variables", {})),
+                    "variables": sorted(_live(store, meta["record"], rec, chain)),
                 }
             except ReproError as exc:
                 entry["problem"] = str(exc)
