@@ -9,7 +9,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import capture_overhead, checkpoint_io, env_capture, fingerprint_throughput, verify_cost
+from . import (
+    capture_overhead,
+    checkpoint_io,
+    env_capture,
+    fingerprint_throughput,
+    store_growth,
+    verify_cost,
+)
 from .common import machine, write_results
 
 SCENARIOS = {
@@ -18,6 +25,7 @@ SCENARIOS = {
     "env_capture": env_capture.run,
     "checkpoint_io": checkpoint_io.run,
     "verify_cost": verify_cost.run,
+    "store_growth": store_growth.run,
 }
 SUMMARISE = {"capture_overhead": capture_overhead.summarise}
 

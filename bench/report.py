@@ -105,6 +105,15 @@ ROWS = [  # (scenario, summary key, label, target, better)
     ),
     ("verify_cost", "verify_reproduced", "corpus notebooks reproduced: repro verify", None, "higher"),
     ("verify_cost", "nbval_passed", "corpus notebooks passed: nbval (no sanitizer)", None, "higher"),
+    ("store_growth", "run_s", "10,000 one-line cells through a kernel: run time (s)", 300, "lower"),
+    ("store_growth", "store_MB", "10,000 one-line cells: store size (MB)", 50, "lower"),
+    (
+        "store_growth",
+        "record_growth_last_over_first",
+        "10,000 one-line cells: record size, last tenth / first tenth",
+        1.3,
+        "lower",
+    ),
 ]
 
 
