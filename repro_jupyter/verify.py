@@ -29,6 +29,7 @@ from .environment.diff import environment_diff
 from .errors import ExecutionError, NotebookError, ReproError, StoreError, UsageError
 from .headless import read_notebook, run_notebook
 from .redact import redact_text
+from .state_chain import comparable
 from .store import Store, open_store
 
 STATUSES = ("same", "benign", "within_tolerance", "unverified", "drift", "error", "skipped")
@@ -269,6 +270,8 @@ def _judge(
         try:
             old_record = _load(store, old_meta.get("record"))
             new_record = _load(new_store, new_meta.get("record"))
+            # a whole-state record (made before deltas) against a delta: compare like with like
+            old_record, new_record = comparable(store, old_record, new_store, new_record)
             # like with like: this cell's environment then and now (imports change it cell by cell)
             pair = (old_meta.get("environment"), new_meta.get("environment"))
             if pair[0] and pair[1] and pair not in env_diffs:

@@ -208,7 +208,7 @@ def test_plan_outside_git_and_missing_store_object(recorded, tmp_path, secrets_e
     [
         (["--checkpoint", "nope"], "no variable 'nope' in the last recorded state"),
         (["--checkpoint", "api_key"], "the name looks like a secret"),
-        (["--checkpoint", "holder"], "look like they hold a secret"),
+        (["--checkpoint", "holder"], "a secret"),
     ],
 )
 def test_checkpoint_refusals_log_nothing(recorded, tracking, secrets_env, capsys, args, message):

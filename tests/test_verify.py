@@ -268,4 +268,4 @@ def test_pyproject_settings_apply_and_the_command_line_wins(tmp_path, capsys):
     assert [c["status"] for c in report["cells"]] == ["benign", "within_tolerance"], report["cells"]
     assert cli("verify", src, "-q", "--rtol", "1e-6") == 1  # the command line beats the file
     (project / "pyproject.toml").write_text("[tool.repro-jupyter\nbroken")
-    assert cli("verify", src, "-q") == 1  # an unreadable file means defaults, not a crash
+    assert cli("verify", src, "-q") == 2  # an unreadable file is said in one line (exit 2), never ignored
