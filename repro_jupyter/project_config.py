@@ -26,7 +26,11 @@ def nearest_tool_config(directory: Path) -> tuple[dict[str, Any], Path] | None:
     no ``pyproject.toml`` above ``directory``; ``UsageError`` when the nearest one is broken."""
     for folder in [directory, *directory.parents]:
         candidate = folder / "pyproject.toml"
-        if candidate.is_file():
+        try:
+            found = candidate.is_file()
+        except OSError:  # a name too long for the file system, a folder we may not enter: none here
+            found = False
+        if found:
             try:
                 data = tomllib.loads(candidate.read_text(encoding="utf-8"))
             except OSError as exc:

@@ -51,7 +51,7 @@ def _one_error(err: str) -> str:
 # ------------------------------------------------------------------------------ lost catalog
 
 
-@pytest.mark.parametrize("loss", ["deleted", "zero-length"])
+@pytest.mark.parametrize("loss", ["deleted", "zero-length", "not-a-database"])
 def test_gc_refuses_a_lost_catalog_and_rebuild_gives_the_records_back(tmp_path, capsys, loss):
     src = _recorded(tmp_path)
     store_dir = tmp_path / ".repro"
@@ -61,17 +61,28 @@ def test_gc_refuses_a_lost_catalog_and_rebuild_gives_the_records_back(tmp_path, 
         path.unlink()
     if loss == "zero-length":
         (store_dir / "catalog.sqlite").write_bytes(b"")
+    if loss == "not-a-database":
+        (store_dir / "catalog.sqlite").write_bytes(b"garbage " * 1000)
     capsys.readouterr()
 
-    assert cli("fsck", tmp_path) == 1  # no longer "clean": the catalog names nothing
-    assert "catalog  missing or empty" in capsys.readouterr().out
-    assert cli("gc", tmp_path, "--grace", "0") == 2
-    line = _one_error(capsys.readouterr().err)
-    assert "missing or empty" in line and "--rebuild-catalog" in line
+    if loss == "not-a-database":
+        assert cli("fsck", tmp_path) == 2
+        assert "cannot open the catalog" in _one_error(capsys.readouterr().err)
+        assert cli("gc", tmp_path, "--grace", "0") == 2
+        assert "cannot open the catalog" in _one_error(capsys.readouterr().err)
+    else:
+        assert cli("fsck", tmp_path) == 1  # no longer "clean": the catalog names nothing
+        assert "catalog  missing or empty" in capsys.readouterr().out
+        assert cli("gc", tmp_path, "--grace", "0") == 2
+        line = _one_error(capsys.readouterr().err)
+        assert "missing or empty" in line and "--rebuild-catalog" in line
     assert set(_objects(open_store(tmp_path, create=False))) == before  # nothing deleted
 
     assert cli("fsck", tmp_path, "--rebuild-catalog") == 0
-    assert "added 2 cell execution(s) and 1 environment(s)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "added 2 cell execution(s) and 1 environment(s)" in out
+    if loss == "not-a-database":
+        assert "moved to" in out and list(store_dir.glob("catalog.sqlite.broken-*"))
     assert cli("gc", tmp_path, "--grace", "0") == 0
     assert set(_objects(open_store(tmp_path, create=False))) == before
     history = open_store(tmp_path, create=False).catalog.cell_history("cell-0")

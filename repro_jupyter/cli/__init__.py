@@ -47,11 +47,11 @@ def one_line(message: str, limit: int = MAX_MESSAGE) -> str:
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, with its error (which echoes the offending argument) kept to one short line."""
+    """argparse, with its error (which echoes the offending argument) kept to one short line: no usage
+    block, the argument cut, a pointer to --help instead."""
 
     def error(self, message: str) -> Any:  # type: ignore[override]
-        self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}: error: {one_line(message)}\n")
+        self.exit(2, f"{self.prog}: error: {one_line(message)} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -94,6 +94,10 @@ def _silence_stdout() -> None:
 
 def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
+    tokens = list(sys.argv[1:] if argv is None else argv)
+    if tokens.count("--") > 1:  # argparse (3.11) then hands a positional a list: say it here instead
+        print("jupyter repro: error: '--' may be given once (see jupyter repro --help)", file=sys.stderr)
+        return 2
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, usage errors: argparse's code, as a return value

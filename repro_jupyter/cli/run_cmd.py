@@ -61,14 +61,17 @@ def write_notebook(nb: Any, path: Path) -> None:
 
 def check_writable(path: Path) -> None:
     """Fail before spending a kernel run when the result could not be saved anyway."""
-    parent = path.resolve().parent
-    probe = parent
-    while not probe.exists():
-        probe = probe.parent
-    if not probe.is_dir():
-        raise NotebookError(f"cannot write {path}: {probe} is not a directory")
-    if not os.access(probe, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise NotebookError(f"cannot write {path}: permission denied")
+    try:
+        parent = path.resolve().parent
+        probe = parent
+        while not probe.exists():
+            probe = probe.parent
+        if not probe.is_dir():
+            raise NotebookError(f"cannot write {path}: {probe} is not a directory")
+        if not os.access(probe, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+            raise NotebookError(f"cannot write {path}: permission denied")
+    except OSError as exc:  # a name too long for the file system, a loop of links
+        raise NotebookError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def preflight_store(folder: Path) -> None:

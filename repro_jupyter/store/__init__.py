@@ -129,11 +129,19 @@ class Store:
             self._catalog = None
 
 
+def _is_dir(path: Path) -> bool:
+    """``Path.is_dir`` that says no, rather than raise, for a name too long for the file system."""
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
+
+
 def _writable(root: Path) -> str | None:
     """None when ``root`` can hold a store (catalog and objects can be written), else the reason."""
-    if root.exists() and not root.is_dir():
-        return f"{root} exists and is not a directory"
     try:
+        if root.exists() and not root.is_dir():
+            return f"{root} exists and is not a directory"
         (root / "objects").mkdir(parents=True, exist_ok=True)
         for folder in (root, root / "objects"):
             probe = folder / f".probe-{os.getpid()}"
@@ -147,6 +155,13 @@ def _writable(root: Path) -> str | None:
 def looks_writable(root: Path) -> bool:
     """Whether a writer would use ``root`` (``_writable`` without creating anything): readers look
     first where records go now.  ``os.access`` sees read-only mounts and immutable folders, for root too."""
+    try:
+        return _looks_writable(root)
+    except OSError:  # e.g. a name too long for the file system
+        return False
+
+
+def _looks_writable(root: Path) -> bool:
     if root.exists():
         folders = [root] + ([root / "objects"] if (root / "objects").exists() else [])
         return root.is_dir() and all(os.access(f, os.W_OK | os.X_OK) for f in folders)
@@ -200,7 +215,7 @@ def open_store(notebook_dir: str | os.PathLike[str], *, create: bool = True, url
     if not create:
         fallback = fallback_root(notebook_dir)
         order = (primary, fallback) if looks_writable(primary) else (fallback, primary)
-        found = [c for c in order if (c / "objects").is_dir()]
+        found = [c for c in order if _is_dir(c / "objects")]
         if found:
             reason = f"{primary} is read-only; reading {fallback}" if found[0] == fallback else None
             return Store(found[0], fallback_reason=reason, also=tuple(found[1:]))

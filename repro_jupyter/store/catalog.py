@@ -60,6 +60,7 @@ CREATE TABLE IF NOT EXISTS kept_objects (object TEXT PRIMARY KEY, reason TEXT NO
 """
 
 BUSY_TIMEOUT_MS = 30_000
+CHECKPOINT_WAIT_MS = 2_000
 CHECKPOINT_FIELDS = ("fingerprint", "format", "object", "meta", "size")
 RUN_FIELDS = ("run_id", "notebook", "kind", "master_seed", "started_at", "host", "pid")
 CELL_EXECUTION_FIELDS = (
@@ -77,6 +78,7 @@ CELL_EXECUTION_FIELDS = (
 class Catalog:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        self._wrote = False  # close() checkpoints the WAL only for a connection that wrote
         self._conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         self._conn.row_factory = sqlite3.Row
         self._conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
@@ -92,16 +94,24 @@ class Catalog:
     def checkpoint_wal(self) -> None:
         """Move every committed row from ``catalog.sqlite-wal`` into ``catalog.sqlite`` and empty the WAL.
 
-        Best effort: a reader in the middle of a transaction makes SQLite skip part of it (the next
-        close finishes it); a busy or read-only catalog is no reason to fail a run.
+        Best effort, waiting at most ``CHECKPOINT_WAIT_MS`` for another connection's transaction (the
+        next close finishes the job); a busy or read-only catalog is no reason to fail a run.
         """
         try:
+            self._conn.execute(f"PRAGMA busy_timeout={CHECKPOINT_WAIT_MS}")
             self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
         except sqlite3.Error:
             pass
+        finally:
+            try:
+                self._conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            except sqlite3.Error:
+                pass
 
     def close(self) -> None:
-        self.checkpoint_wal()
+        """Close; a connection that wrote first checkpoints its rows into ``catalog.sqlite``."""
+        if self._wrote:
+            self.checkpoint_wal()
         self._conn.close()
 
     def is_empty(self) -> bool:
@@ -112,6 +122,7 @@ class Catalog:
 
     def _write(self, sql: str, args: tuple[Any, ...], op: tuple[str, dict[str, Any]] | None = None) -> None:
         """One short transaction; ``op`` names the change for a team store's journal (same transaction)."""
+        self._wrote = True
         self._conn.execute("BEGIN IMMEDIATE")
         try:
             self._conn.execute(sql, args)

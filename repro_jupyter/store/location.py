@@ -171,8 +171,13 @@ def resolve_location(notebook_dir: str | os.PathLike[str], explicit: str | None 
             value, base, source = found[0].strip(), found[1], "pyproject"
     if value is None:
         return StoreLocation(notebook_dir / STORE_DIRNAME)
+    if "\x00" in value:
+        raise StoreError(f"store setting ({source}) holds a NUL character: not a path or URL")
     if not is_url(value):
-        path = Path(value).expanduser()
+        try:
+            path = Path(value).expanduser()
+        except RuntimeError:  # ~someone who is no user here
+            raise StoreError(f"store setting ({source}) {value[:80]!r}: cannot expand '~' here") from None
         return StoreLocation(path if path.is_absolute() else base / path, source=source)
     connect, options = _split_credentials(value)
     options = {**_env_options(), **options}

@@ -33,7 +33,8 @@ from . import Store
 
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 DIGEST_ANYWHERE = re.compile(rb"sha256:[0-9a-f]{64}")
-REFERENCE_KEYS = frozenset({"environment", "record", "object", "checkpoint"})
+# "previous": a record's state chain (state_chain.py)
+REFERENCE_KEYS = frozenset({"environment", "record", "object", "checkpoint", "previous"})
 SELF_DESCRIBING = frozenset({"cell_record", "environment"})
 MAX_JSON_BYTES = 16 * 1024 * 1024  # bigger objects are binary payloads (checkpoints): no references
 GRACE_SECONDS = 3600

@@ -4,7 +4,11 @@ An object's name is the sha256 of its bytes, so writing the same content twice
 is a no-op and an object can never be changed in place.  Writes go to a
 temporary file in the same directory, are fsynced, then renamed: a crash leaves
 either the whole object or nothing, never half an object under its real name.
-Reads verify the hash, so on-disk corruption is reported, never used.
+Reads verify the hash, so on-disk corruption is reported, never used.  A record or
+environment read back (``kind`` says which) is also checked against the schema once per
+process: a store may be shared or committed, and a field of the wrong type or shape (or a
+crafted one) must be one line naming the object, not a traceback deep in a reader.
+``get_record`` / ``get_environment`` also refuse an object of any other shape.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from ..errors import ObjectCorrupt, ObjectMissing, StoreError
 
 OVERLAP_MIN = 1 << 20  # chunks this big are hashed in a helper thread while being written
 _HASHER: ThreadPoolExecutor | None = None
+SCHEMA_OF_KIND = {"cell_record": "cellRecord", "environment": "environment"}
+_VALID: set[str] = set()  # digests already checked against the schema (objects never change)
 
 
 def _hasher() -> ThreadPoolExecutor:
@@ -151,8 +157,44 @@ class ObjectStore:
         return data
 
     def get_json(self, digest: str) -> Any:
+        """The JSON value of an object; a self-describing record or environment is schema-checked."""
         data = self.get_bytes(digest)
         try:
-            return json.loads(data)
-        except ValueError:
+            value = json.loads(data)
+        except (ValueError, RecursionError):
             raise ObjectCorrupt(f"store object {digest} is not valid JSON") from None
+        kind = value.get("kind") if isinstance(value, dict) else None
+        if isinstance(kind, str) and kind in SCHEMA_OF_KIND and digest not in _VALID:
+            _check_schema(digest, value, SCHEMA_OF_KIND[kind])
+        return value
+
+    def get_record(self, digest: str) -> dict[str, Any]:
+        """A cell record, or ``ObjectCorrupt`` (one line) when the object is anything else."""
+        return self._get_kind(digest, "cell_record")
+
+    def get_environment(self, digest: str) -> dict[str, Any]:
+        """An environment snapshot, or ``ObjectCorrupt`` (one line) when the object is anything else."""
+        return self._get_kind(digest, "environment")
+
+    def _get_kind(self, digest: str, kind: str) -> dict[str, Any]:
+        value = self.get_json(digest)
+        if not isinstance(value, dict) or value.get("kind") != kind:
+            found = (
+                f"kind {_shown(value.get('kind'), 40)}" if isinstance(value, dict) else type(value).__name__
+            )
+            raise ObjectCorrupt(f"store object {digest} is not a {kind.replace('_', ' ')} ({found})")
+        return value
+
+
+def _check_schema(digest: str, value: dict[str, Any], definition: str) -> None:
+    from .. import schema
+
+    try:
+        problems = schema.errors(definition, value)
+    except RecursionError:
+        problems = ["<root>: nested too deeply"]
+    if problems:
+        raise ObjectCorrupt(
+            f"store object {digest} is not a valid {definition}: {' '.join(problems[0].split())[:200]}"
+        )
+    _VALID.add(digest)
