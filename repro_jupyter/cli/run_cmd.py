@@ -2,9 +2,10 @@
 
 Two things are checked before the summary says "recorded": the output file is the one this run
 read (another run or an editor may have saved it meanwhile: the newer file stays, this run's
-result goes to a side file named in the error), and every record the notebook now points to is in
-the store readers will open (a read-only store that fell back to the cache is named; a record
-that was not stored loses its pointer and the run exits 2).
+result goes to a side file named in the error), and the records the notebook now points to are
+where readers will look (a read-only store that fell back to the cache is named in a warning).
+Before the kernel starts, a run that could store nothing (the store and its fallback both
+unwritable) or a broken ``pyproject.toml`` is one line and exit 2.
 """
 
 from __future__ import annotations
@@ -87,38 +88,46 @@ def preflight_store(folder: Path) -> None:
         )
 
 
-def stored_check(nb: Any, folder: Path) -> tuple[list[str], list[str]]:
-    """(warnings, errors) about where this run's records are; pointers to records readers cannot
-    find are removed, so the notebook never vouches for what was not stored.  Local stores only:
-    a team store's writer reports its own failures (``problems``)."""
+def stored_check(nb: Any, folder: Path) -> list[str]:
+    """Warnings about where this run's records are, as readers (verify, show) will look for them:
+    the cache store a read-only folder fell back to is named; records readers cannot find are said
+    (a ``ReproMagics.store_url`` in the kernel's IPython config sends them elsewhere, and write
+    failures come as the kernel's own ``problems``).  Local stores only."""
     location = resolve_location(folder)
     if location.remote or location.source == "scratch":
-        return [], []
+        return []
     cells = [c for c in nb.cells if c.cell_type == "code" and isinstance(c.metadata.get(METADATA_KEY), dict)]
     if not cells:
-        return [], []
+        return []
     try:
         store = open_store(folder, create=False)
     except StoreError:
-        store = None
-    lost = []
-    for cell in cells:
-        pointers = cell.metadata[METADATA_KEY]
-        digests = [pointers.get("record"), pointers.get("environment")]
-        if store is None or not all(isinstance(d, str) and store.objects.has(d) for d in digests):
-            cell.metadata.pop(METADATA_KEY)
-            lost.append(cell)
-    if store is not None:
+        return [f"the records of this run are not in {location.path}, where verify and show look for them"]
+    try:
+        unseen = [
+            cell
+            for cell in cells
+            if not all(
+                isinstance(d, str) and store.objects.has(d)
+                for d in (
+                    cell.metadata[METADATA_KEY].get("record"),
+                    cell.metadata[METADATA_KEY].get("environment"),
+                )
+            )
+        ]
+    finally:
         store.close()
-    warnings = []
-    if store is not None and store.root != location.path:
-        warnings.append(
+    notes = []
+    if store.root != location.path:
+        notes.append(
             f"{location.path} is not writable: the records are in {store.root} (found there by readers)"
         )
-    if not lost:
-        return warnings, []
-    where = store.root if store is not None else location.path
-    return warnings, [f"{len(lost)} of {len(cells)} recorded cells have no record in {where}: not recorded"]
+    if unseen:
+        notes.append(
+            f"{len(unseen)} of {len(cells)} recorded cells have no record in {store.root}, where verify and "
+            "show look for them"
+        )
+    return notes
 
 
 def main(args: argparse.Namespace) -> int:
@@ -140,7 +149,7 @@ def main(args: argparse.Namespace) -> int:
         kernel_name=args.kernel,
         allow_errors=args.allow_errors,
     )
-    notes, unstored = stored_check(nb, output.resolve().parent) if meta else ([], [])
+    notes = stored_check(nb, output.resolve().parent) if meta else []
     write_unless_changed(nb, output, before, write_notebook)
     for note in notes:
         print(f"jupyter repro run: warning: {note}", file=sys.stderr)
@@ -152,7 +161,7 @@ def main(args: argparse.Namespace) -> int:
             print(f"cell {index} raised {ename}, as the saved notebook shows: recorded as expected")
         if meta:
             print_provenance(nb, output)
-    problems = ((meta or {}).get("problems") or []) + unstored
+    problems = (meta or {}).get("problems") or []
     for problem in problems:  # e.g. a team store that could not be reached: the records wait locally
         print(f"jupyter repro run: error: {problem}", file=sys.stderr)
     if failure:
