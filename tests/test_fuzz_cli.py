@@ -634,11 +634,6 @@ def test_command_lines(argv_folder, command, data):
         assert (argv_folder / ".repro" / "objects").is_dir()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="verify writes its reports (reports/__init__.py _write_atomic) without turning an OSError "
-    "into one line: '' (the current folder), a folder, a missing folder give a traceback",
-)
 @pytest.mark.parametrize("option", ["--report-json", "--junit", "--html"])
 def test_verify_report_to_an_unwritable_path_is_one_line(argv_folder, option):
     for target in ("", "folder", "no/such/folder/r.xml"):

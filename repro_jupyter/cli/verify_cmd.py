@@ -100,6 +100,8 @@ def validate(args: argparse.Namespace) -> None:
         if getattr(args, name) < 1:
             raise UsageError(f"{flag} must be at least 1, not {getattr(args, name)}")
     parse_cells(args.cells)
+    for flag, path in (("--report-json", args.report_json), ("--junit", args.junit), ("--html", args.html)):
+        _check_report_path(flag, path)
 
 
 def _options(args: argparse.Namespace, name: str, progress: bool) -> VerifyOptions:
@@ -171,9 +173,25 @@ def _write_reports(args: argparse.Namespace, reports: list[dict[str, Any]]) -> N
         return
     from .. import reports as writers
 
-    if args.report_json:
-        writers.write_json(reports[0] if len(reports) == 1 else reports, args.report_json)
-    if args.junit:
-        writers.write_junit(reports, args.junit)
-    if args.html:
-        writers.write_html(reports, args.html)
+    jobs = (
+        (args.report_json, lambda p: writers.write_json(reports[0] if len(reports) == 1 else reports, p)),
+        (args.junit, lambda p: writers.write_junit(reports, p)),
+        (args.html, lambda p: writers.write_html(reports, p)),
+    )
+    for path, write in jobs:
+        if path:
+            try:
+                write(path)
+            except OSError as exc:
+                raise UsageError(f"cannot write {str(path)[:200]}: {exc.strerror or exc}") from None
+
+
+def _check_report_path(flag: str, path: Path | None) -> None:
+    """A report that could not be written must fail before the kernels run, in one line."""
+    if path is None:
+        return
+    text = str(path)
+    if not text.strip() or path.is_dir():
+        raise UsageError(f"{flag} needs a file path, not {text[:200]!r}")
+    if not path.parent.is_dir():
+        raise UsageError(f"{flag}: the folder {str(path.parent)[:200]} does not exist")
