@@ -492,3 +492,16 @@ def test_nbval_check_output_comment_wins_over_an_ignore_tag():
     tagged = {"metadata": {"tags": ["nbval-ignore-output"]}, "source": "# NBVAL_CHECK_OUTPUT\nprint(5)"}
     assert not cell_control(tagged).ignore_output
     assert cell_control({**tagged, "source": "print(5)"}).ignore_output
+
+
+def test_a_pandas_fingerprint_does_not_change_when_pandas_builds_its_lookup_table():
+    """pdsh_03.07: ``density.tail()`` made pandas build the index hash table, ``memory_usage`` grew, and the
+    cell's record listed ``density`` as changed in one run but not in another (a false drift)."""
+    pd = pytest.importorskip("pandas")
+    from repro_jupyter.fingerprint import fingerprint
+
+    frame = pd.DataFrame({"v": [3.0, 1.0, 2.0]}, index=["a", "b", "c"])
+    series = frame["v"].copy()
+    before = fingerprint(frame), fingerprint(series), fingerprint(series.index)
+    frame.loc["a"], series.loc["a"], series.tail(), series.index.get_loc("b")
+    assert (fingerprint(frame), fingerprint(series), fingerprint(series.index)) == before

@@ -118,6 +118,11 @@ def _main(argv: Sequence[str] | None) -> int:
     except KeyboardInterrupt:
         print(f"jupyter repro {args.command}: interrupted", file=sys.stderr)
         return 130
+    except ValueError as exc:
+        if "null byte" not in str(exc) or args.debug:  # a path with NUL from a script: bad input, not a bug
+            raise
+        print(f"jupyter repro {args.command}: error: a path contains a NUL byte", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -70,7 +70,7 @@ def _frame(value: Any, walk: Walk) -> Fingerprint:
         column = value.iloc[:, i]
         _put_dtype(d, column.dtype, walk)
         _put_values(d, column._values, walk)
-    size = int(value.memory_usage(index=True, deep=False).sum())
+    size = int(value.memory_usage(index=False, deep=False).sum()) + _index_bytes(value.index)
     return d.result(value, size=size, shape=list(value.shape))
 
 
@@ -79,15 +79,23 @@ def _series(value: Any, walk: Walk) -> Fingerprint:
     _put_index(d, value.index, walk)
     _put_dtype(d, value.dtype, walk)
     _put_values(d, value._values, walk)
-    size = int(value.memory_usage(index=True, deep=False))
+    size = int(value.memory_usage(index=False, deep=False)) + _index_bytes(value.index)
     return d.result(value, size=size, shape=list(value.shape), dtype=str(value.dtype))
 
 
 def _index(value: Any, walk: Walk) -> Fingerprint:
     d = Digest("pandas.Index")
     _put_index(d, value, walk)
-    size = int(value.memory_usage(deep=False))
-    return d.result(value, size=size, shape=[len(value)], dtype=str(value.dtype))
+    return d.result(value, size=_index_bytes(value), shape=[len(value)], dtype=str(value.dtype))
+
+
+def _index_bytes(index: Any) -> int:
+    """The index's data only: ``memory_usage`` adds the lookup hash table once pandas has built it
+    (after ``.tail()``, ``.loc``), so the same value would record another size, and another digest."""
+    try:
+        return int(index.nbytes)
+    except Exception:
+        return 0
 
 
 def _array(value: Any, walk: Walk) -> Fingerprint:

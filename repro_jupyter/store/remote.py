@@ -44,7 +44,9 @@ class RemoteTier:
         except ImportError:
             raise StoreError(f"a team store ({url}) needs fsspec: pip install 'repro-jupyter[s3]'") from None
         try:
-            self.fs, self.root = url_to_fs(connect_url, **options)
+            # fsspec caches a filesystem per URL and options, with the credentials and endpoint of the
+            # environment it was first made in: a store opened later must see the environment of now
+            self.fs, self.root = url_to_fs(connect_url, **{"skip_instance_cache": True, **options})
         except ImportError:
             if scheme in S3_SCHEMES:
                 raise StoreError(
