@@ -230,6 +230,7 @@ class StateTracker:
         self.previous_record: str | None = None
         self._published: dict[str, dict[str, Any]] = {}
         self._pending: dict[str, dict[str, Any]] | None = None
+        self._pending_empty = False
 
     def delta(self, variables: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
         """What changed since the last written record of this kernel: changed or new fingerprints,
@@ -240,13 +241,17 @@ class StateTracker:
         base = self._published
         out = {name: fp for name, fp in variables.items() if base.get(name) != fp}
         out.update({name: dict(DELETED) for name in base if name not in variables})
+        self._pending_empty = not out
         return dict(sorted(out.items()))
 
     def commit(self, record_digest: str) -> None:
         """The record holding the last ``delta`` was written: the next delta starts from it."""
         if self._pending is not None:
             self._published, self._pending = self._pending, None
-            self.previous_record = record_digest
+            # a record that changed nothing is no link of the chain: the next one points past it, so
+            # a headless run (every cell recorded, %load_ext too) and Lab (only %%repro cells) agree
+            if not self._pending_empty:
+                self.previous_record = record_digest
 
     def update(self, namespace: dict[str, Any], source: str, hidden: set[str]) -> dict[str, dict[str, Any]]:
         variables = user_variables(namespace, hidden)
