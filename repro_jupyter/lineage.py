@@ -74,7 +74,7 @@ def graph_from(nb: Any, store: Store | None) -> dict[str, Any]:
         record = None
         if store is not None and meta.get("record"):
             try:
-                record = store.objects.get_json(meta["record"])
+                record = store.objects.get_record(meta["record"])
             except ReproError:
                 record = None
         state = _state_after(store, meta.get("record"), record, chain)

@@ -61,7 +61,7 @@ def full_state(
             raise StoreError(f"state chain broken: it loops or exceeds {MAX_CHAIN} records at {previous}")
         seen.add(previous)
         try:
-            current = store.objects.get_json(previous)
+            current = store.objects.get_record(previous)
         except Exception as exc:
             raise StoreError(
                 f"state chain broken: previous record {previous} unreadable ({type(exc).__name__}: {exc})"

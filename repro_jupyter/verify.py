@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import METADATA_KEY, SCHEMA_VERSION, schema
+from . import METADATA_KEY, SCHEMA_VERSION
 from .compare.causes import rank_causes
 from .compare.cell import judge_cell, state_differences
 from .compare.normalize import compile_rules
@@ -87,11 +87,9 @@ def _load(store: Store | None, digest: str | None, definition: str = "cellRecord
     """A record or environment from the store, checked against the schema (a store may be shared)."""
     if store is None or not digest:
         return None
-    value = store.objects.get_json(digest)
-    problems = schema.errors(definition, value)
-    if problems:
-        raise StoreError(f"object {str(digest)[:80]} is not a valid {definition}: {problems[0][:200]}")
-    return value
+    if definition == "environment":
+        return store.objects.get_environment(digest)
+    return store.objects.get_record(digest)
 
 
 def _execute(

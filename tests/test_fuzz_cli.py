@@ -400,12 +400,6 @@ def test_store_objects_read_back(workspace, which, how, path, replacement, raw, 
     _store_case(workspace, which, how, _target(which, how, path, replacement, raw), command)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the environment schema lets through shapes its readers cannot take (python/torch without "
-    "'version', gpu available without 'devices', a list where export expects a string): report.py and "
-    "environment/export.py raise; record.v1.json should require and type what they read",
-)
 @fuzz(500)
 @given(
     path=st.lists(st.integers(0, 50), min_size=1, max_size=4),
@@ -422,12 +416,6 @@ def test_environments_of_the_wrong_schema(workspace, path, replacement, command)
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="readers take any JSON at a record/environment pointer: show_cmd, report.py, lineage.py, "
-    "state_chain.py, environment/export.py and diff.py, env_cmd.load_environment should read with "
-    "store.objects.get_record / get_environment (they refuse other shapes in one line)",
-)
 @fuzz(300)
 @given(
     which=st.sampled_from(["environment", "record"]),

@@ -17,6 +17,20 @@ export type Digest = string;
  * via the `definition` "seed".
  */
 export type Seed = number;
+/**
+ * A distribution version (PEP 440, local tags included, e.g. 2.13.0+cpu): no space, newline or shell character.
+ *
+ * This interface was referenced by `ReproJupyterRecordSchemaVersion1`'s JSON-Schema
+ * via the `definition` "pep440Version".
+ */
+export type Pep440Version = string;
+/**
+ * A distribution name (PEP 508): letters, digits, '.', '_', '-'; nothing a requirements file, conda file or Dockerfile could read as another line or command.
+ *
+ * This interface was referenced by `ReproJupyterRecordSchemaVersion1`'s JSON-Schema
+ * via the `definition` "pep508Name".
+ */
+export type Pep508Name = string;
 
 /**
  * The one contract between the kernel, the store, the CLI, the server and the frontend. Notebook and cell metadata (key `repro_jupyter`) hold small pointers; records and environments live in the store, addressed by digest.
@@ -212,27 +226,68 @@ export interface EnvironmentSnapshot {
   schema_version: 1;
   kind: 'environment';
   python: {
+    /**
+     * platform.python_version(): 3.11.7, 3.13.0rc1, 3.12.0a7+
+     */
+    version: string;
+    implementation?: string;
+    compiler?: string;
     [k: string]: unknown | undefined;
   };
   os: {
-    [k: string]: unknown | undefined;
+    [k: string]: string | null | undefined;
   };
   cpu: {
+    model?: string | null;
+    count?: number | null;
+    usable?: number | null;
+    flags?: string[];
+    byteorder?: string;
     [k: string]: unknown | undefined;
   };
   memory?: {
+    total_bytes?: number | null;
     [k: string]: unknown | undefined;
   };
   threads?: {
     [k: string]: unknown | undefined;
   };
   torch?: {
+    version: Pep440Version;
+    cuda?: string | null;
+    cudnn?: number | string | null;
+    cuda_available?: boolean;
+    devices?: {
+      name: string;
+      capability?: string;
+      [k: string]: unknown | undefined;
+    }[];
+    error?: string;
     [k: string]: unknown | undefined;
   } | null;
   gpu: {
+    available: boolean;
+    reason?: string;
+    driver_version?: string;
+    cuda_driver_version?: string;
+    devices?: {
+      index?: number;
+      name: string;
+      uuid?: string;
+      memory_total_bytes?: number;
+      compute_capability: string;
+      [k: string]: unknown | undefined;
+    }[];
     [k: string]: unknown | undefined;
   };
   git: {
+    available: boolean;
+    reason?: string | null;
+    commit?: string | null;
+    branch?: string | null;
+    dirty?: boolean;
+    diff_digest?: string | null;
+    remote?: string | null;
     [k: string]: unknown | undefined;
   };
   env_vars: {
@@ -244,10 +299,10 @@ export interface EnvironmentSnapshot {
   };
   packages: {
     imported: {
-      [k: string]: string | undefined;
+      [k: string]: Pep440Version | undefined;
     };
     installed: {
-      [k: string]: string | undefined;
+      [k: string]: Pep440Version | undefined;
     };
     [k: string]: unknown | undefined;
   };

@@ -49,7 +49,7 @@ def load_environment(spec: str, stores: list[Path]) -> tuple[dict[str, Any], str
     if spec.startswith("sha256:"):
         for folder in stores:
             try:
-                return open_store(folder, create=False).objects.get_json(spec), spec[:19]
+                return open_store(folder, create=False).objects.get_environment(spec), spec[:19]
             except StoreError:
                 continue
         raise StoreError(f"environment {spec} is in no store near the given notebooks")
@@ -58,7 +58,7 @@ def load_environment(spec: str, stores: list[Path]) -> tuple[dict[str, Any], str
     digest = (nb.metadata.get(METADATA_KEY) or {}).get("environment")
     if not digest:
         raise NotebookError(f"{path}: not recorded with repro-jupyter (no environment)")
-    return open_store(path.resolve().parent, create=False).objects.get_json(digest), path.name
+    return open_store(path.resolve().parent, create=False).objects.get_environment(digest), path.name
 
 
 def main(args: argparse.Namespace) -> int:

@@ -24,11 +24,13 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="metadata, records and environments as JSON")
 
 
-def _load(store: Any, digest: str | None) -> tuple[Any, str | None]:
+def _load(store: Any, digest: str | None, kind: str = "record") -> tuple[Any, str | None]:
+    """A record or environment (schema-checked by the store), or why it cannot be shown."""
     if not digest or store is None:
         return None, "no store"
     try:
-        return store.objects.get_json(digest), None
+        read = store.objects.get_record if kind == "record" else store.objects.get_environment
+        return read(digest), None
     except ReproError as exc:
         return None, str(exc)
 
@@ -44,6 +46,7 @@ def collect(nb: Any, path: Path) -> dict[str, Any]:
         store_problem = None
     cells = []
     envs: dict[str, Any] = {}
+    env_problems: dict[str, str] = {}
     chain: list[tuple[str, dict[str, Any]]] = []  # the last whole state put together
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
@@ -59,17 +62,26 @@ def collect(nb: Any, path: Path) -> dict[str, Any]:
                     entry["live_variables"] = len(full)
                 except ReproError as exc:
                     entry["live_variables"], entry["problem"] = None, str(exc)
-            env_digest = meta.get("environment")
-            if env_digest and env_digest not in envs:
-                envs[env_digest], _ = _load(store, env_digest)
+            _load_environment(store, meta.get("environment"), envs, env_problems)
         cells.append(entry)
+    if isinstance(nb_meta, dict):
+        _load_environment(store, nb_meta.get("environment"), envs, env_problems)
     return {
         "notebook": nb_meta,
         "store": store.describe() if store else None,
         "store_problem": store_problem,
         "cells": cells,
         "environments": envs,
+        "environment_problems": env_problems,
     }
+
+
+def _load_environment(store: Any, digest: Any, envs: dict[str, Any], problems: dict[str, str]) -> None:
+    """Each environment once; one that cannot be shown (missing, corrupt, a crafted shape) says why."""
+    if isinstance(digest, str) and digest and digest not in envs and digest not in problems:
+        envs[digest], problem = _load(store, digest, "environment")
+        if envs[digest] is None and problem:
+            problems[digest] = problem
 
 
 def print_provenance(nb: Any, path: Path) -> None:
@@ -112,6 +124,8 @@ def print_provenance(nb: Any, path: Path) -> None:
     env = info["environments"].get(env_digest) if env_digest else None
     if env:
         print(environment_summary(env, env_digest))
+    for digest, problem in info["environment_problems"].items():
+        print(f"environment {short(digest)} unreadable: {problem}")
 
 
 def main(args: argparse.Namespace) -> int:

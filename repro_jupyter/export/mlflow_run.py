@@ -177,7 +177,7 @@ def _load(path: Path) -> _Recorded:
     for index, cell in enumerate(nb.cells):
         cell_meta = cell.metadata.get(METADATA_KEY) if cell.cell_type == "code" else None
         if cell_meta and cell_meta.get("record"):
-            cells.append((index, cell, dict(cell_meta), store.objects.get_json(cell_meta["record"])))
+            cells.append((index, cell, dict(cell_meta), store.objects.get_record(cell_meta["record"])))
     top = git_toplevel(path.resolve().parent)
     return _Recorded(
         path=path,
@@ -185,7 +185,7 @@ def _load(path: Path) -> _Recorded:
         meta=dict(meta),
         store=store,
         env_digest=env_digest,
-        env=store.objects.get_json(env_digest),
+        env=store.objects.get_environment(env_digest),
         cells=cells,
         repo_top=top,
         rel_path=_relative_to(path, top) or path.name,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from functools import cache, lru_cache
 from importlib.resources import files
 from typing import Any
@@ -16,6 +17,22 @@ def load_schema() -> dict[str, Any]:
     return json.loads(files(__name__).joinpath(SCHEMA_FILE).read_text(encoding="utf-8"))
 
 
+def _ecma_pattern(validator: Any, pattern: str, instance: Any, schema: dict[str, Any]) -> Any:
+    """``pattern`` with ECMA-262's meaning, the one the schema (and the frontend) is written in.
+
+    Python's ``$`` also matches before a final newline, so ``"3.11\\n"`` would pass
+    ``^[0-9.]+$``: a trailing newline in a crafted version is exactly what an export must
+    never emit.  Here ``$`` at the end of a pattern matches only at the end of the string.
+    """
+    from jsonschema import ValidationError
+
+    if not isinstance(instance, str):
+        return
+    strict = pattern[:-1] + r"\Z" if pattern.endswith("$") and not pattern.endswith(r"\$") else pattern
+    if not re.search(strict, instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
 @cache
 def _validator(definition: str) -> Any:
     import jsonschema
@@ -24,7 +41,8 @@ def _validator(definition: str) -> Any:
     if definition not in schema["$defs"]:
         raise KeyError(f"unknown schema definition {definition!r}")
     sub = {"$ref": f"#/$defs/{definition}", "$defs": schema["$defs"]}
-    return jsonschema.Draft202012Validator(sub)
+    strict = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"pattern": _ecma_pattern})
+    return strict(sub)
 
 
 def validate(definition: str, value: Any) -> None:
@@ -38,3 +56,22 @@ def errors(definition: str, value: Any) -> list[str]:
         f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}"
         for e in _validator(definition).iter_errors(value)
     ]
+
+
+def _safe_key(part: Any) -> str:
+    text = str(part)
+    return text if text.isprintable() and len(text) <= 60 else ascii(text)[:60] + "…"
+
+
+def violations(definition: str, value: Any) -> list[str]:
+    """Violations that quote only the schema, never the value: for objects read back from a store,
+    whose fields may be crafted (a Dockerfile line in a version) or hold a secret."""
+    out = []
+    for e in _validator(definition).iter_errors(value):
+        where = "/".join(_safe_key(p) for p in e.absolute_path) or "<root>"
+        if e.validator == "required":
+            out.append(f"{where}: {e.message}")  # names the missing property, from the schema
+        else:
+            rule = e.validator_value if e.validator in ("type", "pattern", "const", "enum") else ""
+            out.append(f"{where}: breaks {e.validator} {rule}".rstrip()[:200])
+    return out

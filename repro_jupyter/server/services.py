@@ -97,7 +97,7 @@ def provenance(nb: Any, folder: Path) -> dict[str, Any]:
     environment = None
     if store is not None and nb_meta and nb_meta.get("environment"):
         try:
-            env = store.objects.get_json(nb_meta["environment"])
+            env = store.objects.get_environment(nb_meta["environment"])
             environment = {"digest": nb_meta["environment"], "summary": environment_summary(env)}
         except ReproError as exc:
             problem = str(exc)
@@ -120,7 +120,7 @@ def provenance(nb: Any, folder: Path) -> dict[str, Any]:
         }
         if meta and store is not None:
             try:
-                rec = store.objects.get_json(meta["record"])
+                rec = store.objects.get_record(meta["record"])
                 entry["record"] = {
                     "consumed": rec.get("rng", {}).get("consumed", []),
                     "unseeded": rec.get("unseeded", []),
@@ -151,8 +151,8 @@ def envdiff(nb: Any, folder: Path, current: str) -> dict[str, Any]:
     store, problem = _store(folder)
     if store is None:
         raise StoreError(problem or "no store")
-    new = store.objects.get_json(current)
-    old = store.objects.get_json(recorded) if recorded else None
+    new = store.objects.get_environment(current)
+    old = store.objects.get_environment(recorded) if recorded else None
     return {"recorded": recorded, "current": current, "diff": environment_diff(old, new) if old else {}}
 
 
@@ -173,7 +173,7 @@ def compare(recorded: Any, current: Any, path: Path, options: dict[str, Any] | N
     old_env = None
     if store is not None and nb_meta.get("environment"):
         try:
-            old_env = store.objects.get_json(nb_meta["environment"])
+            old_env = store.objects.get_environment(nb_meta["environment"])
         except ReproError:
             old_env = None
     report = _judge(

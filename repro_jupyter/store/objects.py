@@ -190,7 +190,7 @@ def _check_schema(digest: str, value: dict[str, Any], definition: str) -> None:
     from .. import schema
 
     try:
-        problems = schema.errors(definition, value)
+        problems = schema.violations(definition, value)
     except RecursionError:
         problems = ["<root>: nested too deeply"]
     if problems:
