@@ -129,6 +129,8 @@ class RecordingSession:
             "deterministic": self.deterministic,
             "store": self._store_label(),
         }
+        if self._store is not None and self._store.fallback_reason and not self._store.url:
+            meta["store_fallback"] = "user cache"  # records are not in `store`, only on this machine
         if self.last_environment:
             meta["environment"] = self.last_environment
         return meta
@@ -147,7 +149,9 @@ class RecordingSession:
         if self._store is None and self._store_failed is None:
             try:
                 self._store = open_store(self.location.directory, url=self.store_url or None)
-                if self._store.fallback_reason:
+                if self._store.fallback_reason and self.kind == "interactive":
+                    # headless and replay runs: the runner names the cache store (``stored_check``);
+                    # a warning here would become an output of the cell that happened to record first
                     warnings.warn(f"repro store: {self._store.fallback_reason}", ReproWarning, stacklevel=2)
             except ReproError as exc:
                 self._store_failed = str(exc)

@@ -198,6 +198,9 @@ def test_read_only_store_falls_back_to_the_cache_named_and_readers_find_it(tmp_p
         assert all(store.objects.has(d) for d in _pointers(src))
         assert verify_notebook(src, VerifyOptions())["status"] == "reproduced"
         assert cli("fsck", work) == 0
+        saved = nbformat.read(src, 4)  # the runner names the cache; no cell's outputs carry the warning
+        assert [o.get("name") for o in saved.cells[0].outputs] == [], saved.cells[0].outputs
+        assert saved.metadata[METADATA_KEY]["store_fallback"] == "user cache"
     finally:
         _undo_read_only(work / ".repro", how)
     print(f"read-only store made with {how}")

@@ -56,6 +56,10 @@ export interface NotebookMetadata {
    * Store location: a path relative to the notebook, or a team store URL without credentials (never an absolute local path).
    */
   store?: string;
+  /**
+   * The notebook's store folder was not writable: this run's records went to the recording user's cache (~/.cache/repro-jupyter/stores/...), so they exist on that machine only.
+   */
+  store_fallback?: 'user cache';
 }
 /**
  * cells[i].metadata.repro_jupyter: small pointers, under ~1 KB.
