@@ -247,3 +247,38 @@ def test_absolute_declared_inputs_are_recorded_relative(tmp_path):
     paths = [entry["path"] for entry in record["inputs"]]
     assert paths == ["../data/train.csv"], paths
     assert str(tmp_path) not in json.dumps(record)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("sensitivity", "{nb}", "--seeds", str(2**40)),  # built a list of 2**40 seeds: memory exhausted
+        ("sensitivity", "{nb}", "--base-seed", str(2**32)),  # seeds are unsigned 32-bit
+        ("verify", "{nb}", "{nb}", "-j", str(2**40)),  # forked that many workers
+        ("verify", "{nb}", "--runs", "100000"),
+    ],
+)
+def test_counts_are_bounded_before_anything_runs(tmp_path, capsys, args):
+    src = make_notebook(tmp_path / "nb.ipynb", ["x = 1"])
+    capsys.readouterr()
+    assert cli(*[a.format(nb=src) for a in args]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "must be from" in err[0], err
+
+
+def test_verify_quiet_still_names_what_failed(tmp_path, capsys):
+    """`-q` drops the summary of what reproduced; a notebook that errors or drifts still gets a line."""
+    src = make_notebook(tmp_path / "nb.ipynb", ["x = 1", "print(x)"])
+    capsys.readouterr()
+    assert cli("verify", src, "-q") == 2  # never recorded
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1 and "ERROR" in out[0] and "nb.ipynb" in out[0], out
+    assert cli("run", src, "-q") == 0
+    assert cli("verify", src, "-q") == 0
+    assert capsys.readouterr().out == ""
+    nb = nbformat.read(src, 4)
+    nb.cells[1].outputs[0]["text"] = "2\n"  # the saved output says 2, the code prints 1
+    nbformat.write(nb, src)
+    assert cli("verify", src, "-q") == 1
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1 and "DRIFT at cell 1" in out[0], out

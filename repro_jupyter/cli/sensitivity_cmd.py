@@ -7,8 +7,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..errors import NotebookError
+from ..errors import UsageError
 from ..sensitivity import seed_sensitivity
+
+MAX_SEEDS = 1000
+SEED_MAX = 2**32 - 1  # master seeds are unsigned 32-bit (the schema's seed)
 
 
 def add_parser(sub: Any) -> None:
@@ -22,8 +25,13 @@ def add_parser(sub: Any) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    if args.seeds < 2:
-        raise NotebookError("--seeds must be at least 2")
+    if not 2 <= args.seeds <= MAX_SEEDS:  # each seed is a full run of the notebook
+        raise UsageError(f"--seeds must be from 2 to {MAX_SEEDS}, not {str(args.seeds)[:24]}")
+    last = SEED_MAX - args.seeds + 1
+    if not 0 <= args.base_seed <= last:
+        raise UsageError(f"--base-seed must be from 0 to {last}, not {str(args.base_seed)[:24]}")
+    if not 1 <= args.timeout <= 86_400:
+        raise UsageError(f"--timeout must be from 1 to 86400 seconds, not {str(args.timeout)[:24]}")
     seeds = [args.base_seed + i for i in range(args.seeds)]
     report = seed_sensitivity(args.notebook, seeds, timeout=args.timeout, kernel=args.kernel)
     if args.report_json:

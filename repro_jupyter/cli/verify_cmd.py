@@ -96,9 +96,10 @@ def validate(args: argparse.Namespace) -> None:
             raise UsageError(f"--{name} must be a finite number >= 0, not {value}")
     if args.ssim is not None and not (math.isfinite(args.ssim) and 0 < args.ssim <= 1):
         raise UsageError(f"--ssim must be a number in (0, 1], not {args.ssim}")
-    for name, flag in (("timeout", "--timeout"), ("runs", "--runs"), ("jobs", "-j/--jobs")):
-        if getattr(args, name) < 1:
-            raise UsageError(f"{flag} must be at least 1, not {getattr(args, name)}")
+    bounds = (("timeout", "--timeout", 86_400), ("runs", "--runs", 100), ("jobs", "-j/--jobs", 64))
+    for name, flag, most in bounds:
+        if not 1 <= getattr(args, name) <= most:  # each job is a kernel; each run re-executes it all
+            raise UsageError(f"{flag} must be from 1 to {most}, not {_shown(getattr(args, name))}")
     parse_cells(args.cells)
     for flag, path in (("--report-json", args.report_json), ("--junit", args.junit), ("--html", args.html)):
         _check_report_path(flag, path)
@@ -134,6 +135,23 @@ def _verify_one(item: tuple[Path, argparse.Namespace, bool]) -> dict[str, Any]:
     return verify_notebook(path, _options(args, str(path), progress))
 
 
+def _shown(value: int) -> str:
+    text = str(value)
+    return text if len(text) <= 24 else f"{text[:20]}… ({len(text)} digits)"
+
+
+def quiet_line(report: dict[str, Any]) -> str:
+    """``-q``: the notebook, its status and the first cell that did not reproduce (or why it stopped)."""
+    line = f"{report['notebook']}: {report['status'].upper()}"
+    first = next((c for c in report["cells"] if c["status"] not in ("same", "skipped", "benign")), None)
+    if first is not None:
+        detail = first["differences"][0]["detail"] if first["differences"] else ""
+        line += f" at cell {first['index']} ({first['status']}) {detail[:100]}".rstrip()
+    elif report.get("reason"):
+        line += f" — {report['reason']}"
+    return " ".join(line.split())
+
+
 def print_summary(report: dict[str, Any]) -> None:
     status = report["status"].upper()
     print(f"{report['notebook']}: {status}" + (f" — {report['reason']}" if report.get("reason") else ""))
@@ -157,13 +175,15 @@ def main(args: argparse.Namespace) -> int:
     progress = sys.stderr.isatty() and not args.quiet and args.jobs <= 1
     items = [(path, args, progress) for path in args.notebooks]
     if args.jobs > 1 and len(items) > 1:
-        with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        with ProcessPoolExecutor(max_workers=min(args.jobs, len(items))) as pool:
             reports = list(pool.map(_verify_one, items))
     else:
         reports = [_verify_one(item) for item in items]
-    if not args.quiet:
-        for report in reports:
+    for report in reports:
+        if not args.quiet:
             print_summary(report)
+        elif report["status"] != "reproduced":  # quiet is not silent: one line for what failed
+            print(quiet_line(report))
     _write_reports(args, reports)
     return max(exit_code(r) for r in reports)
 
