@@ -109,7 +109,7 @@ class Checkpointer:
                 self.backlog.done(reserved)
                 skipped[name] = encoded.reason
                 continue
-            if _may_hold_text(encoded) and chunks_hold_secret(encoded.chunks()):
+            if _may_hold_text(encoded) and chunks_hold_secret(_text_of(encoded)):
                 encoded.release()
                 self.backlog.done(reserved)
                 skipped[name] = WITHHELD
@@ -123,12 +123,17 @@ class Checkpointer:
 
 def _may_hold_text(encoded: Any) -> bool:
     """Pickles, JSON, containers and string/object arrays can carry text; numeric arrays and tensors cannot
-    (scanning gigabytes of floats would cost seconds per cell); a deferred Parquet frame is not scanned."""
+    (scanning gigabytes of floats would cost seconds per cell); a deferred Parquet frame is scanned through
+    its labels and text columns (its bytes do not exist yet)."""
     if encoded.deferred:
-        return False
+        return encoded.text is not None
     if encoded.format == "npy":
         return str(encoded.meta.get("dtype", ""))[1:2] in ("U", "S", "O", "V")
     return encoded.format not in ("safetensors", "torch-optimizer")
+
+
+def _text_of(encoded: Any) -> Any:
+    return encoded.text() if encoded.deferred else encoded.chunks()
 
 
 def _secret_reason(name: str, value: Any) -> str | None:

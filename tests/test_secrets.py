@@ -330,3 +330,41 @@ def test_captured_environment_leaves_out_connection_strings_and_url_tokens():
         "variables": {"AZURE_STORAGE_ACCOUNT": "acct", "WANDB_MODE": "offline"},
         "omitted_secrets": 2,
     }
+
+
+def test_a_big_frame_holding_a_secret_is_withheld_although_its_parquet_is_written_later(tmp_path, capsys):
+    """Frames over 16 MiB become Parquet in the writer thread, after the foreground's secret scan: their
+    labels and text columns are scanned in the foreground instead (before: checkpointed unscanned)."""
+    key = "AKIA" + "Q3EGRTZ7PLMN4XKW"  # an AWS access key id, in the last of 1.2 million rows
+    src = make_notebook(
+        tmp_path / "big.ipynb",
+        [
+            "import numpy as np\nimport pandas as pd\nn = 1_200_000\n"
+            "names = ['row%d' % i for i in range(n)]\n"
+            f"names[-1] = 'creds ' + {key[:4]!r} + {key[4:]!r}\n"
+            "frame = pd.DataFrame({'x': np.arange(n, dtype=float), 'name': names})\n"
+            "clean = pd.DataFrame({'x': np.arange(n, dtype=float), 'name': names[:-1] + ['row']})\n"
+            "del names",
+        ],
+    )
+    assert cli("run", src, "-q") == 0
+    capsys.readouterr()
+    assert cli("show", src, "--json") == 0
+    record = json.loads(capsys.readouterr().out)["cells"][0]["record"]
+    assert record["state"]["not_checkpointed"]["frame"] == "withheld: holds a secret"
+    assert "clean" not in record["state"]["not_checkpointed"]  # same size, no secret: checkpointed
+    frames = [f for f in (tmp_path / ".repro" / "objects").rglob("*") if f.is_file() and _is_parquet(f)]
+    assert len(frames) == 1  # `clean` (Parquet compresses text: read it back to look)
+    assert all(key not in "".join(map(str, _parquet_values(f))) for f in frames)
+
+
+def _is_parquet(path):
+    with open(path, "rb") as fh:
+        return fh.read(4) == b"PAR1"
+
+
+def _parquet_values(path):
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    return [value for column in table.columns for value in column.to_pylist()]

@@ -58,6 +58,9 @@ class Encoded:
     # For signed containers: which of ``_parts`` the MAC covers; a trailer is appended after the last part.
     _signed: list[bool] | None = field(default=None, repr=False)
     _deferred: Callable[[], list[Buffer]] | None = field(default=None, repr=False)
+    # For deferred formats: the text the value carries (labels, string columns), so the foreground
+    # can scan it for secrets without producing the bytes; None when it carries no text at all.
+    text: Callable[[], Iterator[bytes]] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     # Pooled snapshot buffers this value owns until ``release`` (see ``snapshot_pool``).
     _pooled: list[Any] = field(default_factory=list, repr=False)

@@ -24,7 +24,7 @@ import io
 import json
 import math
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -272,7 +272,23 @@ def encode_pandas(value: Any, max_bytes: int | None) -> Encoded | None:
             return None
         check_size(parts[0].nbytes, max_bytes)
         return Encoded("parquet", meta, parts)
-    return Encoded("parquet", meta, _deferred=to_parquet_later)
+    return Encoded("parquet", meta, _deferred=to_parquet_later, text=lambda: frame_text(pd, snapshot))
+
+
+TEXT_BATCH = 65_536  # values per scanned chunk: a chunk stays a few MB, a secret never straddles one badly
+
+
+def frame_text(pd: Any, frame: Any) -> Iterator[bytes]:
+    """Every label and every text-bearing column of ``frame`` as UTF-8 chunks, for the secret scan of a
+    frame too big to encode in the foreground (numeric columns cannot carry text and are not read)."""
+    yield "\n".join(map(str, [*frame.columns, *frame.index.names, *frame.columns.names])).encode()
+    columns = [frame.index.to_series()] + [frame.iloc[:, i] for i in range(frame.shape[1])]
+    for column in columns:
+        if pd.api.types.is_numeric_dtype(column.dtype) or pd.api.types.is_datetime64_any_dtype(column.dtype):
+            continue
+        values = column.array
+        for start in range(0, len(values), TEXT_BATCH):
+            yield "\n".join(map(str, values[start : start + TEXT_BATCH])).encode("utf-8", "surrogatepass")
 
 
 def decode_pandas(meta: dict[str, Any], data: Buffer | PathLike) -> Any:
