@@ -7,6 +7,8 @@ entry points that Jupyter discovers; the work lives in the submodules.
 
 from __future__ import annotations
 
+import sys
+import types
 from typing import Any
 
 try:
@@ -31,6 +33,63 @@ def _load_jupyter_server_extension(server_app: Any) -> None:
 
     setup_handlers(server_app.web_app)
     server_app.log.info("repro_jupyter server extension registered at /repro-jupyter/")
+
+
+def checkpoint(
+    name: str,
+    *,
+    model: Any = None,
+    optimizer: Any = None,
+    scheduler: Any = None,
+    scaler: Any = None,
+    loader: Any = None,
+    probe: Any = None,
+    **extra: Any,
+) -> str:
+    """Save a training milestone (weights, optimizer, scheduler, scaler, loader and RNG states, a probe's
+    outputs, a manifest linking the run); returns its manifest digest.  See ``repro_jupyter.milestones`` and
+    docs/TRAINING.md.  Imported lazily: ``import repro_jupyter`` must not import torch."""
+    from .milestones import checkpoint as save
+
+    return save(
+        name, model=model, optimizer=optimizer, scheduler=scheduler, scaler=scaler, loader=loader,
+        probe=probe, **extra,
+    )  # fmt: skip
+
+
+def restore_checkpoint(
+    name: str,
+    *,
+    model: Any = None,
+    optimizer: Any = None,
+    scheduler: Any = None,
+    scaler: Any = None,
+    loader: Any = None,
+    notebook: str | None = None,
+) -> dict[str, Any]:
+    """Restore a milestone into the objects passed and the global RNGs, every part checked before any object
+    is changed (else one-line ``MilestoneError``); returns its manifest."""
+    from .milestones import restore_checkpoint as restore
+
+    return restore(
+        name, model=model, optimizer=optimizer, scheduler=scheduler, scaler=scaler, loader=loader,
+        notebook=notebook,
+    )  # fmt: skip
+
+
+class _Package(types.ModuleType):
+    """``repro_jupyter.checkpoint`` is the function above, although a subpackage of that name (the value
+    formats) exists: importing it makes Python ``setattr`` the package's attribute, which would turn the
+    public API into a module the moment the magics load.  That one setattr is ignored; the subpackage stays
+    importable by its full name (``from repro_jupyter.checkpoint import formats``: sys.modules)."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "checkpoint" and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def load_ipython_extension(ipython: Any) -> None:

@@ -55,6 +55,16 @@ CREATE TABLE IF NOT EXISTS checkpoints (
     size INTEGER NOT NULL,
     PRIMARY KEY (fingerprint, format)
 );
+CREATE TABLE IF NOT EXISTS milestones (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    notebook TEXT,
+    name TEXT NOT NULL,
+    manifest TEXT NOT NULL,
+    run_id TEXT,
+    cell_key TEXT,
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS milestones_by_name ON milestones(notebook, name, created_at);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS kept_objects (object TEXT PRIMARY KEY, reason TEXT NOT NULL);
 """
@@ -63,6 +73,7 @@ BUSY_TIMEOUT_MS = 30_000
 CHECKPOINT_WAIT_MS = 2_000
 CHECKPOINT_FIELDS = ("fingerprint", "format", "object", "meta", "size")
 RUN_FIELDS = ("run_id", "notebook", "kind", "master_seed", "started_at", "host", "pid")
+MILESTONE_FIELDS = ("notebook", "name", "manifest", "run_id", "cell_key", "created_at")
 CELL_EXECUTION_FIELDS = (
     "run_id",
     "cell_key",
@@ -207,6 +218,29 @@ class Catalog:
         out = dict(row)
         out["meta"] = json.loads(out["meta"])
         return out
+
+    def add_milestone(
+        self, notebook: str | None, name: str, manifest: str, run_id: str | None, cell_key: str | None
+    ) -> None:
+        """A named training milestone (``repro_jupyter.checkpoint``): the name points at its manifest
+        object; a name saved again (a re-run) gets a new row, and the latest row wins."""
+        row = (notebook, name, manifest, run_id, cell_key, time.time())
+        self._write(
+            "INSERT INTO milestones(notebook, name, manifest, run_id, cell_key, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            row,
+            ("add_milestone", dict(zip(MILESTONE_FIELDS, row, strict=True))),
+        )
+
+    def milestones(self, notebook: str | None = None, name: str | None = None) -> list[dict[str, Any]]:
+        """Milestone rows, oldest first; ``notebook``/``name`` filter (None: any)."""
+        where, args = [], []
+        for column, value in (("notebook", notebook), ("name", name)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                args.append(value)
+        sql = "SELECT * FROM milestones" + (" WHERE " + " AND ".join(where) if where else "")
+        return [dict(r) for r in self._conn.execute(sql + " ORDER BY created_at, id", args)]
 
     def cell_history(self, cell_key: str) -> list[dict[str, Any]]:
         rows = self._conn.execute(
