@@ -16,8 +16,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -25,19 +26,105 @@ from ..atomic import temp_beside
 from ..canonical import DIGEST_PREFIX, canonical_bytes
 from ..errors import ObjectCorrupt, ObjectMissing, StoreError
 
-OVERLAP_MIN = 1 << 20  # chunks this big are hashed in a helper thread while being written
-_HASHER: ThreadPoolExecutor | None = None
+OVERLAP_MIN = 1 << 20  # chunks this big are written by a helper thread while this one hashes them
+WRITE_AHEAD = 256 << 20  # at most this many bytes handed to the helper and not yet written
+SYNC_FILE_RANGE_WRITE = 2  # <linux/fs.h>: start writeback of dirty pages in the range, do not wait
+_HELPER: ThreadPoolExecutor | None = None
+_SYNC_FILE_RANGE: Any = False  # False: not looked up yet; None: not available here
 SCHEMA_OF_KIND = {"cell_record": "cellRecord", "environment": "environment"}
 _VALID: set[str] = set()  # digests already checked against the schema (objects never change)
 
 
-def _hasher() -> ThreadPoolExecutor:
-    """One helper thread per process: a big checkpoint's sha256 overlaps its write (~2x less wall time
-    on two cores, measured in ``bench/capture_overhead``), instead of hash-then-write per chunk."""
-    global _HASHER
-    if _HASHER is None:
-        _HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="repro-sha256")
-    return _HASHER
+def _helper() -> ThreadPoolExecutor:
+    """One helper thread per process, so a stream's chunks are written in order, one at a time."""
+    global _HELPER
+    if _HELPER is None:
+        _HELPER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="repro-write")
+    return _HELPER
+
+
+def _start_writeback(fd: int, offset: int, nbytes: int) -> None:
+    """Ask Linux to start writing ``[offset, offset+nbytes)`` to the disk now (``sync_file_range``).
+
+    Why: a write only fills the page cache; with GiBs of RAM the kernel starts writeback late,
+    so without this the disk idles while we hash and all its work waits for the final ``fsync``
+    (which stays the durability guarantee: this is a hint, its failure or absence changes nothing).
+    """
+    global _SYNC_FILE_RANGE
+    if _SYNC_FILE_RANGE is False:
+        _SYNC_FILE_RANGE = None
+        if sys.platform.startswith("linux"):
+            try:
+                import ctypes
+                import ctypes.util
+
+                func = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").sync_file_range
+                func.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+                func.restype = ctypes.c_int
+                _SYNC_FILE_RANGE = func  # a CDLL call releases the GIL
+            except (OSError, AttributeError):
+                pass
+    if _SYNC_FILE_RANGE is not None:
+        _SYNC_FILE_RANGE(fd, offset, nbytes, SYNC_FILE_RANGE_WRITE)
+
+
+def _write_at(fd: int, chunk: bytes | memoryview, offset: int) -> None:
+    view = memoryview(chunk).cast("B")
+    while view.nbytes:
+        written = os.pwrite(fd, view, offset)
+        view, offset = view[written:], offset + written
+
+
+class _StreamWriter:
+    """Writes one stream's chunks at their offsets: big ones on the helper thread, small ones inline.
+
+    Every write names its offset (``pwrite``), so inline and helper writes never race for a file
+    position.  The first error (a full disk) is raised by the next ``write`` or by ``finish``;
+    ``drain`` waits for every helper write, so the caller may then close the descriptor.
+    """
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self._pending: list[tuple[Future[None], int]] = []
+        self._in_flight = 0
+
+    def write(self, chunk: bytes | memoryview, offset: int, nbytes: int) -> None:
+        self._reap(block=False)
+        if nbytes < OVERLAP_MIN:
+            _write_at(self.fd, chunk, offset)
+            return
+        while self._pending and self._in_flight + nbytes > WRITE_AHEAD:
+            self._reap(block=True)
+        self._pending.append((_helper().submit(self._write_big, chunk, offset, nbytes), nbytes))
+        self._in_flight += nbytes
+
+    def _write_big(self, chunk: bytes | memoryview, offset: int, nbytes: int) -> None:
+        _write_at(self.fd, chunk, offset)
+        try:
+            _start_writeback(self.fd, offset, nbytes)
+        except OSError:
+            pass
+
+    def _reap(self, block: bool) -> None:
+        """Collect finished writes (at least the oldest one when ``block``); raise the first error."""
+        while self._pending and (block or self._pending[0][0].done()):
+            future, nbytes = self._pending.pop(0)
+            self._in_flight -= nbytes
+            future.result()
+            block = False
+
+    def finish(self) -> None:
+        while self._pending:
+            self._reap(block=True)
+
+    def drain(self) -> None:
+        for future, _ in self._pending:
+            try:
+                future.result()
+            except Exception:  # the error that matters is already being raised
+                pass
+        self._pending.clear()
+        self._in_flight = 0
 
 
 def _shown(value: object, limit: int = 80) -> str:
@@ -91,28 +178,28 @@ class ObjectStore:
         Returns (digest, size, newly written).  A crash leaves only a ``.tmp-`` file, which
         ``fsck`` reports and ``--quarantine`` removes.  With ``expect`` (a download from a
         remote store), bytes that hash to anything else are dropped: ``ObjectCorrupt``.
+
+        Big chunks are written by a helper thread (``_StreamWriter``) while this thread hashes
+        them, and each written chunk's writeback to the disk is started at once: so the sha256
+        pass, the copy into the page cache and the disk's own work all overlap, and the one
+        ``fsync`` at the end waits only for the tail (see ``bench/README.md``).
         """
         self.objects.mkdir(parents=True, exist_ok=True)
         h = hashlib.sha256()
         size = 0
         with temp_beside(self.objects, ".tmp-") as (fd, tmp):
-            with os.fdopen(fd, "wb") as fh:
-                hashing = None  # the previous chunk's hash, running beside this chunk's write
+            writer = _StreamWriter(fd)
+            try:
                 for chunk in chunks:
                     n = len(chunk) if isinstance(chunk, bytes) else memoryview(chunk).nbytes
-                    if hashing is not None:
-                        hashing.result()  # sha256 is sequential: one chunk at a time, in order
-                        hashing = None
-                    if n >= OVERLAP_MIN:  # both release the GIL: hash and write on two cores
-                        hashing = _hasher().submit(h.update, chunk)
-                    else:
-                        h.update(chunk)
-                    fh.write(chunk)
+                    writer.write(chunk, size, n)
+                    h.update(chunk)  # releases the GIL for big buffers: runs beside the write
                     size += n
-                if hashing is not None:
-                    hashing.result()
-                fh.flush()
-                os.fsync(fh.fileno())
+                writer.finish()  # every chunk written (or its error raised here)
+                os.fsync(fd)
+            finally:
+                writer.drain()  # no helper may still write to ``fd`` once it is closed
+                os.close(fd)
             digest = DIGEST_PREFIX + h.hexdigest()
             if expect is not None and digest != expect:
                 os.unlink(tmp)
