@@ -18,7 +18,17 @@ from typing import Any
 
 from .. import __version__
 from ..errors import ReproError, ReproWarning
-from . import check_cmd, env_cmd, export_cmd, lineage_cmd, run_cmd, sensitivity_cmd, show_cmd, verify_cmd
+from . import (
+    check_cmd,
+    checkpoints_cmd,
+    env_cmd,
+    export_cmd,
+    lineage_cmd,
+    run_cmd,
+    sensitivity_cmd,
+    show_cmd,
+    verify_cmd,
+)
 from .store_cmd import fsck_cmd, gc_cmd, sync_cmd
 
 COMMANDS = {
@@ -28,6 +38,7 @@ COMMANDS = {
     "show": show_cmd,
     "lineage": lineage_cmd,
     "check": check_cmd,
+    "checkpoints": checkpoints_cmd,
     "fsck": fsck_cmd,
     "gc": gc_cmd,
     "sync": sync_cmd,

@@ -1,6 +1,12 @@
 """``jupyter repro check NB.ipynb --cell ID``: does the checkpoint written after a cell load in a fresh
 kernel and give the same outputs for the cells that follow?
 
+``jupyter repro check NB.ipynb --checkpoint NAME``: does the training milestone NAME (saved with
+``repro_jupyter.checkpoint(NAME, model=..., probe=batch)``) reload in a fresh process and give the outputs
+it stored for its probe batch, within ``--rtol``/``--atol``?  Exit 0 same (or within tolerance), 1 drift,
+2 could not check (no probe, a model class only the notebook defines, a corrupt object): see
+``repro_jupyter.milestones.loadcheck``.
+
 A fresh kernel is started with the recorded seeds, the namespace is checked out
 from the checkpoint of cell ID (nothing before it is re-run, except cells that
 only define functions, classes and imports, which checkpoints cannot hold), the
@@ -30,8 +36,39 @@ from .verify_cmd import print_summary
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("check", help="reload a cell's checkpoint in a fresh kernel and re-run what follows")
     p.add_argument("notebook", type=Path)
-    p.add_argument("--cell", required=True, help="the cell id whose checkpoint to load")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--cell", help="the cell id whose checkpoint to load")
+    which.add_argument("--checkpoint", metavar="NAME", help="a training milestone to reload and probe")
+    p.add_argument("--rtol", type=float, default=1e-5, help="--checkpoint: relative tolerance (1e-5)")
+    p.add_argument("--atol", type=float, default=1e-6, help="--checkpoint: absolute tolerance (1e-6)")
     p.add_argument("--timeout", type=int, default=600)
+
+
+def check_milestone(args: argparse.Namespace) -> int:
+    """Resolve the milestone here (one-line errors), probe it in a fresh interpreter, print one line."""
+    from ..errors import StoreError, UsageError
+    from ..milestones.loadcheck import run_load_check
+    from ..milestones.restore import resolve
+
+    path: Path = args.notebook
+    read_notebook(path)
+    for flag in ("rtol", "atol"):
+        value = getattr(args, flag)
+        if not value >= 0 or value == float("inf"):
+            raise UsageError(f"--{flag} must be a finite number >= 0, not {value}")
+    try:
+        store = open_store(path.resolve().parent, create=False)
+    except StoreError as exc:
+        raise NotebookError(f"{path}: {exc}") from None
+    try:
+        digest, _manifest = resolve(store, path.name, args.checkpoint)
+    finally:
+        store.close()
+    result = run_load_check(path.resolve().parent, digest, args.rtol, args.atol, args.timeout)
+    status = result["status"]
+    detail = result.get("detail") or "outputs on the probe batch are bit-identical"
+    print(f"{path.name}: milestone {args.checkpoint!r}: {status.replace('_', ' ')}: {detail}")
+    return 1 if status == "drift" else 0
 
 
 def _definitions_only(source: str) -> str:
@@ -49,6 +86,8 @@ def _definitions_only(source: str) -> str:
 
 
 def main(args: argparse.Namespace) -> int:
+    if args.checkpoint is not None:
+        return check_milestone(args)
     path: Path = args.notebook
     nb = read_notebook(path)
     ids = [c.get("id") for c in nb.cells]
