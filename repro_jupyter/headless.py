@@ -24,6 +24,7 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 from . import METADATA_KEY, schema
 from .compare.normalize import coalesce_streams
 from .errors import ExecutionError, NotebookError
+from .numbering import cell_label
 
 SETUP = (
     "__import__('repro_jupyter.magics').magics.configure_headless("
@@ -75,7 +76,8 @@ def check_repro_metadata(nb: Any, path: Path) -> dict[str, Any]:
         problems = schema.errors("cellMetadata", cell_meta)
         if problems:
             raise NotebookError(
-                f"{path.name}: cell {index} metadata '{METADATA_KEY}' is not valid: {problems[0][:200]}"
+                f"{path.name}: {cell_label(index)} metadata '{METADATA_KEY}' is not valid: "
+                f"{problems[0][:200]}"
             )
     return meta
 
@@ -333,7 +335,7 @@ def run_notebook(
         client.execute()
     except CellExecutionError as exc:
         index = client.repro_current_index
-        where = f"cell {index}" if index is not None else "a cell"
+        where = cell_label(index) if index is not None else "a cell"
         ename, evalue = exc.ename, str(exc.evalue)
         if ename in (None, "None", "NoneType") and index is not None:  # a display hook failed: see outputs
             shown = [o for o in nb.cells[index].get("outputs", []) if o.get("output_type") == "error"]
@@ -342,7 +344,7 @@ def run_notebook(
         failure = f"{where} raised {ename}: {_first_line(evalue)}"
         stopped_at = None if index is None else index + 1
     except CellTimeoutError:
-        where = f"cell {client.repro_current_index}" if client.repro_current_index is not None else "a cell"
+        where = cell_label(client.repro_current_index) if client.repro_current_index is not None else "a cell"
         failure = f"{where} ran longer than the {timeout}s timeout and was interrupted"
         stopped_at = client.repro_current_index
     except DeadKernelError:

@@ -18,6 +18,7 @@ from .canonical import digest_bytes
 from .compare.upstream import names_read
 from .errors import ReproError
 from .headless import read_notebook
+from .numbering import cell_label
 from .redact import redact_text
 from .state_chain import full_state, state_of
 from .store import Store, open_store
@@ -62,7 +63,8 @@ def graph_from(nb: Any, store: Store | None) -> dict[str, Any]:
             {
                 "id": cell_node,
                 "kind": "cell",
-                "label": f"[{index}] " + redact_text((source.strip().splitlines() or [""])[0])[:40],
+                "label": f"{cell_label(index)}: "
+                + redact_text((source.strip().splitlines() or [""])[0])[:40],
                 "cell_index": index,
                 "cell_id": cell.get("id"),
                 "stale": stale,

@@ -19,6 +19,7 @@ import pytest
 
 from .errors import ReproError
 from .headless import read_notebook
+from .numbering import cell_label, cell_number
 from .redaction import redact_report
 from .verify import VerifyOptions, verify_notebook
 
@@ -86,10 +87,11 @@ class ReproNotebook(pytest.File):
 
 
 def item_name(index: int, cell_id: str | None) -> str:
-    """``cell[3-a1b2c3d4]``: one bracket at the end, like a parametrized test (pytest 9.2 parses
+    """``cell[3-a1b2c3d4]`` (the third cell): one bracket at the end, like a parametrized test (pytest 9.2 parses
     node ids that way: ``cell[3]-id`` would come back from an xdist worker as ``cell[3]-id]``)."""
     safe_id = re.sub(r"[^A-Za-z0-9_-]", "_", cell_id or "")
-    return f"cell[{index}-{safe_id}]" if safe_id else f"cell[{index}]"
+    number = cell_number(index)  # the cell's position as people see it (see numbering.py)
+    return f"cell[{number}-{safe_id}]" if safe_id else f"cell[{number}]"
 
 
 class ReproCellFailure(Exception):
@@ -122,19 +124,20 @@ class ReproCellItem(pytest.Item):
             raise ReproCellFailure(f"notebook could not be verified: {reason}")
         entry = next((c for c in report["cells"] if c["index"] == self.index), None)
         if entry is None:
-            raise ReproCellFailure(f"cell {self.index} is missing from the drift report")
+            raise ReproCellFailure(f"{cell_label(self.index)} is missing from the drift report")
         status = entry["status"]
         self.user_properties.append(("repro_status", status))
         if status == "skipped":
             details = [d.get("detail", "") for d in entry.get("differences", [])]
-            pytest.skip(f"cell {self.index}: {details[0] if details else 'skipped'}")
+            pytest.skip(f"{cell_label(self.index)}: {details[0] if details else 'skipped'}")
         if status == "within_tolerance":
             self.add_report_section("call", "repro", "\n".join(describe_differences(entry, report)))
         if status == "unverified":  # passes, but never silently: a warning shows in pytest's summary
             lines = describe_differences(entry, report)
             self.add_report_section("call", "repro", "\n".join(lines))
             warnings.warn(
-                ReproUnverified(f"cell {self.index} unverified: " + " | ".join(lines)[:500]), stacklevel=1
+                ReproUnverified(f"{cell_label(self.index)} unverified: " + " | ".join(lines)[:500]),
+                stacklevel=1,
             )
         if status not in PASSING:
             raise ReproCellFailure(format_cell_failure(entry, report, self.location[0]))
@@ -145,7 +148,7 @@ class ReproCellItem(pytest.Item):
         return super().repr_failure(excinfo, style)
 
     def reportinfo(self) -> tuple[Any, int | None, str]:
-        return self.path, None, f"cell {self.index}"
+        return self.path, None, cell_label(self.index)
 
 
 class PlainFailure:
@@ -262,7 +265,7 @@ def _tolerance(entry: dict[str, Any], report: dict[str, Any]) -> str:
 
 def _summary_line(entry: dict[str, Any], path: str) -> str:
     first = entry["differences"][0]["detail"] if entry.get("differences") else entry["status"]
-    line = f"{path} cell {entry['index']} {entry['status']}: {first[:160]}"
+    line = f"{path} {cell_label(entry['index'])} {entry['status']}: {first[:160]}"
     if entry.get("causes"):
         top = entry["causes"][0]
         line += f"; likely {top['kind']}: {top['detail'][:120]}"
@@ -272,11 +275,11 @@ def _summary_line(entry: dict[str, Any], path: str) -> str:
 def format_cell_failure(entry: dict[str, Any], report: dict[str, Any], path: str) -> str:
     """The whole explanation of a drifting or failing cell, first line a one-line summary."""
     ident = f" (id {entry['id']})" if entry.get("id") else ""
-    lines = [_summary_line(entry, path), "", f"cell {entry['index']}{ident}:"]
+    lines = [_summary_line(entry, path), "", f"{cell_label(entry['index'])}{ident}:"]
     lines += format_source(entry.get("source", ""))
     first = report.get("first_drift")
     if first and first.get("index") != entry["index"]:
-        lines.append(f"downstream of the first drift, at cell {first['index']}")
+        lines.append(f"downstream of the first drift, at {cell_label(first['index'])}")
     lines.append("differences:")
     lines += describe_differences(entry, report)
     lines.append(_tolerance(entry, report))

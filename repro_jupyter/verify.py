@@ -28,6 +28,7 @@ from .compare.upstream import upstream_cause
 from .environment.diff import environment_diff
 from .errors import ExecutionError, NotebookError, ReproError, StoreError, UsageError
 from .headless import read_notebook, run_notebook
+from .numbering import cell_label
 from .redact import redact_text
 from .state_chain import comparable
 from .store import Store, open_store
@@ -183,7 +184,7 @@ def _verify(path: Path, options: VerifyOptions, started: float) -> dict[str, Any
         errors = [c for c in report["cells"] if c["status"] == "error"]
         if errors:  # a failing run never becomes the reference
             report["reason"] = (
-                f"not updated: cell {errors[0]['index']} raised; " + (report.get("reason") or "")
+                f"not updated: {cell_label(errors[0]['index'])} raised; " + (report.get("reason") or "")
             ).rstrip("; ")
         else:
             from .cli.run_cmd import write_notebook
@@ -278,7 +279,7 @@ def _judge(
                 )
             cell_env_diff = env_diffs.get(pair, {})
         except StoreError as exc:
-            raise StoreError(f"cell {index}: {exc}") from None
+            raise StoreError(f"{cell_label(index)}: {exc}") from None
         if control.skip:
             entry.update(status="skipped", differences=[{"kind": "skipped", "detail": "skipped by tag"}])
             continue
@@ -331,7 +332,7 @@ def _judge(
             and d["detail"].startswith(("raised SyntaxError", "raised IndentationError"))
             for d in differences
         ):
-            raise NotebookError(f"cell {index} has a syntax error: {differences[0]['detail'][7:]}")
+            raise NotebookError(f"{cell_label(index)} has a syntax error: {differences[0]['detail'][7:]}")
         flaky = False
         if len(runs) > 1:
             for other in runs[1:]:
@@ -366,9 +367,8 @@ def _judge(
     if drifting:
         top = drifting[0]
         cause = top["causes"][0]["detail"] if top["causes"] else "unknown cause"
-        reason = (
-            f"cell {top['index']} {top['status']}: {top['differences'][0]['detail'][:160]}; likely: {cause}"
-        )
+        first = top["differences"][0]["detail"][:160]
+        reason = f"{cell_label(top['index'])} {top['status']}: {first}; likely: {cause}"
     elif cells and all(not c["source"].strip() for c in cells):
         reason = "the notebook has no code to run"
     elif not compared and cells:
@@ -379,7 +379,7 @@ def _judge(
         )
     elif unverified:
         reason = (
-            f"{len(unverified)} cell(s) unverified: cell {unverified[0]['index']}: "
+            f"{len(unverified)} cell(s) unverified: {cell_label(unverified[0]['index'])}: "
             + (unverified[0]["differences"][0]["detail"][:160])
         )
     return {

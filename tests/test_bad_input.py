@@ -281,4 +281,4 @@ def test_verify_quiet_still_names_what_failed(tmp_path, capsys):
     nbformat.write(nb, src)
     assert cli("verify", src, "-q") == 1
     out = capsys.readouterr().out.strip().splitlines()
-    assert len(out) == 1 and "DRIFT at cell 1" in out[0], out
+    assert len(out) == 1 and "DRIFT at cell 2" in out[0]  # the second cell (1-based, numbering.py), out

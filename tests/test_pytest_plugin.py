@@ -95,7 +95,7 @@ def test_recorded_notebook_passes_every_cell_and_runs_it_once(pytester, recorded
     result = _run(pytester, "--repro", "-v")
     result.assert_outcomes(passed=4)
     result.stdout.fnmatch_lines(
-        ["*nb.ipynb::cell[[]0-setup] PASSED*", "*nb.ipynb::cell[[]3-draw] PASSED*"], consecutive=False
+        ["*nb.ipynb::cell[[]1-setup] PASSED*", "*nb.ipynb::cell[[]4-draw] PASSED*"], consecutive=False
     )
     assert calls == ["nb.ipynb"]
 
@@ -109,16 +109,16 @@ def test_planted_drift_fails_that_cell_and_its_downstream_only(pytester, recorde
     result.assert_outcomes(passed=2, failed=2)
     out = result.stdout.str()
     summary = out.split("short test summary")[1]
-    assert "FAILED nb.ipynb::cell[1-param] - nb.ipynb cell 1 drift: " in summary
-    assert "FAILED nb.ipynb::cell[2-scaled] - nb.ipynb cell 2 drift: " in summary
-    assert "cell[0-setup]" not in summary and "cell[3-draw]" not in summary
+    assert "FAILED nb.ipynb::cell[2-param] - nb.ipynb cell 2 drift: " in summary
+    assert "FAILED nb.ipynb::cell[3-scaled] - nb.ipynb cell 3 drift: " in summary
+    assert "cell[1-setup]" not in summary and "cell[4-draw]" not in summary
     # the edited cell: a unified diff, the numbers and the ranked causes
     assert "--- recorded" in out and "+++ re-executed" in out
     assert re.search(r"^\s+-3$", out, re.M) and re.search(r"^\s+\+4$", out, re.M)
     assert "3 -> 4 (integers must match exactly)" in out
     assert "source_changed" in out and "likely cause: " in out
     # the downstream cell says where the drift started, with relative deltas and the tolerance
-    assert "downstream of the first drift, at cell 1" in out
+    assert "downstream of the first drift, at cell 2" in out
     assert "(rel 33.3%, rtol 1e-05)" in out and "tolerance: rtol 1e-05, atol 1e-08" in out
     assert "Traceback" not in out and "pytest_items.py" not in out
 
@@ -129,8 +129,8 @@ def test_unrecorded_notebook_with_skip_tags(pytester):
     result.assert_outcomes(passed=1, skipped=2)
     result.stdout.fnmatch_lines(
         [
-            "SKIPPED [[]1] plain.ipynb: cell 1: skipped by tag",
             "SKIPPED [[]1] plain.ipynb: cell 2: skipped by tag",
+            "SKIPPED [[]1] plain.ipynb: cell 3: skipped by tag",
         ]
     )
     # the within-tolerance cell passes and says why in a report section
@@ -245,7 +245,7 @@ def test_failure_text_shows_source_deltas_tolerance_and_causes():
     report = {"first_drift": {"index": 1, "id": "p"}, "options": {"rtol": 1e-05, "atol": 1e-08}}
     text = format_cell_failure(entry, report, "train.ipynb")
     lines = text.splitlines()
-    assert lines[0].startswith("train.ipynb cell 5 drift: stdout: 1 number(s) differ")
+    assert lines[0].startswith("train.ipynb cell 6 drift: stdout: 1 number(s) differ")
     assert "    line_14 = 14" in lines and "    line_15 = 15" not in lines
     assert "    ... (5 more lines)" in lines
     assert "      -loss 0.25" in lines and "      +loss 0.35" in lines
@@ -253,4 +253,4 @@ def test_failure_text_shows_source_deltas_tolerance_and_causes():
     assert "tolerance: rtol 1e-05, atol 1e-08" in lines
     assert "likely cause: 0.96 params: hyperparameters changed: lr 0.1 -> 0.2" in lines
     assert "        also: 0.50 upstream: reads lr, which already differed after cell 1" in lines
-    assert "downstream of the first drift, at cell 1" in lines
+    assert "downstream of the first drift, at cell 2" in lines

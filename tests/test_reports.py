@@ -72,11 +72,11 @@ def test_junit_has_one_suite_per_notebook_with_the_right_counts(reports):
 
     cases = suites["notebooks/train.ipynb"].findall("testcase")
     assert [c.get("name") for c in cases] == [
-        "cell[0] imports",
-        "cell[2] fit",
-        "cell[4] plot",
-        "cell[6] ratio",
-        "cell[7] upload",
+        "cell 1 imports",
+        "cell 3 fit",
+        "cell 5 plot",
+        "cell 7 ratio",
+        "cell 8 upload",
     ]
     assert {c.get("classname") for c in cases} == {"train"}
     assert (
@@ -95,7 +95,7 @@ def test_junit_has_one_suite_per_notebook_with_the_right_counts(reports):
 
 def test_junit_failure_body_is_readable(reports):
     root = ET.fromstring(junit_xml(reports))
-    body = root.find(".//testcase[@name='cell[2] fit']/failure").text
+    body = root.find(".//testcase[@name='cell 3 fit']/failure").text
     assert "0.25 -> 0.35  abs 0.1 rel 40%" in body
     assert "0.80  package_change: numpy 2.3.0 -> 2.4.6 (imported)" in body
     assert body.index("package_change") < body.index("unseeded_randomness")  # ranked by score
@@ -115,9 +115,9 @@ def test_junit_escapes_untrusted_text_and_drops_what_xml_cannot_hold(reports):
     assert "&lt;script&gt;" in text and "&amp;" in text
     assert "\x1b" not in text and "\x07" not in text
     root = ET.fromstring(text)  # a strict parser accepts it
-    failure = root.find(".//testcase[@name='cell[2] fit']/failure").text
+    failure = root.find(".//testcase[@name='cell 3 fit']/failure").text
     assert HOSTILE in failure
-    error = root.find(".//testcase[@name='cell[6] ratio']/error")
+    error = root.find(".//testcase[@name='cell 7 ratio']/error")
     assert error.get("message").startswith("ZeroDivisionError: division by zero")
 
 
@@ -246,7 +246,7 @@ def test_html_header_links_the_first_drift_and_tabulates_the_environment(page):
     assert '<span class="badge b-reproduced">reproduced</span>' in page
     assert '<span class="badge b-drift">drift</span>' in page
     assert '<span class="badge b-error-nb">could not verify</span>' in page
-    assert 'first drift: <a href="#nb1-cell2">cell [2] fit</a>' in page
+    assert 'first drift: <a href="#nb1-cell2">cell 3 fit</a>' in page
     assert 'id="nb1-cell2"' in page
     assert (
         '<tr><td>packages</td><td class="mono">numpy</td><td class="mono old">2.3.0</td>'

@@ -348,8 +348,8 @@ def test_missing_python_kernelspec_runs_on_python3(tmp_path, capsys):
         (None, "oops", "notebook metadata 'repro_jupyter' is not valid"),
         (None, [1, 2], "notebook metadata 'repro_jupyter' is not valid"),
         ("master_seed", "x", "master_seed"),
-        ("cell.record", 5, "cell 0 metadata 'repro_jupyter' is not valid: record"),
-        ("cell", "x", "cell 0 metadata 'repro_jupyter' is not valid"),
+        ("cell.record", 5, "cell 1 metadata 'repro_jupyter' is not valid: record"),
+        ("cell", "x", "cell 1 metadata 'repro_jupyter' is not valid"),
     ],
 )
 def test_malformed_repro_metadata_is_one_line_exit_2(recorded, tmp_path, field, value, message, capsys):

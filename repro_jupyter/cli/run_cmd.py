@@ -22,6 +22,7 @@ from .. import METADATA_KEY
 from ..atomic import temp_beside
 from ..errors import NotebookError, StoreError, UsageError
 from ..headless import run_notebook
+from ..numbering import cell_label
 from ..store import fallback_root, looks_writable, open_store, resolve_location
 from .run_guard import file_state, write_unless_changed
 from .show_cmd import print_provenance
@@ -158,7 +159,7 @@ def main(args: argparse.Namespace) -> int:
         code = sum(1 for c in nb.cells if c.cell_type == "code")
         print(f"wrote {output}: {recorded}/{code} code cells recorded")
         for index, ename in (meta or {}).get("expected_errors") or []:
-            print(f"cell {index} raised {ename}, as the saved notebook shows: recorded as expected")
+            print(f"{cell_label(index)} raised {ename}, as the saved notebook shows: recorded as expected")
         if meta:
             print_provenance(nb, output)
     problems = (meta or {}).get("problems") or []

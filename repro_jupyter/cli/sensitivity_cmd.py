@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
+from ..numbering import cell_number
 from ..sensitivity import seed_sensitivity
 
 MAX_SEEDS = 1000
@@ -44,7 +45,7 @@ def main(args: argparse.Namespace) -> int:
             spread = num["max"] - num["min"]
             rel = spread / abs(num["median"]) if num["median"] else float("inf")
             print(
-                f"  cell {cell['index']:>3}  {num['context'][:44]:<44} min {num['min']:<10.6g} "
+                f"  cell {cell_number(cell['index']):>3}  {num['context'][:44]:<44} min {num['min']:<10.6g} "
                 f"median {num['median']:<10.6g} max {num['max']:<10.6g} spread {rel:.1%}"
             )
     return 0

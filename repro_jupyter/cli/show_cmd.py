@@ -11,6 +11,7 @@ from .. import METADATA_KEY
 from ..canonical import short
 from ..errors import ReproError, StoreError
 from ..headless import read_notebook
+from ..numbering import cell_number
 from ..redaction import notebook_secrets, redact_data
 from ..redaction.console import redacted_console
 from ..report import environment_summary
@@ -97,7 +98,7 @@ def print_provenance(nb: Any, path: Path) -> None:
     for entry in info["cells"]:
         meta, rec = entry["metadata"], entry.get("record")
         if not meta:
-            print(f"  [{entry['index']:>3}] not recorded")
+            print(f"  cell {cell_number(entry['index']):>3} not recorded")
             continue
         flags = []
         if rec:
@@ -116,7 +117,7 @@ def print_provenance(nb: Any, path: Path) -> None:
         elif entry.get("problem"):
             flags.append(f"record unreadable: {entry['problem']}")
         print(
-            f"  [{entry['index']:>3}] {meta['status']:<5} seed {meta['seed']:>10}  "
+            f"  cell {cell_number(entry['index']):>3} {meta['status']:<5} seed {meta['seed']:>10}  "
             f"outputs {meta.get('n_outputs', 0)} {short(meta['outputs'], 8)}  "
             f"record {short(meta['record'], 8)}  {'; '.join(flags)}"
         )

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..compare.rules import CompareOptions
 from ..errors import UsageError
+from ..numbering import cell_label, cell_number
 from ..verify import VerifyOptions, exit_code, verify_notebook
 
 SYMBOL = {
@@ -146,7 +147,7 @@ def quiet_line(report: dict[str, Any]) -> str:
     first = next((c for c in report["cells"] if c["status"] not in ("same", "skipped", "benign")), None)
     if first is not None:
         detail = first["differences"][0]["detail"] if first["differences"] else ""
-        line += f" at cell {first['index']} ({first['status']}) {detail[:100]}".rstrip()
+        line += f" at {cell_label(first['index'])} ({first['status']}) {detail[:100]}".rstrip()
     elif report.get("reason"):
         line += f" — {report['reason']}"
     return " ".join(line.split())
@@ -159,7 +160,8 @@ def print_summary(report: dict[str, Any]) -> None:
         if cell["status"] in ("same", "skipped"):
             continue
         first = cell["differences"][0]["detail"] if cell["differences"] else ""
-        print(f"  {SYMBOL[cell['status']]} cell {cell['index']:>3} {cell['status']:<16} {first[:100]}")
+        number = cell_number(cell["index"])
+        print(f"  {SYMBOL[cell['status']]} cell {number:>3} {cell['status']:<16} {first[:100]}")
         for diff in cell["differences"][1:]:
             if diff.get("kind") in ALWAYS_SHOWN:
                 print(f"      also: {diff['detail'][:120]}")

@@ -6,6 +6,8 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+from ..numbering import cell_label
+
 
 def names_read(source: str) -> set[str]:
     """Global names a cell loads (after IPython's own syntax is turned into Python)."""
@@ -30,12 +32,12 @@ def upstream_cause(
         return {
             "kind": "upstream",
             "score": 0.88,
-            "detail": f"reads {', '.join(inherited[:6])}, which already differed after cell {origin}",
+            "detail": f"reads {', '.join(inherited[:6])}, which already differed after {cell_label(origin)}",
         }
     if first_drift is not None:
         return {
             "kind": "upstream",
             "score": 0.5,
-            "detail": f"an earlier cell drifted first (cell {first_drift['index']})",
+            "detail": f"an earlier cell drifted first ({cell_label(first_drift['index'])})",
         }
     return None

@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import PurePosixPath
 from typing import Any
 
+from ..numbering import cell_label
 from ..redaction import redact_report
 
 Report = Mapping[str, Any]
@@ -118,7 +119,7 @@ def _notebook_error_case(report: Report, classname: str) -> ET.Element:
 
 
 def _cell_case(cell: Mapping[str, Any], classname: str) -> ET.Element:
-    name = f"cell[{cell.get('index')}]" + (f" {cell['id']}" if cell.get("id") else "")
+    name = cell_label(cell.get('index')) + (f" {cell['id']}" if cell.get("id") else "")
     case = ET.Element("testcase", classname=classname, name=_clean(name))
     case.set("time", _seconds(cell.get("duration_s") or 0))
     status = cell.get("status")
@@ -151,7 +152,7 @@ def _headline(differences: Sequence[Mapping[str, Any]], severity: str | None) ->
 
 def _body(cell: Mapping[str, Any]) -> str:
     """Readable text for a CI log: differences, numeric deltas, causes, then the source."""
-    lines = [f"cell[{cell.get('index')}] {cell.get('id') or ''}".rstrip() + f": {cell.get('status')}"]
+    lines = [f"{cell_label(cell.get('index'))} {cell.get('id') or ''}".rstrip() + f": {cell.get('status')}"]
     if cell.get("flaky"):
         lines.append("flaky: outputs also differed between repeated runs in this environment")
     for diff in cell.get("differences") or []:
