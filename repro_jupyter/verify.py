@@ -21,6 +21,7 @@ from typing import Any
 from . import METADATA_KEY, SCHEMA_VERSION
 from .compare.causes import rank_causes
 from .compare.cell import judge_cell, state_differences
+from .compare.context import renderers_changed, with_run_windows
 from .compare.normalize import compile_rules
 from .compare.outputs import compare_outputs
 from .compare.rules import CompareOptions, cell_control, options_from_pyproject
@@ -34,26 +35,6 @@ from .state_chain import comparable
 from .store import Store, open_store
 
 STATUSES = ("same", "benign", "within_tolerance", "unverified", "drift", "error", "skipped")
-# distributions whose version changes how a figure or a table is drawn: where one differs (or the
-# recorded environment is unknown) images get perceptual tolerance and HTML is judged by its text
-RENDERERS = frozenset(
-    {
-        "matplotlib",
-        "pillow",
-        "pandas",
-        "ipython",
-        "sympy",
-        "seaborn",
-        "plotly",
-        "bokeh",
-        "altair",
-        "scikit-image",
-        "kiwisolver",
-        "fonttools",
-        "contourpy",
-        "numpy",
-    }
-)
 
 
 @dataclass
@@ -193,37 +174,6 @@ def _verify(path: Path, options: VerifyOptions, started: float) -> dict[str, Any
     return report
 
 
-def _windows(
-    opts: CompareOptions, nb: Any, new_nb: Any, store: Store | None, new_store: Store | None
-) -> CompareOptions:
-    """Fill in when the recorded run and the new one ran, from the catalog where the caller could not."""
-    windows = opts.run_windows
-
-    def records(notebook: Any) -> list[str]:
-        return [
-            str(m["record"])
-            for c in notebook.cells
-            if isinstance(m := c.get("metadata", {}).get(METADATA_KEY), dict) and m.get("record")
-        ]
-
-    try:
-        if windows.new is None and new_store is not None:
-            windows = replace(
-                windows, new=new_store.catalog.execution_window(records(new_nb), latest_run=True)
-            )
-        if windows.old is None and store is not None:
-            before = windows.new[0] if windows.new else None
-            windows = replace(windows, old=store.catalog.execution_window(records(nb), before=before))
-    except Exception:  # an old or foreign catalog: no windows, clocks are then compared as text
-        return opts
-    return replace(opts, run_windows=windows)
-
-
-def renderers_changed(env_diff: dict[str, Any] | None) -> bool:
-    """A rendering library's version differs between the record and now."""
-    return any(str(c.get("key", "")).lower() in RENDERERS for c in (env_diff or {}).get("packages") or [])
-
-
 def _judge(
     path: Path,
     nb: Any,
@@ -237,7 +187,7 @@ def _judge(
     options: VerifyOptions,
 ) -> dict[str, Any]:
     new_nb = runs[0]
-    opts = _windows(opts, nb, new_nb, store, new_store)
+    opts = with_run_windows(opts, nb, new_nb, store, new_store)
     if not recorded or old_env is None:
         opts = replace(opts, renderers_differ=True)  # who drew the stored outputs is unknown
     cells: list[dict[str, Any]] = []
