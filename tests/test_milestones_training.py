@@ -150,6 +150,8 @@ def test_a_flipped_byte_is_refused_in_one_line_and_nothing_is_restored(work, cap
     errors = _errors(done.cells[4])
     assert len(errors) == 1 and errors[0].startswith("MilestoneError:") and weights in errors[0]
     assert "\n" not in errors[0] and "corrupt" in errors[0]
+    shown = [o["traceback"] for o in done.cells[4].outputs if o.get("output_type") == "error"][0]
+    assert len(shown) == 1 and "MilestoneError" in shown[0]  # one line in the notebook too, no traceback
     capsys.readouterr()
     assert cli("check", work / "training.ipynb", "--checkpoint", "epoch-2") == 2
     err = capsys.readouterr().err.strip()
