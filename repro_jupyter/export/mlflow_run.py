@@ -14,25 +14,24 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import posixpath
 import re
 import sqlite3
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import nbformat
 
-from .. import METADATA_KEY, __version__
+from .. import __version__
 from ..canonical import digest_bytes
 from ..environment.export import requirements
-from ..errors import ExportError, NotebookError, ReproError
-from ..headless import read_notebook
+from ..errors import ExportError, ReproError
 from ..redact import redact_value
-from ..store import Store, open_store
 from .checkpoints import CheckpointFile, find_checkpoints, manifest
+from .recorded import Recorded as _Recorded
+from .recorded import load_recorded as _load
+from .recorded import relative_to
 from .scrub import Scrubber
 
 # MLflow's limits (mlflow/utils/validation.py)
@@ -125,73 +124,6 @@ def _param_leaves(params: dict[str, Any], prefix: str = "", depth: int = 0) -> l
     return out
 
 
-def git_toplevel(folder: Path) -> Path | None:
-    try:
-        proc = subprocess.run(
-            ["git", "rev-parse", "--show-toplevel"],
-            cwd=folder,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-            env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"},
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    top = proc.stdout.strip()
-    return Path(top) if proc.returncode == 0 and top else None
-
-
-def _relative_to(path: Path, top: Path | None) -> str | None:
-    if top is None:
-        return None
-    rel = os.path.relpath(os.path.realpath(path), os.path.realpath(top))
-    return None if rel == ".." or rel.startswith(".." + os.sep) else Path(rel).as_posix()
-
-
-@dataclass
-class _Recorded:
-    """The notebook and what its metadata points at, loaded once."""
-
-    path: Path
-    nb: Any
-    meta: dict[str, Any]
-    store: Store
-    env_digest: str
-    env: dict[str, Any]
-    cells: list[tuple[int, Any, dict[str, Any], dict[str, Any]]]  # (index, cell, cell meta, record)
-    repo_top: Path | None
-    rel_path: str
-
-
-def _load(path: Path) -> _Recorded:
-    nb = read_notebook(path)
-    meta = nb.metadata.get(METADATA_KEY)
-    if not meta:
-        raise NotebookError(f"{path}: not recorded with repro-jupyter (run `jupyter repro run {path}` first)")
-    env_digest = meta.get("environment")
-    if not env_digest:
-        raise NotebookError(f"{path}: the recording names no environment")
-    store = open_store(path.resolve().parent, create=False)
-    cells = []
-    for index, cell in enumerate(nb.cells):
-        cell_meta = cell.metadata.get(METADATA_KEY) if cell.cell_type == "code" else None
-        if cell_meta and cell_meta.get("record"):
-            cells.append((index, cell, dict(cell_meta), store.objects.get_record(cell_meta["record"])))
-    top = git_toplevel(path.resolve().parent)
-    return _Recorded(
-        path=path,
-        nb=nb,
-        meta=dict(meta),
-        store=store,
-        env_digest=env_digest,
-        env=store.objects.get_environment(env_digest),
-        cells=cells,
-        repo_top=top,
-        rel_path=_relative_to(path, top) or path.name,
-    )
-
-
 def _cell_label(index: int, cell_key: str) -> str:
     """The cell's id, or its index when it has none (``src:`` keys are digests of the source)."""
     return str(index) if cell_key.startswith("src:") else cell_key
@@ -264,7 +196,7 @@ def _datasets(rec: _Recorded, scrub: Scrubber) -> tuple[list[DatasetRef], list[s
                 notes.append(f"input {path} has no digest ({entry.get('skipped', 'not hashed')}): not logged")
                 continue
             if not path.startswith(("~", "/")):  # relative to the notebook: make it relative to the repo
-                path = _relative_to(base / path, rec.repo_top) or path
+                path = relative_to(base / path, rec.repo_top) or path
             hexdigest = entry["digest"].split(":", 1)[-1]
             profile = {k: entry[k] for k in ("digest", "size", "files", "kind") if k in entry}
             key = (path, entry["digest"])
