@@ -247,3 +247,22 @@ def test_load_check_passes_in_a_fresh_process(tm, tmp_path, capsys):
     repro_jupyter.checkpoint("ok", model=model, probe=ds.images[:4], factory="training_model:build")
     assert cli("check", tmp_path / "a.ipynb", "--checkpoint", "ok") == 0
     assert "same" in capsys.readouterr().out
+
+
+def test_objects_of_the_wrong_kind_are_refused_in_one_line(tm, saved):
+    for bad in ({"model": 3}, {"optimizer": "adam"}, {"loader": []}):
+        with pytest.raises(MilestoneError) as info:
+            repro_jupyter.restore_checkpoint("e1", **bad)
+        assert "\n" not in str(info.value)
+
+
+def test_gc_keeps_every_milestone_object(tm, saved):
+    from repro_jupyter.store.maintenance import fsck, gc
+
+    store = open_store(Path.cwd(), create=False)
+    report = gc(store, grace_seconds=0)
+    assert fsck(store).clean
+    store.close()
+    assert not report.removed
+    _, loader, model, opt, sched, scaler = _setup(tm)
+    repro_jupyter.restore_checkpoint("e1", model=model, optimizer=opt, scheduler=sched, scaler=scaler)

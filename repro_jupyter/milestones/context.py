@@ -83,8 +83,11 @@ def collect(ctx: RunContext) -> None:
     # (the catalog row says which notebook saved it)
     link: dict[str, Any] = {"recorded": True}
     master = session.ensure_master_seed()
-    snapshot, env_digest, _ = session._env.current()
-    link["environment"] = env_digest
+    # written and flushed now: the manifest names it, and fsck expects every named object to exist
+    env_digest = session.durable_environment()
+    snapshot, _, _ = session._env.current()
+    if env_digest is not None:
+        link["environment"] = env_digest
     git = snapshot.get("git") or {}
     link["code"] = {
         "git": {k: git.get(k) for k in ("available", "commit", "dirty", "diff_digest") if k in git}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+from ..checkpoint.formats_base import one_line
 from ..errors import ReproError, ReproWarning
 from ..store import Store
 from . import context, packing, states
@@ -111,20 +112,27 @@ def restore_checkpoint(
             saved["rng"] = read_part(store, manifest, "rng")
     finally:
         store.close()
-    # (3) every check before any load
-    if model is not None:
-        states.check_weights(saved["weights"], model)
-    if optimizer is not None:
-        states.check_optimizer(manifest["parts"]["optimizer"], saved["optimizer"], optimizer)
-    if scheduler is not None:
-        states.check_class("LR scheduler", manifest["parts"]["scheduler"], scheduler)
-    if scaler is not None:
-        states.check_class("GradScaler", manifest["parts"]["scaler"], scaler)
-        states.check_scaler(saved["scaler"], scaler)
-    if loader is not None:
-        states.check_loader(saved["loader"], loader)
-    if rng:
-        states.check_rng(saved["rng"])
+    # (3) every check before any load (an object of the wrong kind is a refusal too, not a traceback)
+    try:
+        if model is not None:
+            states.check_weights(saved["weights"], model)
+        if optimizer is not None:
+            states.check_optimizer(manifest["parts"]["optimizer"], saved["optimizer"], optimizer)
+        if scheduler is not None:
+            states.check_class("LR scheduler", manifest["parts"]["scheduler"], scheduler)
+        if scaler is not None:
+            states.check_class("GradScaler", manifest["parts"]["scaler"], scaler)
+            states.check_scaler(saved["scaler"], scaler)
+        if loader is not None:
+            states.check_loader(saved["loader"], loader)
+        if rng:
+            states.check_rng(saved["rng"])
+    except MilestoneError:
+        raise
+    except Exception as exc:
+        raise MilestoneError(
+            f"milestone {name!r} cannot be restored into these objects: {one_line(exc)}"
+        ) from None
     # (4) load
     try:
         if model is not None:
@@ -143,9 +151,7 @@ def restore_checkpoint(
                 warnings.warn(f"milestone {name!r}: {problem}; CPU RNGs restored", ReproWarning, stacklevel=2)
             states.apply_rng(saved["rng"])
     except Exception as exc:  # checked above; reaching here is a bug worth one honest line
-        raise MilestoneError(
-            f"milestone {name!r} was only partly restored: {type(exc).__name__}: {exc}"
-        ) from None
+        raise MilestoneError(f"milestone {name!r} was only partly restored: {one_line(exc)}") from None
     if manifest.get("exact_resume") is False:
         warnings.warn(f"milestone {name!r}: {manifest.get('not_exact_because')}", ReproWarning, stacklevel=2)
     return {"digest": digest, **manifest}

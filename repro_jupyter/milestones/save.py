@@ -19,7 +19,7 @@ import warnings
 from typing import Any
 
 from ..canonical import canonical_bytes, digest_bytes
-from ..checkpoint.formats_base import qualified_name
+from ..checkpoint.formats_base import one_line, qualified_name
 from ..errors import ReproError, ReproWarning
 from ..redaction import redact_data
 from . import context, packing, states
@@ -76,9 +76,7 @@ def _probe_outputs(model: Any, probe: Any) -> Any:
                 return model(*probe)
             return model(probe)
     except Exception as exc:
-        raise MilestoneError(
-            f"probe: the model failed on the probe batch: {type(exc).__name__}: {exc}"
-        ) from None
+        raise MilestoneError(f"probe: the model failed on the probe batch: {one_line(exc)}") from None
     finally:
         for module, mode in modes:
             module.training = mode
@@ -174,7 +172,7 @@ def checkpoint(
     except ReproError as exc:
         raise MilestoneError(f"milestone {name!r} not saved: {exc}") from None
     except Exception as exc:
-        raise MilestoneError(f"milestone {name!r} not saved: {type(exc).__name__}: {exc}") from None
+        raise MilestoneError(f"milestone {name!r} not saved: {one_line(exc)}") from None
     finally:
         store.close()
     assert digest == digest_bytes(data)
