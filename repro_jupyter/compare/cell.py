@@ -170,29 +170,30 @@ def _state_differences(
         )
     if opaque:
         out.append(
-            {
-                "kind": "unverified_state",
-                "severity": "unverified",
-                "variables": opaque[:50],
-                "detail": "unverified state: "
-                + ", ".join(opaque[:8])
-                + (" …" if len(opaque) > 8 else "")
-                + " cannot be compared by value (fingerprinted only through pickle bytes, which "
-                "changed, or by another version of repro-jupyter); --strict-state counts this as drift",
-            }
+            _unverified_state(
+                opaque,
+                "cannot be compared by value (fingerprinted only through pickle bytes, which changed, "
+                "or by another version of repro-jupyter); --strict-state counts this as drift",
+            )
         )
     if clocked:
         out.append(
-            {
-                "kind": "unverified_state",
-                "severity": "unverified",
-                "variables": clocked[:50],
-                "detail": "unverified state: "
-                + ", ".join(clocked[:8])
-                + " assigned from the wall clock in this cell (differs on every run; not compared)",
-            }
+            _unverified_state(
+                clocked, "assigned from the wall clock in this cell (differs on every run; not compared)"
+            )
         )
     return out
+
+
+def _unverified_state(names: list[str], why: str) -> dict[str, Any]:
+    """Variables whose values cannot be judged, named (the first eight in the text) with the reason."""
+    shown = ", ".join(names[:8]) + (" …" if len(names) > 8 else "")
+    return {
+        "kind": "unverified_state",
+        "severity": "unverified",
+        "variables": names[:50],
+        "detail": f"unverified state: {shown} {why}",
+    }
 
 
 def _by_severity(differences: list[dict[str, Any]]) -> list[dict[str, Any]]:
