@@ -9,6 +9,8 @@ import { defineConfig } from '@playwright/test';
 const baseConfig = require('@jupyterlab/galata/lib/playwright-config');
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+// jupyter_server_test_config.py reads the same variable
+const PORT = process.env.REPRO_UI_PORT || '8888';
 
 export default defineConfig({
   ...baseConfig,
@@ -23,7 +25,7 @@ export default defineConfig({
   expect: { timeout: 30_000 },
   use: {
     ...baseConfig.use,
-    baseURL: 'http://127.0.0.1:8888',
+    baseURL: `http://127.0.0.1:${PORT}`,
     headless: true,
     launchOptions: {
       executablePath: CHROMIUM,
@@ -43,7 +45,7 @@ export default defineConfig({
   },
   webServer: {
     command: 'jupyter lab --config jupyter_server_test_config.py',
-    url: 'http://127.0.0.1:8888/lab',
+    url: `http://127.0.0.1:${PORT}/lab`,
     timeout: 120_000,
     reuseExistingServer: !process.env.CI
   }

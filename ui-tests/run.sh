@@ -3,8 +3,9 @@
 # "N passed, N failed" line (Playwright's own summary is not in a format CI reads).
 set -uo pipefail
 cd "$(dirname "$0")"
-# Port 8888 is fixed by galata's server config: a stale Lab there would be silently reused.
-if command -v fuser >/dev/null; then fuser -k 8888/tcp >/dev/null 2>&1 || true; fi
+# The port (8888 unless REPRO_UI_PORT says otherwise): a stale Lab there would be silently reused.
+PORT="${REPRO_UI_PORT:-8888}"
+if command -v fuser >/dev/null; then fuser -k "$PORT/tcp" >/dev/null 2>&1 || true; fi
 rm -f test-results/results.json
 npx playwright test "$@"
 status=$?
