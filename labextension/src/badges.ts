@@ -10,10 +10,17 @@
  *
  * Staleness comes from the server's provenance answer, drift from its
  * comparison; a verdict of the last comparison wins over provenance until it
- * is dismissed or accepted, or the cell runs again.
+ * is dismissed or accepted, or the cell runs again. Two exceptions keep the
+ * badges honest: a stale cell never shows ✓ (or ?) — the code it was verified
+ * with is no longer the recorded code — and editing a cell's source drops its
+ * ✓ at once (the verdict described other code). Source edits are announced
+ * (debounced) through `sourcesEdited`, so the owner can ask the server for
+ * staleness again without waiting for a save.
  */
-import type { Cell } from '@jupyterlab/cells';
+import type { Cell, ICellModel } from '@jupyterlab/cells';
 import type { NotebookPanel } from '@jupyterlab/notebook';
+import type { IObservableList } from '@jupyterlab/observables';
+import { Signal, type ISignal } from '@lumino/signaling';
 import type { ICellProvenance } from './api';
 import { h } from './dom';
 
@@ -89,9 +96,46 @@ export function setCellBadge(cell: Cell, badge: IBadge | null): void {
   node.dataset.kind = badge.kind;
 }
 
+/** Quiet period after the last keystroke before `sourcesEdited` fires. */
+export const EDIT_DEBOUNCE_MS = 300;
+
+/** Verdicts that claim the cell is fine: a stale cell must not show them. */
+const CLEAN_VERDICTS: ReadonlySet<BadgeKind> = new Set<BadgeKind>(['reproduced', 'unverified']);
+
+/** The badge a cell gets from its verdict and provenance (null: no badge). */
+export function chooseBadge(
+  verdict: IBadge | undefined,
+  provenance: ICellProvenance | undefined
+): IBadge | null {
+  const fromProvenance = provenance ? provenanceBadge(provenance) : null;
+  if (verdict && !(provenance?.stale && CLEAN_VERDICTS.has(verdict.kind))) {
+    return verdict;
+  }
+  return fromProvenance;
+}
+
 /** The badges of one notebook: provenance plus the verdicts of the last comparison. */
 export class NotebookBadges {
-  constructor(readonly panel: NotebookPanel) {}
+  constructor(readonly panel: NotebookPanel) {
+    const model = panel.context.model;
+    for (const cell of model.cells) {
+      this._watch(cell);
+    }
+    model.cells.changed.connect(
+      (_: unknown, change: IObservableList.IChangedArgs<ICellModel>) =>
+        change.newValues.forEach(cell => this._watch(cell)),
+      this
+    );
+    panel.disposed.connect(() => {
+      clearTimeout(this._editTimer);
+      Signal.clearData(this);
+    });
+  }
+
+  /** Some cell's source changed (fires once typing pauses for `EDIT_DEBOUNCE_MS`). */
+  get sourcesEdited(): ISignal<this, void> {
+    return this._sourcesEdited;
+  }
 
   /** Provenance entries by cell id (cells without an id are matched by index). */
   setProvenance(cells: ICellProvenance[]): void {
@@ -137,11 +181,34 @@ export class NotebookBadges {
       const verdict = this._verdicts.get(cell.model.id);
       const provenance =
         this._provenanceById.get(cell.model.id) ?? this._provenanceByIndex.get(index);
-      setCellBadge(cell, verdict ?? (provenance ? provenanceBadge(provenance) : null));
+      setCellBadge(cell, chooseBadge(verdict, provenance));
     });
+  }
+
+  private _watch(cell: ICellModel): void {
+    if (this._watched.has(cell)) {
+      return;
+    }
+    this._watched.add(cell);
+    const id = cell.id;
+    cell.sharedModel.changed.connect((_, change) => {
+      if (!change.sourceChange || this.panel.isDisposed) {
+        return;
+      }
+      const verdict = this._verdicts.get(id);
+      if (verdict && CLEAN_VERDICTS.has(verdict.kind)) {
+        this._verdicts.delete(id); // it judged other code
+        this.render();
+      }
+      clearTimeout(this._editTimer);
+      this._editTimer = setTimeout(() => this._sourcesEdited.emit(), EDIT_DEBOUNCE_MS);
+    }, this);
   }
 
   private _provenanceById = new Map<string, ICellProvenance>();
   private _provenanceByIndex = new Map<number, ICellProvenance>();
   private _verdicts = new Map<string, IBadge>();
+  private _watched = new WeakSet<ICellModel>();
+  private _editTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  private _sourcesEdited = new Signal<this, void>(this);
 }

@@ -53,6 +53,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
       if (!state) {
         state = new NotebookReproState(panel, () => serverReady);
         states.set(panel, state);
+        // Staleness follows the source as it is typed, not only on save.
+        state.badges.sourcesEdited.connect(() => state?.scheduleRefresh(0));
         panel.disposed.connect(() => states.delete(panel));
       }
       return state;
