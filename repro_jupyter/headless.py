@@ -25,6 +25,7 @@ from . import METADATA_KEY, schema
 from .compare.normalize import coalesce_streams
 from .errors import ExecutionError, NotebookError
 from .numbering import cell_label
+from .seeding import kernel_env
 
 SETUP = (
     "__import__('repro_jupyter.magics').magics.configure_headless("
@@ -219,6 +220,8 @@ class ReproNotebookClient(NotebookClient):
         self.reset_execution_trackers()
         if self.repro_kernel_log is not None:  # the kernel's own stderr (ipykernel's log lines) goes here
             kwargs.setdefault("stderr", self.repro_kernel_log)
+        # PYTHONHASHSEED fixed (set order of strings reproduces), CUBLAS_WORKSPACE_CONFIG before CUDA
+        kwargs.setdefault("env", kernel_env(self._repro_deterministic))
         async with self.async_setup_kernel(**kwargs):
             assert self.kc is not None
             self._wrap_execute()
@@ -326,8 +329,9 @@ def run_notebook(
         **client_kwargs,
     )
     failure = None
-    # PYTHONHASHSEED is deliberately left alone: a headless run must see what an interactive
-    # kernel sees, or their records differ; set-order nondeterminism is for verify to flag.
+    # The kernel starts with a fixed PYTHONHASHSEED (seeding.kernel_env, recorded in every cell's
+    # deterministic_settings and the environment's env_vars): record and verify iterate a set of
+    # strings in the same order.  An interactive kernel started by Jupyter keeps its random one.
     stopped_at: int | None = None  # the first cell that did not run to its end
     log = kernel_log()
     client.repro_kernel_log = log

@@ -38,6 +38,11 @@ class ReproMagics(Magics):
     """Options are traitlets: ``%config ReproMagics.deterministic = True``."""
 
     deterministic = Bool(False, help="Turn on deterministic algorithms for recorded cells.").tag(config=True)
+    auto_seed = Bool(
+        True,
+        help="Give generators a recorded cell creates without a seed (np.random.default_rng(), "
+        "random.Random(), torch.Generator().seed(), ...) a seed derived from the cell seed.",
+    ).tag(config=True)
     state = Bool(True, help="Fingerprint the user namespace after each recorded cell.").tag(config=True)
     input_size_cap = Integer(1 << 30, help="Opened input files above this size are listed, not hashed.").tag(
         config=True
@@ -66,6 +71,7 @@ class ReproMagics(Magics):
 
     @observe(
         "deterministic",
+        "auto_seed",
         "state",
         "input_size_cap",
         "checkpoints",
@@ -81,6 +87,7 @@ class ReproMagics(Magics):
 
     def _sync_traits(self) -> None:
         self.session.deterministic = bool(self.deterministic)
+        self.session.auto_seed = bool(self.auto_seed)
         self.session.state_enabled = bool(self.state)
         self.session.input_size_cap = int(self.input_size_cap)
         self.session.checkpoints.enabled = bool(self.checkpoints)
@@ -162,7 +169,10 @@ class ReproMagics(Magics):
         p.add_argument("--seed", type=seed_arg)
         p.add_argument("--deterministic", action="store_true")
         p.add_argument("--no-state", action="store_true")
+        p.add_argument("--no-auto-seed", action="store_true")
         args = p.parse_args(rest)
+        if args.no_auto_seed:
+            self.auto_seed = False
         if args.seed is not None:
             self.session.set_master_seed(args.seed, "explicit")
         if args.deterministic:
@@ -237,7 +247,8 @@ class ReproMagics(Magics):
         lines = [
             f"recording: {'every cell' if s.record_all else '%%repro cells only'}",
             f"master seed: {s.ensure_master_seed()} ({s.master_seed_source})",
-            f"deterministic: {s.deterministic}   state fingerprints: {s.state_enabled}",
+            f"deterministic: {s.deterministic}   auto-seed: {s.auto_seed}   "
+            f"state fingerprints: {s.state_enabled}",
             f"store: {store.root if store else 'unavailable'}",
             f"notebook: {s.location.path or '(unknown; using ' + str(s.location.directory) + ')'}",
             f"cells recorded this session: {len(s.cell_metadata)}",

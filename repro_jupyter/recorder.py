@@ -34,7 +34,7 @@ from .redaction import redact_data, redact_text
 from .state import StateTracker
 from .store import STORE_DIRNAME, Store, open_store, resolve_location
 from .store.writer import BackgroundWriter
-from .unseeded import detect_unseeded
+from .unseeded import RandomnessLog, detect_unseeded
 
 
 def _write_environment(store: Store, data: bytes, digest: str) -> None:
@@ -70,7 +70,7 @@ class ActiveCell:
     stack: ExitStack
     capture: OutputCapture
     opened: OpenedFiles
-    unseeded: list[str]
+    unseeded: RandomnessLog
     nd_warnings: list[str]
 
 
@@ -81,6 +81,7 @@ class RecordingSession:
         self.master_seed: int | None = None
         self.master_seed_source = "unset"  # unset | generated | notebook | explicit | pinned
         self.deterministic = False
+        self.auto_seed = True  # unseeded generators get seeds derived from the cell seed
         self.record_all = False
         self.state_enabled = True
         self.input_size_cap = DEFAULT_SIZE_CAP
@@ -225,7 +226,7 @@ class RecordingSession:
         stack.callback(capture.stop)
         stack.enter_context(seeding.SEED_ON_IMPORT.active(seed))
         opened = stack.enter_context(OpenedFiles(exclude=[self.location.directory / STORE_DIRNAME]))
-        unseeded = stack.enter_context(detect_unseeded())
+        unseeded = stack.enter_context(detect_unseeded(seed, self.auto_seed))
         nd_warnings = stack.enter_context(seeding.collect_nondeterminism_warnings())
         self.active = ActiveCell(
             key,
@@ -265,6 +266,9 @@ class RecordingSession:
             cell.rng_before.setdefault(library, state)  # imported (and seeded) inside this cell
             if library not in cell.seeded:
                 cell.seeded.append(library)
+        for component in cell.unseeded.components:  # e.g. DataLoader workers, seeded from torch's RNG
+            if component not in cell.seeded:
+                cell.seeded.append(component)
         snapshot, env_digest, _changed = self._env.current()
         # the redaction service at the store door: every string of the record (params, error, paths, ...)
         record = redact_data(self._build_record(cell, error, rng_after, env_digest))
@@ -358,8 +362,8 @@ class RecordingSession:
             },
             "environment": env_digest,
             "rng": {"before": cell.rng_before, "after": rng_after, "consumed": consumed},
-            "unseeded": list(cell.unseeded),
-            "nondeterministic": bool(cell.unseeded or cell.nd_warnings),
+            "unseeded": list(cell.unseeded.unseeded),
+            "nondeterministic": bool(cell.unseeded.unseeded or cell.nd_warnings),
             "deterministic_settings": seeding.deterministic_settings(),
             "nondeterminism_warnings": list(cell.nd_warnings),
             "inputs": declared + opened,
@@ -368,6 +372,12 @@ class RecordingSession:
             "outputs": output_digests(cell.capture.outputs, clock_window=(cell.started, time.time())),
             "status": "error" if error is not None else "ok",
         }
+        if not cell.unseeded.auto_seed:
+            record["options"]["auto_seed"] = False
+        if cell.unseeded.auto_seeded:
+            record["auto_seeded"] = {"calls": list(cell.unseeded.auto_seeded)}
+            if cell.unseeded.not_listed:
+                record["auto_seeded"]["not_listed"] = cell.unseeded.not_listed
         if error is not None:
             record["error"] = {"ename": type(error).__name__, "evalue": redact_text(str(error))[:500]}
         if record["options"]["state"]:

@@ -89,17 +89,87 @@ def rng_state_digests() -> dict[str, str]:
 # --- deterministic mode ------------------------------------------------------------------
 
 CUBLAS_CONFIG = ":4096:8"
+HASH_SEED = "0"  # PYTHONHASHSEED of the kernels we start when the caller's environment sets none
+
+
+def kernel_env(deterministic: bool, environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for a kernel we launch (headless run/verify/sensitivity, Lab replay).
+
+    ``PYTHONHASHSEED`` is fixed, so the iteration order of a set of strings is the same in the
+    recording run and in verify: a fixed value (not one derived from the master seed) because a
+    notebook without a recorded master seed only gets one inside the kernel, after the start.
+    An integer the caller already exported is kept (the record shows it).  In deterministic mode
+    ``CUBLAS_WORKSPACE_CONFIG`` must be set before the CUDA context exists, so before the start.
+    """
+    env = dict(os.environ if environ is None else environ)
+    if not env.get("PYTHONHASHSEED", "").strip().isdigit():
+        env["PYTHONHASHSEED"] = HASH_SEED
+    if deterministic:
+        env.setdefault("CUBLAS_WORKSPACE_CONFIG", CUBLAS_CONFIG)
+    return env
+
+
+_CUDA_WARNED: list[bool] = []
+
+
+def _cuda_initialized(torch: Any) -> bool:
+    try:
+        return bool(torch.cuda.is_initialized())
+    except Exception:
+        return False
 
 
 def apply_deterministic_mode() -> dict[str, Any]:
-    """Switch torch to deterministic kernels (warn-only) and return the settings in force."""
+    """Switch torch to deterministic kernels (warn-only) and return the settings in force.
+
+    cuBLAS reads ``CUBLAS_WORKSPACE_CONFIG`` when the CUDA context is created: setting it in a
+    kernel whose context already exists changes nothing, which is said once, in one line.
+    """
+    was_set = bool(os.environ.get("CUBLAS_WORKSPACE_CONFIG"))
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", CUBLAS_CONFIG)
     torch = sys.modules.get("torch")
     if torch is not None:
+        if not was_set and _cuda_initialized(torch) and not _CUDA_WARNED:
+            _CUDA_WARNED.append(True)
+            from .errors import ReproWarning
+
+            warnings.warn(
+                "repro: deterministic mode asked for after CUDA was initialised without "
+                "CUBLAS_WORKSPACE_CONFIG; cuBLAS may stay nondeterministic until the kernel restarts "
+                f"(set CUBLAS_WORKSPACE_CONFIG={CUBLAS_CONFIG} before it starts)",
+                ReproWarning,
+                stacklevel=2,
+            )
         torch.use_deterministic_algorithms(True, warn_only=True)
         torch.backends.cudnn.deterministic = True
         torch.backends.cudnn.benchmark = False
     return deterministic_settings()
+
+
+def torch_settings(torch: Any) -> dict[str, Any]:
+    """The torch flags that change numerical results (TF32, cuDNN autotuning, deterministic kernels).
+
+    Read without touching CUDA: every flag is a plain Python-side setting, also on CPU-only builds.
+    """
+    out: dict[str, Any] = {}
+    probes = {
+        "cuda_matmul_allow_tf32": lambda: bool(torch.backends.cuda.matmul.allow_tf32),
+        "cudnn_allow_tf32": lambda: bool(torch.backends.cudnn.allow_tf32),
+        "float32_matmul_precision": lambda: str(torch.get_float32_matmul_precision()),
+        # torch >= 2.9 also has a per-backend precision setting ("none", "ieee", "tf32")
+        "cuda_matmul_fp32_precision": lambda: str(torch.backends.cuda.matmul.fp32_precision),
+        "cudnn_fp32_precision": lambda: str(torch.backends.cudnn.fp32_precision),
+        "cudnn_benchmark": lambda: bool(torch.backends.cudnn.benchmark),
+        "cudnn_deterministic": lambda: bool(torch.backends.cudnn.deterministic),
+        "deterministic_algorithms": lambda: bool(torch.are_deterministic_algorithms_enabled()),
+        "deterministic_warn_only": lambda: bool(torch.is_deterministic_algorithms_warn_only_enabled()),
+    }
+    for name, probe in probes.items():
+        try:
+            out[name] = probe()
+        except Exception:  # an older torch without one flag: the others are still worth recording
+            pass
+    return out
 
 
 def deterministic_settings() -> dict[str, Any]:
@@ -110,13 +180,14 @@ def deterministic_settings() -> dict[str, Any]:
     }
     torch = sys.modules.get("torch")
     if torch is not None:
-        try:
-            settings["torch_deterministic_algorithms"] = torch.are_deterministic_algorithms_enabled()
-            settings["torch_deterministic_warn_only"] = torch.is_deterministic_algorithms_warn_only_enabled()
-            settings["cudnn_deterministic"] = bool(torch.backends.cudnn.deterministic)
-            settings["cudnn_benchmark"] = bool(torch.backends.cudnn.benchmark)
-        except Exception:
-            pass
+        flags = torch_settings(torch)
+        # the names records have always used, then the TF32/precision flags
+        renamed = {
+            "deterministic_algorithms": "torch_deterministic_algorithms",
+            "deterministic_warn_only": "torch_deterministic_warn_only",
+        }
+        for name, value in flags.items():
+            settings[renamed.get(name, name)] = value
     return settings
 
 

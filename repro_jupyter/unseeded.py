@@ -1,103 +1,206 @@
-"""Detecting randomness drawn from sources the master seed does not control.
+"""Randomness a recorded cell draws from sources the master seed does not control.
 
 A cell that builds ``np.random.default_rng()`` or calls ``random.seed()`` without
-a seed gets OS entropy: its results can never be reproduced.  While a recorded
-cell runs, those module-level functions are wrapped so such calls are noted (the
-call still behaves exactly as before).  Classes are deliberately not wrapped
-(``isinstance`` checks in libraries such as scikit-learn would break), and a
-name bound before the cell started (``from numpy.random import default_rng``)
-bypasses the wrapper; the RNG state digests still show such draws as
-consumption.  This limit is documented in docs/ARCHITECTURE.md.
+a seed gets OS entropy: its results could never be reproduced.  While a recorded
+cell runs, those entry points are wrapped.  With auto-seeding on (the default)
+such a call gets a seed derived from the cell seed and the order of the call
+within the cell (``derive_auto_seed``), so the run reproduces and another master
+seed changes it; the call is listed in the record's ``auto_seeded``.  With
+auto-seeding off (``%repro on --no-auto-seed``) the call behaves exactly as
+before and is only noted as ``unseeded``.
+
+Wrapped: ``numpy.random.default_rng``/``seed``, ``random.seed``, ``random.Random``
+(through its ``seed`` method: the class itself is never replaced), ``torch.seed``
+and ``torch.Generator`` (see ``seeding_torch``).  A name bound before the cell
+started (``from numpy.random import default_rng``) bypasses the wrapper, as do
+entropy-seeded bit generators built directly (``np.random.PCG64()``); the RNG
+state digests still show draws from the global RNGs as consumption.  Every patch
+is undone when the cell ends; objects created during the cell consult
+``current_auto_seeder()`` and behave as plain ones once no cell is recorded.
 """
 
 from __future__ import annotations
 
+import hashlib
 import random
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 from .seeding import SEED_ON_IMPORT
 
+# records list at most this many auto-seeded calls (a loop building a generator per step would
+# otherwise grow the record without bound); the count of the rest is kept
+MAX_LISTED = 32
 
-@contextmanager
-def detect_unseeded() -> Iterator[list[str]]:
-    """Yield a list that fills with a description of each unseeded RNG the cell creates."""
-    found: list[str] = []
 
-    def report(what: str) -> None:
-        if what not in found:
-            found.append(what)
+def derive_auto_seed(cell_seed: int, order: int, worker_seed: int | None = None) -> int:
+    """A 32-bit seed for the ``order``-th unseeded generator of a cell: stable across runs.
 
-    patches: list[tuple[Any, str, Any]] = []
+    Inside a DataLoader worker the worker's own seed (torch's ``base_seed + id``, itself drawn
+    from the cell-seeded torch RNG) is mixed in, so workers do not share one stream.
+    """
+    where = "" if worker_seed is None else f"/worker/{int(worker_seed)}"
+    material = f"repro-jupyter/auto-seed/v1/{int(cell_seed)}/{int(order)}{where}".encode()
+    return int.from_bytes(hashlib.sha256(material).digest()[:4], "big")
 
-    def patch(owner: Any, name: str, make: Callable[[Any], Any]) -> None:
-        original = getattr(owner, name, None)
+
+def _worker_seed() -> int | None:
+    data = sys.modules.get("torch.utils.data")
+    get_info = getattr(data, "get_worker_info", None)
+    if get_info is None:
+        return None
+    try:
+        info = get_info()
+    except Exception:
+        return None
+    return None if info is None else int(info.seed)
+
+
+@dataclass
+class RandomnessLog:
+    """What one recorded cell did with randomness outside the global, per-cell seeded RNGs."""
+
+    cell_seed: int
+    auto_seed: bool = True
+    unseeded: list[str] = field(default_factory=list)
+    auto_seeded: list[dict[str, Any]] = field(default_factory=list)
+    not_listed: int = 0
+    components: list[str] = field(default_factory=list)  # seeded by the RNGs we seed (DataLoader workers)
+    _order: int = 0
+
+    def report(self, what: str) -> None:
+        """An unseeded source that was left alone (auto-seeding off, or not seedable by us)."""
+        if what not in self.unseeded:
+            self.unseeded.append(what)
+
+    def seed_for(self, call: str) -> int:
+        """The next derived seed for an unseeded ``call``; noted in the record."""
+        self._order += 1
+        worker = _worker_seed()
+        seed = derive_auto_seed(self.cell_seed, self._order, worker)
+        if worker is None:  # a worker process's notes never reach the record: only the parent's count
+            if len(self.auto_seeded) < MAX_LISTED:
+                self.auto_seeded.append({"call": call, "order": self._order, "seed": seed})
+            else:
+                self.not_listed += 1
+        return seed
+
+    def component(self, what: str) -> None:
+        if what not in self.components:
+            self.components.append(what)
+
+    def unseeded_or_seed(self, call: str, entropy_note: str) -> int | None:
+        """A derived seed when auto-seeding is on; else note the entropy source and return None."""
+        if self.auto_seed:
+            return self.seed_for(call)
+        self.report(entropy_note)
+        return None
+
+
+_CURRENT: list[RandomnessLog] = []
+
+
+def current_auto_seeder() -> RandomnessLog | None:
+    """The log of the cell being recorded when it auto-seeds, else None (objects made earlier
+    use this to behave as plain ones outside a recorded cell)."""
+    if _CURRENT and _CURRENT[-1].auto_seed:
+        return _CURRENT[-1]
+    return None
+
+
+class _Patches:
+    def __init__(self) -> None:
+        self.undo: list[tuple[Any, str, Any]] = []
+
+    def patch(self, owner: Any, name: str, make: Callable[[Any], Any]) -> None:
+        original = owner.__dict__.get(name) if isinstance(owner, type) else getattr(owner, name, None)
         if original is None:
             return
-        patches.append((owner, name, original))
+        self.undo.append((owner, name, original))
         setattr(owner, name, make(original))
 
-    def patch_numpy(np_random: Any) -> None:
+    def restore(self) -> None:
+        for owner, name, original in reversed(self.undo):
+            setattr(owner, name, original)
+        self.undo.clear()
 
-        def wrap_default_rng(original: Any) -> Any:
-            def default_rng(seed: Any = None, *args: Any, **kwargs: Any) -> Any:
-                if seed is None:
-                    report("numpy.random.default_rng() without a seed")
-                return original(seed, *args, **kwargs)
 
-            return default_rng
+def _patch_numpy(p: _Patches, np_random: Any, log: RandomnessLog) -> None:
+    def wrap_default_rng(original: Any) -> Any:
+        def default_rng(seed: Any = None, *args: Any, **kwargs: Any) -> Any:
+            if seed is None:
+                seed = log.unseeded_or_seed(
+                    "numpy.random.default_rng()", "numpy.random.default_rng() without a seed"
+                )
+            return original(seed, *args, **kwargs)
 
-        def wrap_np_seed(original: Any) -> Any:
-            def seed(seed: Any = None) -> Any:
-                if seed is None:
-                    report("numpy.random.seed() without a seed (OS entropy)")
-                return original(seed)
+        return default_rng
 
-            return seed
+    def wrap_np_seed(original: Any) -> Any:
+        def seed(seed: Any = None) -> Any:
+            if seed is None:
+                seed = log.unseeded_or_seed(
+                    "numpy.random.seed()", "numpy.random.seed() without a seed (OS entropy)"
+                )
+            return original(seed)
 
-        patch(np_random, "default_rng", wrap_default_rng)
-        patch(np_random, "seed", wrap_np_seed)
+        return seed
 
-    if "numpy.random" in sys.modules:
-        patch_numpy(sys.modules["numpy.random"])
+    p.patch(np_random, "default_rng", wrap_default_rng)
+    p.patch(np_random, "seed", wrap_np_seed)
 
-    def patch_torch(torch: Any) -> None:
 
-        def wrap_seed(original: Any) -> Any:
-            def seed() -> Any:
-                report("torch.seed() reseeded torch from OS entropy")
-                return original()
-
-            return seed
-
-        patch(torch, "seed", wrap_seed)
-
-    if "torch" in sys.modules and hasattr(sys.modules["torch"], "seed"):
-        patch_torch(sys.modules["torch"])
-
-    def on_import(fullname: str, module: Any) -> None:  # imported inside the cell
-        if fullname == "numpy.random":
-            patch_numpy(module)
-        elif fullname == "torch":
-            patch_torch(module)
-
-    SEED_ON_IMPORT.on_import.append(on_import)
-
+def _patch_random(p: _Patches, log: RandomnessLog) -> None:
     def wrap_random_seed(original: Any) -> Any:
         def seed(a: Any = None, version: int = 2) -> Any:
             if a is None:
-                report("random.seed() without a seed (OS entropy)")
+                a = log.unseeded_or_seed("random.seed()", "random.seed() without a seed (OS entropy)")
             return original(a, version)
 
         return seed
 
-    patch(random, "seed", wrap_random_seed)
+    def wrap_class_seed(original: Any) -> Any:
+        # Random.__init__ calls self.seed(x): a new random.Random() lands here with a=None
+        def seed(self: Any, a: Any = None, version: int = 2) -> Any:
+            if a is None and type(self).seed is seed:  # SystemRandom and overrides: left alone
+                a = log.unseeded_or_seed("random.Random()", "random.Random() without a seed (OS entropy)")
+            return original(self, a, version)
+
+        return seed
+
+    p.patch(random, "seed", wrap_random_seed)
+    p.patch(random.Random, "seed", wrap_class_seed)
+
+
+@contextmanager
+def detect_unseeded(cell_seed: int = 0, auto_seed: bool = False) -> Iterator[RandomnessLog]:
+    """Yield the cell's ``RandomnessLog``; with ``auto_seed`` unseeded generators get derived seeds."""
+    from . import seeding_torch
+
+    log = RandomnessLog(int(cell_seed), bool(auto_seed))
+    p = _Patches()
+    if "numpy.random" in sys.modules:
+        _patch_numpy(p, sys.modules["numpy.random"], log)
+    if "torch" in sys.modules and hasattr(sys.modules["torch"], "seed"):
+        seeding_torch.patch_torch(p, sys.modules["torch"], log)
+
+    def on_import(fullname: str, module: Any) -> None:  # imported inside the cell
+        if fullname == "numpy.random":
+            _patch_numpy(p, module, log)
+        elif fullname == "torch":
+            seeding_torch.patch_torch(p, module, log)
+
+    SEED_ON_IMPORT.on_import.append(on_import)
+    _patch_random(p, log)
+    _CURRENT.append(log)
     try:
-        yield found
+        yield log
     finally:
+        if log in _CURRENT:
+            _CURRENT.remove(log)
         if on_import in SEED_ON_IMPORT.on_import:
             SEED_ON_IMPORT.on_import.remove(on_import)
-        for owner, name, original in reversed(patches):
-            setattr(owner, name, original)
+        p.restore()

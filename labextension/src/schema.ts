@@ -162,6 +162,10 @@ export interface CellRecord {
     deterministic?: boolean;
     state?: boolean;
     explicit_seed?: boolean;
+    /**
+     * Present (false) only when auto-seeding of unseeded generators was switched off.
+     */
+    auto_seed?: boolean;
   };
   environment: Digest;
   rng: {
@@ -178,7 +182,21 @@ export interface CellRecord {
    */
   unseeded?: string[];
   nondeterministic?: boolean;
+  /**
+   * Settings in force at the end of the cell that decide whether results are bit-identical.
+   */
   deterministic_settings?: {
+    CUBLAS_WORKSPACE_CONFIG?: string | null;
+    PYTHONHASHSEED?: string | null;
+    cuda_matmul_allow_tf32?: boolean;
+    cudnn_allow_tf32?: boolean;
+    float32_matmul_precision?: string;
+    cuda_matmul_fp32_precision?: string;
+    cudnn_fp32_precision?: string;
+    cudnn_benchmark?: boolean;
+    cudnn_deterministic?: boolean;
+    torch_deterministic_algorithms?: boolean;
+    torch_deterministic_warn_only?: boolean;
     [k: string]: unknown | undefined;
   };
   nondeterminism_warnings?: string[];
@@ -209,6 +227,20 @@ export interface CellRecord {
   error?: {
     ename?: string;
     evalue?: string;
+  };
+  /**
+   * Generators the cell created or reseeded without a seed, given a seed derived from the cell seed and their order in the cell (absent when there were none).
+   */
+  auto_seeded?: {
+    calls: {
+      call: string;
+      order: number;
+      seed: Seed;
+    }[];
+    /**
+     * Further calls past the listed ones.
+     */
+    not_listed?: number;
   };
 }
 /**
@@ -267,6 +299,21 @@ export interface EnvironmentSnapshot {
       [k: string]: unknown | undefined;
     }[];
     error?: string;
+    /**
+     * torch settings that change numerical results, read when the environment was captured (also on CPU-only machines).
+     */
+    settings?: {
+      cuda_matmul_allow_tf32?: boolean;
+      cudnn_allow_tf32?: boolean;
+      float32_matmul_precision?: string;
+      cuda_matmul_fp32_precision?: string;
+      cudnn_fp32_precision?: string;
+      cudnn_benchmark?: boolean;
+      cudnn_deterministic?: boolean;
+      deterministic_algorithms?: boolean;
+      deterministic_warn_only?: boolean;
+      cublas_workspace_config?: string | null;
+    };
     [k: string]: unknown | undefined;
   } | null;
   gpu: {

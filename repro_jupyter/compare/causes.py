@@ -27,6 +27,36 @@ ENV_SCORES = {
 }
 
 
+# recorded settings (a cell record's deterministic_settings) that change numerical results, by the name a
+# user writes to change them; a difference is named with both values (CUBLAS_WORKSPACE_CONFIG included:
+# cuBLAS reads it when the CUDA context is created)
+RESULT_SETTINGS = {
+    "cuda_matmul_allow_tf32": "torch.backends.cuda.matmul.allow_tf32",
+    "cudnn_allow_tf32": "torch.backends.cudnn.allow_tf32",
+    "float32_matmul_precision": "torch.get_float32_matmul_precision()",
+    "cuda_matmul_fp32_precision": "torch.backends.cuda.matmul.fp32_precision",
+    "cudnn_fp32_precision": "torch.backends.cudnn.fp32_precision",
+    "cudnn_benchmark": "torch.backends.cudnn.benchmark",
+    "cudnn_deterministic": "torch.backends.cudnn.deterministic",
+    "torch_deterministic_algorithms": "torch.are_deterministic_algorithms_enabled()",
+    "torch_deterministic_warn_only": "torch.is_deterministic_algorithms_warn_only_enabled()",
+    "CUBLAS_WORKSPACE_CONFIG": "CUBLAS_WORKSPACE_CONFIG",
+}
+
+
+def settings_changes(old: dict[str, Any] | None, new: dict[str, Any] | None) -> list[str]:
+    """``flag old -> new`` for every result-changing setting recorded in both records that differs.
+
+    A flag only one record has (torch not imported in one run) is not a change of that flag.
+    """
+    old, new = old or {}, new or {}
+    return [
+        f"{label} {old[key]!r} -> {new[key]!r}"
+        for key, label in RESULT_SETTINGS.items()
+        if key in old and key in new and old[key] != new[key]
+    ]
+
+
 def _short(value: Any, limit: int = 40) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -165,6 +195,20 @@ def rank_causes(
         if env_diff.get(section) and not any(c["kind"] == kind for c in causes):
             causes.append(
                 {"kind": kind, "score": score, "detail": f"{section}: " + _changes_text(env_diff[section])}
+            )
+    if old_record is not None and new_record is not None:
+        changed = settings_changes(
+            old_record.get("deterministic_settings"), new_record.get("deterministic_settings")
+        )
+        if changed:
+            causes.append(
+                {
+                    "kind": "gpu_change",
+                    # a flag that selects other kernels (TF32, autotuning, deterministic algorithms)
+                    # changes the last bits by design: more likely than a package or machine change
+                    "score": 0.85,
+                    "detail": "torch settings that change results differ: " + "; ".join(changed[:4]),
+                }
             )
     if upstream is not None:
         causes.append(upstream)

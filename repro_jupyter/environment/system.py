@@ -112,11 +112,19 @@ def threads_info() -> dict[str, Any]:
 
 
 def torch_info() -> dict[str, Any] | None:
-    """torch/CUDA/cuDNN versions, only if the notebook imported torch (never import it here)."""
+    """torch/CUDA/cuDNN versions and the settings that change results (TF32, cuDNN autotuning,
+    deterministic kernels, ``CUBLAS_WORKSPACE_CONFIG``), only if the notebook imported torch
+    (never import it here).  The settings are recorded on CPU-only machines too: a notebook
+    recorded on CPU and verified on a GPU then shows which of them differ."""
+    from ..seeding import torch_settings
+
     torch = sys.modules.get("torch")
     if torch is None or not hasattr(torch, "__version__"):
         return None
     info: dict[str, Any] = {"version": str(torch.__version__)}
+    settings: dict[str, Any] = torch_settings(torch)
+    settings["cublas_workspace_config"] = os.environ.get("CUBLAS_WORKSPACE_CONFIG")
+    info["settings"] = settings
     try:
         info["cuda"] = torch.version.cuda
         info["cudnn"] = torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None
