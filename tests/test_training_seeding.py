@@ -55,7 +55,12 @@ def test_unseeded_generators_are_seeded_from_the_cell_seed(ip):
     record = _record(ip, "draw")
     schema.validate("cellRecord", record)
     calls = [c["call"] for c in record["auto_seeded"]["calls"]]
-    assert calls == ["numpy.random.default_rng()", "random.Random()", "torch.Generator()", "torch.Generator.seed()"]
+    assert calls == [
+        "numpy.random.default_rng()",
+        "random.Random()",
+        "torch.Generator()",
+        "torch.Generator.seed()",
+    ]
     assert record["unseeded"] == [] and record["nondeterministic"] is False
     run(ip, "%repro seed 6")
     run(ip, DRAWS, cell_id="draw")
@@ -127,7 +132,10 @@ def test_kernel_env_fixes_the_hash_seed_and_cublas_for_deterministic_runs():
 
 
 def test_torch_settings_change_ranks_as_a_named_cause():
-    old = {"source": None, "deterministic_settings": {"cuda_matmul_allow_tf32": False, "cudnn_benchmark": False}}
+    old = {
+        "source": None,
+        "deterministic_settings": {"cuda_matmul_allow_tf32": False, "cudnn_benchmark": False},
+    }
     new = {"deterministic_settings": {"cuda_matmul_allow_tf32": True, "cudnn_benchmark": False}}
     causes = rank_causes(
         source="", old_record=old, new_record=new, env_diff={}, upstream=None, flaky=False, recorded=True
