@@ -22,6 +22,7 @@ from . import (
     check_cmd,
     checkpoints_cmd,
     env_cmd,
+    explain_cmd,
     export_cmd,
     lineage_cmd,
     run_cmd,
@@ -44,6 +45,7 @@ COMMANDS = {
     "sync": sync_cmd,
     "env": env_cmd,
     "export": export_cmd,
+    "explain": explain_cmd,
 }
 
 

@@ -1,0 +1,226 @@
+"""``jupyter repro explain``: prove what made a cell drift by putting factors back one set at a time.
+
+1. verify (in a scratch store); no drift: stop.
+2. the same seed again, up to the first drifting cell: when the two runs differ, the cell is
+   nondeterministic here and no re-execution can prove a cause;
+3. every changed distribution put back (a trial environment, ``trialenv``); the drift gone:
+   the packages are proven responsible, then bisected (``bisect``) to the smallest set that
+   flips the result; the drift still there: "not the packages";
+4. otherwise the thread settings and PYTHONHASHSEED as recorded, each in its own trial.
+Trials start from the top of the notebook (checkpoints are not used to skip ahead) and stop
+after the first drifting cell.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import METADATA_KEY, SCHEMA_VERSION
+from ..errors import ReproError
+from ..headless import _kernel_for
+from ..numbering import cell_label
+from ..verify import VerifyOptions
+from . import trials
+from .bisect import Bisection
+from .factors import Change, factors, input_lines
+from .trialenv import Builder, ExplainError, PinError, Sources, base_of_kernel, find_uv
+
+FROM_TOP = "trials start from the top of the notebook (restoring a checkpoint to skip ahead is not used)"
+
+
+@dataclass
+class ExplainOptions:
+    verify: VerifyOptions = field(default_factory=VerifyOptions)
+    sources: Sources = field(default_factory=Sources)
+    max_trials: int = 12
+    cache: Path | None = None
+
+
+class _Run:
+    """One explain run: its trials, in order, as the report lists them."""
+
+    def __init__(self, ctx: trials.Context, options: ExplainOptions) -> None:
+        self.ctx, self.options = ctx, options
+        self.trials: list[dict[str, Any]] = []
+        self.notes: list[str] = [FROM_TOP]
+        self.bisection: dict[str, Any] | None = None
+
+    def add(self, kind: str, put_back: list[str], outcome: trials.Outcome, env: Any = None) -> str:
+        entry: dict[str, Any] = {
+            "kind": kind,
+            "put_back": put_back,
+            "result": outcome.result,
+            "seconds": outcome.seconds,
+            "environment": None
+            if env is None
+            else {"digest": env.digest, "pins": list(env.pins), "reused": env.reused},
+        }
+        if outcome.detail:
+            entry["detail"] = outcome.detail[:300]
+        self.trials.append(entry)
+        return outcome.result
+
+
+def explain_notebook(path: str | Path, options: ExplainOptions | None = None) -> dict[str, Any]:
+    """The explain report (``record.v1.json#/$defs/explainReport``); ReproError (exit 2) when it
+    cannot run at all."""
+    options = options or ExplainOptions()
+    path = Path(path)
+    started = time.time()
+    uv = find_uv()
+    if uv is None:
+        raise ExplainError("uv is not installed: pip install 'repro-jupyter[explain]' (or put uv on PATH)")
+    ctx = trials.open_context(path, options.verify)
+    if not ctx.nb.metadata.get(METADATA_KEY):
+        raise ExplainError(
+            f"{path.name} was never recorded: nothing to put back (jupyter repro run it first)"
+        )
+    kernel = options.verify.kernel or _kernel_for(ctx.nb, path)
+    base = base_of_kernel(kernel)
+    try:
+        report = _explain(_Run(ctx, options), kernel, Builder(uv, base, options.sources, options.cache))
+    finally:
+        ctx.store.close()
+    report["duration_s"] = round(time.time() - started, 3)
+    return report
+
+
+def _explain(run: _Run, kernel: str, builder: Builder) -> dict[str, Any]:
+    ctx = run.ctx
+    first = trials.run(ctx, kernel)
+    run.add("verify", [], first)
+    if first.result == "error":
+        raise ExplainError(f"verify could not run {ctx.path.name}: {first.detail}")
+    drift = first.report.get("first_drift")
+    if drift is None:
+        text = "no drift: every cell reproduced"
+        unverified = first.report.get("summary", {}).get("unverified")
+        if unverified:
+            text = f"no drift ({unverified} cell(s) unverified: nothing to explain)"
+        return _report(run, "no_drift", text, None, first.report)
+    at = drift["index"]
+    where = cell_label(at)
+    found = factors(trials.recorded_environment(ctx, at), first.new_env)
+    run.notes += found.not_put_back + input_lines(first.report, at)
+    again = trials.run(ctx, kernel, upto=at)
+    run.add("same_seed_again", [], again)
+    if again.result != "drift" or (
+        again.nb is not None and not trials.same_outputs(ctx, first.nb, again.nb, at)
+    ):
+        text = (
+            f"no cause proven: {where} gives different outputs on the same seed in the same environment "
+            "(nondeterministic here); re-execution cannot prove a cause"
+        )
+        return _report(run, "not_proven", text, None, first.report, drift)
+    cause, text = _packages(run, builder, found.distributions, at)
+    if cause is None:
+        for kind, variables in (("threads", found.threads), ("hashseed", found.hashseed)):
+            if not variables or len(run.trials) - 2 >= run.options.max_trials:
+                continue
+            shown = [f"{k}={'(unset)' if v is None else v}" for k, v in variables.items()]
+            outcome = trials.run(ctx, kernel, upto=at, env=variables)
+            if run.add(kind, shown, outcome) == "reproduced":
+                cause = {"kind": kind, "put_back": [{"name": s} for s in shown]}
+                text = (
+                    f"proven cause: {', '.join(shown)} as recorded; with it {where} reproduces, "
+                    "without it drifts"
+                )
+                break
+    if cause is not None:
+        return _report(run, "proven", text, cause, first.report, drift)
+    if found.python:
+        text += f"; Python {found.python} was not put back"
+    return _report(run, "not_proven", text, None, first.report, drift)
+
+
+def _packages(run: _Run, builder: Builder, changes: list[Change], at: int) -> tuple[dict | None, str]:
+    """Put the changed distributions back, then bisect; (cause, conclusion line)."""
+    where = cell_label(at)
+    not_packages = f"not the packages: code, data, seed or nondeterminism ({where} still drifts"
+    if not changes:
+        return None, "not the packages: no distribution changed; code, data, seed or nondeterminism"
+    pins = [c.pin for c in changes]
+    try:
+        builder.build(pins)
+    except PinError as exc:
+        bad = builder.unresolvable(pins)
+        if not bad:
+            run.notes.append(f"the recorded versions cannot be installed together: {exc}")
+            return None, "no cause proven: the recorded versions cannot be installed together"
+        run.notes += [f"cannot install {pin}: not found for this Python and these sources" for pin in bad]
+        changes = [c for c in changes if c.pin not in bad]
+        pins = [c.pin for c in changes]
+        if not pins:
+            return None, "no cause proven: none of the changed distributions can be installed as recorded"
+    by_pin = {c.pin: c for c in changes}
+
+    def fixes(subset: tuple[str, ...]) -> bool:
+        try:
+            env = builder.build(subset)
+        except PinError as exc:
+            run.notes.append(f"trial not installable ({', '.join(subset)[:200]}): {exc}")
+            return False
+        outcome = trials.run(run.ctx, env.kernel_name, upto=at, jupyter_path=env.jupyter_path)
+        return run.add("packages", [by_pin[p].text() for p in subset], outcome, env) == "reproduced"
+
+    bisection = Bisection(fixes, run.options.max_trials)
+    found = bisection.run(pins)
+    run.bisection = {
+        "candidates": len(pins),
+        "trials": len(bisection.tried),
+        "exhausted": bisection.exhausted,
+    }
+    if found is None:
+        return None, f"{not_packages} with all {len(pins)} changed distribution(s) put back)"
+    chosen = [by_pin[p] for p in found]
+    then = ", ".join(f"{c.name} {c.recorded}" for c in chosen)
+    now = ", ".join(f"{c.name} {c.now or 'absent'}" for c in chosen)
+    names = ", ".join(f"{c.name} {c.now or 'absent'} (recorded {c.recorded})" for c in chosen)
+    text = f"proven cause: {names}; with {then} {where} reproduces, with {now} it drifts"
+    if bisection.exhausted:
+        text += f" (narrowing stopped at --max-trials {run.options.max_trials}: a smaller set may do)"
+    cause = {
+        "kind": "packages",
+        "put_back": [{"name": c.name, "recorded": c.recorded, "now": c.now} for c in chosen],
+    }
+    return cause, text
+
+
+def _report(
+    run: _Run,
+    status: str,
+    conclusion: str,
+    cause: dict[str, Any] | None,
+    verify_report: dict[str, Any],
+    drift: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    likely: list[dict[str, Any]] = []
+    if drift is not None:
+        cell = next((c for c in verify_report.get("cells", []) if c["index"] == drift["index"]), None)
+        likely = [dict(c) for c in (cell or {}).get("causes", [])[:3]]
+    out = {
+        "schema_version": SCHEMA_VERSION,
+        "kind": "explain_report",
+        "notebook": str(run.ctx.path),
+        "status": status,
+        "conclusion": conclusion,
+        "first_drift": drift,
+        "cause": cause,
+        "likely": likely,
+        "trials": run.trials,
+        "notes": run.notes,
+        "verify": {"status": verify_report.get("status", "error"), "reason": verify_report.get("reason")},
+    }
+    if run.bisection is not None:
+        out["bisection"] = run.bisection
+    return out
+
+
+def exit_code(report: dict[str, Any]) -> int:
+    return {"no_drift": 0, "proven": 1, "not_proven": 3}.get(report.get("status", ""), 2)
+
+
+__all__ = ["ExplainOptions", "explain_notebook", "exit_code", "ReproError"]
