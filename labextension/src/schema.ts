@@ -518,3 +518,83 @@ export interface DriftReport {
   } | null;
   duration_s?: number;
 }
+/**
+ * Result of `jupyter repro explain` for one notebook: the trials (controlled re-executions with factors put back as recorded) and the conclusion. A cause is 'proven' only when a trial with it put back reproduced the first drifting cell that the unchanged environment drifted at twice.
+ *
+ * This interface was referenced by `ReproJupyterRecordSchemaVersion1`'s JSON-Schema
+ * via the `definition` "explainReport".
+ */
+export interface ExplainReport {
+  schema_version: 1;
+  kind: 'explain_report';
+  notebook: string;
+  /**
+   * Exit codes 0, 1, 3 (2: explain could not run; no report).
+   */
+  status: 'no_drift' | 'proven' | 'not_proven';
+  /**
+   * One line for a person.
+   */
+  conclusion: string;
+  first_drift: null | {
+    index: number;
+    id: string | null;
+  };
+  /**
+   * The proven cause: with these put back the cell reproduces, without them it drifts.
+   */
+  cause: null | {
+    kind: 'packages' | 'threads' | 'hashseed';
+    put_back: {
+      name: string;
+      recorded?: string | null;
+      now?: string | null;
+    }[];
+  };
+  /**
+   * verify's heuristic causes for the first drifting cell (not proven).
+   */
+  likely?: Cause[];
+  trials: {
+    /**
+     * verify: the first run; same_seed_again: the control (the same seed, the same environment); packages: distributions put back in a trial environment; threads / hashseed: variables put back as recorded.
+     */
+    kind: 'verify' | 'same_seed_again' | 'packages' | 'threads' | 'hashseed';
+    /**
+     * What this trial put back as recorded, one line each (e.g. 'tinypkg 1.0 → 2.0', 'OMP_NUM_THREADS=1').
+     */
+    put_back: string[];
+    /**
+     * Up to and including the first drifting cell.
+     */
+    result: 'reproduced' | 'drift' | 'unverified' | 'error';
+    seconds: number;
+    /**
+     * The trial environment (null: the kernel's own).
+     */
+    environment: null | {
+      digest: Digest;
+      pins: string[];
+      /**
+       * Found again in the trial cache instead of built.
+       */
+      reused: boolean;
+    };
+    detail?: string;
+  }[];
+  /**
+   * What could not be put back or tried, one line each.
+   */
+  notes?: string[];
+  bisection?: {
+    candidates: number;
+    trials: number;
+    exhausted: boolean;
+  };
+  verify?: {
+    status?: string;
+    reason?: string | null;
+    [k: string]: unknown | undefined;
+  };
+  duration_s?: number;
+}
