@@ -31,12 +31,9 @@ WEIGHTS = "safetensors"
 PICKLE = "pickle-hmac"
 
 
-def _join(parts: list[Any]) -> bytes:
-    return b"".join(bytes(p) for p in parts)
-
-
-def pack_weights(state: dict[str, Any]) -> bytes:
-    """``state_dict()`` tensors as one plain safetensors file (tied entries stored under each name)."""
+def pack_weights(state: dict[str, Any]) -> list[Any]:
+    """``state_dict()`` tensors as one plain safetensors file (tied entries stored under each name), as
+    buffers to stream into the store (no joined copy of a big model)."""
     import torch
 
     tensors = {}
@@ -44,7 +41,7 @@ def pack_weights(state: dict[str, Any]) -> bytes:
         if not isinstance(value, torch.Tensor) or not tensor_ok(torch, value):
             raise NotPlain(f"state_dict entry {key!r} is not a dense tensor")
         tensors[key] = snapshot_tensor(value)
-    return _join(safetensors_parts(tensors, {"format": "pt"}))
+    return safetensors_parts(tensors, {"format": "pt"})
 
 
 def unpack_weights(data: bytes) -> dict[str, Any]:
@@ -52,7 +49,7 @@ def unpack_weights(data: bytes) -> dict[str, Any]:
     return tensors
 
 
-def pack_tree(tree: Any) -> tuple[str, bytes]:
+def pack_tree(tree: Any) -> tuple[str, list[Any]]:
     """(format, bytes): the tree layout, or the signed pickle when the tree is not plain data + tensors."""
     tensors: dict[str, Any] = {}
 
@@ -74,11 +71,11 @@ def pack_tree(tree: Any) -> tuple[str, bytes]:
         from ..checkpoint.formats_container import encode_pickle
 
         encoded = encode_pickle(tree, None)
-        return PICKLE, _join(list(encoded.chunks()))
+        return PICKLE, list(encoded.chunks())
     if not tensors:  # no torch needed to read it back
-        return TREE, b"J" + canonical_bytes(skeleton)
+        return TREE, [b"J" + canonical_bytes(skeleton)]
     metadata = {"format": "pt", STATE_KEY: canonical_bytes(skeleton).decode("utf-8")}
-    return TREE, b"S" + _join(safetensors_parts(tensors, metadata))
+    return TREE, [b"S", *safetensors_parts(tensors, metadata)]
 
 
 def unpack_tree(fmt: str, data: bytes) -> Any:

@@ -19,13 +19,14 @@ import warnings
 from typing import Any
 
 from ..canonical import canonical_bytes, digest_bytes
-from ..checkpoint.formats_base import one_line, qualified_name
+from ..checkpoint.formats_base import _slices, one_line, qualified_name
 from ..errors import ReproError, ReproWarning
 from ..redaction import redact_data
 from . import context, packing, states
 from .errors import MilestoneError
 
 MANIFEST_VERSION = 1
+CHUNK = 16 << 20
 MAX_NAME = 200
 
 
@@ -82,9 +83,11 @@ def _probe_outputs(model: Any, probe: Any) -> Any:
             module.training = mode
 
 
-def _part(store: Any, parts: dict[str, Any], role: str, fmt: str, data: bytes, **meta: Any) -> None:
-    digest, _ = store.objects.put_bytes(data)
-    parts[role] = {"object": digest, "format": fmt, "size": len(data), **meta}
+def _part(store: Any, parts: dict[str, Any], role: str, fmt: str, buffers: list[Any], **meta: Any) -> None:
+    """Stream one part into the store (hashed while written: no joined copy of a big model)."""
+    chunks = (piece for buf in buffers for piece in _slices(buf, CHUNK))
+    digest, size, _ = store.objects.put_stream(chunks)
+    parts[role] = {"object": digest, "format": fmt, "size": size, **meta}
 
 
 def checkpoint(
