@@ -249,6 +249,26 @@ export class DriftView extends Widget {
 
 const views = new WeakMap<Cell, DriftView>();
 
+/** How the user resolved a drifted cell of a report. */
+export type Resolution = 'accepted' | 'dismissed';
+
+/**
+ * Resolutions by comparison object (a report's cells): the panel's summary
+ * reads them to say "1 accepted, 1 dismissed" instead of repeating the
+ * report's counts. A new report has new objects, so nothing carries over.
+ */
+const resolutions = new WeakMap<CellComparison, Resolution>();
+
+/** Remember that `comparison` was accepted or dismissed. */
+export function markResolved(comparison: CellComparison, how: Resolution): void {
+  resolutions.set(comparison, how);
+}
+
+/** How `comparison` was resolved, if it was. */
+export function resolutionOf(comparison: CellComparison): Resolution | undefined {
+  return resolutions.get(comparison);
+}
+
 /** Mark `cell` as drifted and show `comparison` under its outputs. */
 export function highlightCell(
   cell: Cell,
@@ -257,7 +277,17 @@ export function highlightCell(
 ): DriftView {
   clearHighlight(cell);
   cell.addClass(DRIFTED_CLASS);
-  const view = new DriftView(comparison, actions);
+  // Record the resolution before acting: the action re-renders the panel.
+  const view = new DriftView(comparison, {
+    accept: () => {
+      markResolved(comparison, 'accepted');
+      actions.accept();
+    },
+    dismiss: () => {
+      markResolved(comparison, 'dismissed');
+      actions.dismiss();
+    }
+  });
   (cell.layout as PanelLayout).addWidget(view);
   views.set(cell, view);
   return view;

@@ -2,11 +2,15 @@
  * The Verify section of the panel: the "Re-execute and compare" button,
  * the progress ("cell k of n", Cancel) while it runs, then the summary of the
  * server's drift report (counts, first drifting cell, its ranked causes,
- * Accept all / Dismiss).
+ * Accept all / Dismiss). The summary follows Accept/Dismiss: a resolved drift
+ * is no longer counted as open, and when none is left it says so. "Accept
+ * all" overwrites recorded outputs, so it asks first.
  */
+import { Dialog, showDialog } from '@jupyterlab/apputils';
 import type { NotebookPanel } from '@jupyterlab/notebook';
 import { button, h, note } from './dom';
-import { renderCauses } from './driftview';
+import { isDrifted, markResolved, renderCauses, resolutionOf } from './driftview';
+import type { CellComparison } from './schema';
 import type { NotebookReproState } from './state';
 import { countStatuses, type IVerifyState } from './verify';
 
@@ -84,6 +88,86 @@ export function renderVerify(state: NotebookReproState, actions: IVerifyActions)
   return nodes;
 }
 
+/** The report's drifted cells, split into still open and resolved ones. */
+interface IDriftProgress {
+  open: CellComparison[];
+  accepted: number;
+  dismissed: number;
+  /** Resolved otherwise: the cell ran again. */
+  rerun: number;
+}
+
+function driftProgress(v: IVerifyState): IDriftProgress {
+  const progress: IDriftProgress = { open: [], accepted: 0, dismissed: 0, rerun: 0 };
+  for (const cell of v.report?.cells ?? []) {
+    if (!isDrifted(cell)) {
+      continue;
+    }
+    const how = resolutionOf(cell);
+    const open = how === undefined && (cell.id === null || v.highlighted.includes(cell.id));
+    if (open) {
+      progress.open.push(cell);
+    } else if (how === 'accepted') {
+      progress.accepted++;
+    } else if (how === 'dismissed') {
+      progress.dismissed++;
+    } else {
+      progress.rerun++;
+    }
+  }
+  progress.open.sort((a, b) => a.index - b.index);
+  return progress;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** Ask, then accept every open drift (all cells when none was dismissed). */
+async function confirmAcceptAll(state: NotebookReproState, v: IVerifyState): Promise<void> {
+  const progress = driftProgress(v);
+  const open = progress.open;
+  if (!open.length) {
+    return;
+  }
+  const keepSome = progress.dismissed > 0;
+  const body = keepSome
+    ? `The recorded outputs and records of the ${plural(open.length, 'cell')} still drifting ` +
+      'will be replaced by the re-executed ones. Dismissed cells keep their recorded outputs.'
+    : `The recorded outputs and records of every code cell will be replaced by the re-executed ones ` +
+      `(${plural(open.length, 'cell')} drifted). The recording is overwritten when the notebook is saved.`;
+  const result = await showDialog({
+    title: 'Accept all new outputs?',
+    body,
+    buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Accept all' })],
+    defaultButton: 0
+  });
+  const now = state.verifier.state;
+  if (!result.button.accept || now.report !== v.report || state.verifier.running) {
+    return; // cancelled, or another run replaced this report meanwhile
+  }
+  const stillOpen = driftProgress(now).open;
+  for (const cell of stillOpen) {
+    markResolved(cell, 'accepted');
+  }
+  if (keepSome) {
+    for (const cell of stillOpen) {
+      if (cell.id !== null) {
+        state.verifier.acceptCell(cell.id);
+      }
+    }
+  } else {
+    state.verifier.acceptAll();
+  }
+}
+
+function dismissAll(state: NotebookReproState, v: IVerifyState): void {
+  for (const cell of driftProgress(v).open) {
+    markResolved(cell, 'dismissed');
+  }
+  state.verifier.dismissAll();
+}
+
 function renderSummary(
   state: NotebookReproState,
   v: IVerifyState,
@@ -92,17 +176,50 @@ function renderSummary(
   const report = v.report!;
   const counts = countStatuses(report);
   const compared = report.cells.length - counts.skipped;
+  const progress = driftProgress(v);
+  const resolved = progress.accepted + progress.dismissed + progress.rerun;
+  // Drifts the user accepted or dismissed are no longer counted as open.
+  for (const cell of report.cells) {
+    if (isDrifted(cell) && !progress.open.includes(cell)) {
+      counts[cell.status]--;
+    }
+  }
+  const allResolved = report.status === 'drift' && !progress.open.length && resolved > 0;
   const headline =
     report.status === 'reproduced'
       ? `All ${compared} cells reproduced`
-      : report.status === 'drift'
-        ? `Drift in ${counts.drift + counts.error} of ${compared} cells`
-        : `Could not verify${report.reason ? `: ${report.reason}` : ''}`;
+      : allResolved
+        ? 'All drifts resolved'
+        : report.status === 'drift'
+          ? `Drift in ${progress.open.length} of ${compared} cells`
+          : `Could not verify${report.reason ? `: ${report.reason}` : ''}`;
   const summary = h(
     'div',
-    { class: `jp-repro-summary jp-repro-summary-${report.status}` },
+    { class: `jp-repro-summary jp-repro-summary-${allResolved ? 'resolved' : report.status}` },
     h('div', { class: 'jp-repro-headline' }, headline)
   );
+  if (resolved) {
+    const parts: string[] = [];
+    if (progress.accepted) {
+      parts.push(`${progress.accepted} accepted`);
+    }
+    if (progress.dismissed) {
+      parts.push(`${progress.dismissed} dismissed`);
+    }
+    if (progress.rerun) {
+      parts.push(`${progress.rerun} run again`);
+    }
+    summary.appendChild(
+      h(
+        'div',
+        {
+          class: 'jp-repro-resolution',
+          title: 'Drifted cells resolved since the re-execution'
+        },
+        parts.join(', ')
+      )
+    );
+  }
   // For a drift, the first drifting cell and its causes below say it in structure.
   if (report.reason && report.status === 'reproduced') {
     summary.appendChild(h('div', { class: 'jp-repro-reason' }, report.reason));
@@ -128,20 +245,22 @@ function renderSummary(
       note(`Stopped at cell ${v.stopped.cellIndex + 1}: ${v.stopped.message}`, 'error')
     );
   }
-  const first = report.first_drift;
-  if (first) {
+  // The first drift still open: the server's first unless it was resolved.
+  const serverFirst = report.first_drift;
+  const firstCell =
+    progress.open.find(c => serverFirst && c.index === serverFirst.index) ?? progress.open[0];
+  if (firstCell) {
     const link = button(
-      `cell ${first.index + 1}`,
-      () => actions.goToCell(state.panel, first.index, first.id),
+      `cell ${firstCell.index + 1}`,
+      () => actions.goToCell(state.panel, firstCell.index, firstCell.id),
       {
         class: 'jp-repro-link jp-repro-first-drift',
         title: 'Go to the first drifting cell'
       }
     );
     summary.appendChild(h('div', { class: 'jp-repro-first' }, 'First drift: ', link));
-    const cell = report.cells.find(c => c.index === first.index);
-    if (cell?.causes.length) {
-      summary.appendChild(renderCauses(cell.causes));
+    if (firstCell.causes.length) {
+      summary.appendChild(renderCauses(firstCell.causes));
     }
   }
   if (v.highlighted.length) {
@@ -149,12 +268,12 @@ function renderSummary(
       h(
         'div',
         { class: 'jp-repro-actions' },
-        button('Accept all', () => state.verifier.acceptAll(), {
+        button('Accept all', () => void confirmAcceptAll(state, v), {
           class: 'jp-Button jp-mod-styled jp-mod-warn jp-repro-accept-all',
           title:
-            'Accept all new outputs: replace the recorded outputs and records of every cell with the re-executed ones'
+            'Accept all new outputs: replace the recorded outputs and records with the re-executed ones (asks first)'
         }),
-        button('Dismiss', () => state.verifier.dismissAll(), {
+        button('Dismiss', () => dismissAll(state, v), {
           class: 'jp-Button jp-mod-styled jp-mod-reject jp-repro-dismiss-all',
           title: 'Keep the recorded outputs and remove the highlights'
         })
