@@ -3,8 +3,11 @@
 Built from what was recorded: a cell *writes* a variable when the variable's
 fingerprint after the cell differs from its fingerprint after the previous
 recorded cell (or it is new); a cell *reads* a variable when its code loads the
-name and an earlier cell wrote it.  ``graph(path)`` is the Python API;
-``jupyter repro lineage`` prints it as JSON or Graphviz dot; the side panel draws it.
+name and an earlier cell wrote it.  Each write is a new *version* of the variable
+(``X`` v1 written by cell 3, v2 by cell 7), so a reader points at the version it saw.
+Loop variables and ``_names`` are marked ``temporary``: the panel hides them unless asked.
+``graph(path)`` is the Python API; ``jupyter repro lineage`` prints it as JSON or Graphviz dot;
+the side panel draws it.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Any
 
 from . import METADATA_KEY
 from .canonical import digest_bytes
-from .compare.upstream import names_read
+from .compare.upstream import loop_names, names_read
 from .errors import ReproError
 from .headless import read_notebook
 from .numbering import cell_label
@@ -81,6 +84,7 @@ def graph_from(nb: Any, store: Store | None) -> dict[str, Any]:
                 record = None
         state = _state_after(store, meta.get("record"), record, chain)
         current = {name: fp.get("digest") or fp.get("skipped", "") for name, fp in state.items()}
+        temporaries = loop_names(source)
         for name in sorted(current):
             if previous.get(name) != current[name]:
                 versions[name] = versions.get(name, 0) + 1
@@ -94,6 +98,8 @@ def graph_from(nb: Any, store: Store | None) -> dict[str, Any]:
                         "type": fp.get("type"),
                         "version": versions[name],
                         "fingerprint": fp.get("digest"),
+                        "written_by": index,
+                        "temporary": name in temporaries or name.startswith("_"),
                     }
                 )
                 edges.append({"source": cell_node, "target": var_node, "kind": "writes"})

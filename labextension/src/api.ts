@@ -124,6 +124,12 @@ export interface ILineageNode {
   cell_index?: number;
   cell_id?: string;
   stale?: boolean;
+  /** Variables: which write of the name this is (1, 2, …) and the cell index that wrote it. */
+  version?: number;
+  written_by?: number;
+  type?: string;
+  /** A loop variable or a `_name`: hidden unless the user asks for temporaries. */
+  temporary?: boolean;
 }
 
 export interface ILineageEdge {

@@ -9,16 +9,32 @@ from typing import Any
 from ..numbering import cell_label
 
 
-def names_read(source: str) -> set[str]:
-    """Global names a cell loads (after IPython's own syntax is turned into Python)."""
+def _tree(source: str) -> ast.AST | None:
+    """The cell as Python (IPython's own syntax turned into calls first), or None."""
     try:
         from IPython.core.inputtransformer2 import TransformerManager
 
-        code = TransformerManager().transform_cell(source)
-        tree = ast.parse(code)
+        return ast.parse(TransformerManager().transform_cell(source))
     except (SyntaxError, ValueError, ImportError):
+        return None
+
+
+def names_read(source: str) -> set[str]:
+    """Global names a cell loads (after IPython's own syntax is turned into Python)."""
+    tree = _tree(source)
+    if tree is None:
         return set()
     return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def loop_names(source: str) -> set[str]:
+    """Names a cell binds as the target of a top-level ``for`` loop (``i``, ``idx``, ``epoch``):
+    temporaries that leak into the namespace, not results anyone asks the lineage about."""
+    tree = _tree(source)
+    if tree is None:
+        return set()
+    loops = [n for n in ast.walk(tree) if isinstance(n, (ast.For, ast.AsyncFor))]
+    return {n.id for loop in loops for n in ast.walk(loop.target) if isinstance(n, ast.Name)}
 
 
 def upstream_cause(
