@@ -61,7 +61,7 @@ def seeded_generator_class(torch: Any) -> Any:
         def seed(self) -> int:  # noqa: D401 - torch's name
             log = current_auto_seeder()
             if log is None:
-                if _CURRENT:
+                if _CURRENT and _CURRENT[-1].from_cell():
                     _CURRENT[-1].report("torch.Generator.seed() reseeded from OS entropy")
                 return int(base.seed(self))
             value = log.seed_for("torch.Generator.seed()")

@@ -24,12 +24,18 @@ from __future__ import annotations
 import hashlib
 import random
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from .seeding import SEED_ON_IMPORT
+
+# modules whose private generators are not the notebook's randomness: tempfile's name sequence
+# (``random.Random()`` at its first temp file) must stay entropy-seeded, or two processes with one
+# cell seed would try the same names
+NOT_THE_CELLS = frozenset({"tempfile"})
 
 # records list at most this many auto-seeded calls (a loop building a generator per step would
 # otherwise grow the record without bound); the count of the rest is kept
@@ -69,7 +75,14 @@ class RandomnessLog:
     auto_seeded: list[dict[str, Any]] = field(default_factory=list)
     not_listed: int = 0
     components: list[str] = field(default_factory=list)  # seeded by the RNGs we seed (DataLoader workers)
+    # the cell's thread: a generator another thread creates meanwhile (the store writer's temp files,
+    # a comm) is not the cell's, and counting it would make the order, hence the seeds, timing-dependent
+    thread: int = field(default_factory=threading.get_ident)
     _order: int = 0
+
+    def from_cell(self) -> bool:
+        """True when the current call comes from the cell's thread (forked workers keep its id)."""
+        return threading.get_ident() == self.thread
 
     def report(self, what: str) -> None:
         """An unseeded source that was left alone (auto-seeding off, or not seedable by us)."""
@@ -93,7 +106,11 @@ class RandomnessLog:
             self.components.append(what)
 
     def unseeded_or_seed(self, call: str, entropy_note: str) -> int | None:
-        """A derived seed when auto-seeding is on; else note the entropy source and return None."""
+        """A derived seed when auto-seeding is on; else note the entropy source and return None.
+
+        Calls from another thread are left alone (None, nothing noted)."""
+        if not self.from_cell():
+            return None
         if self.auto_seed:
             return self.seed_for(call)
         self.report(entropy_note)
@@ -106,7 +123,7 @@ _CURRENT: list[RandomnessLog] = []
 def current_auto_seeder() -> RandomnessLog | None:
     """The log of the cell being recorded when it auto-seeds, else None (objects made earlier
     use this to behave as plain ones outside a recorded cell)."""
-    if _CURRENT and _CURRENT[-1].auto_seed:
+    if _CURRENT and _CURRENT[-1].auto_seed and _CURRENT[-1].from_cell():
         return _CURRENT[-1]
     return None
 
@@ -153,6 +170,14 @@ def _patch_numpy(p: _Patches, np_random: Any, log: RandomnessLog) -> None:
     p.patch(np_random, "seed", wrap_np_seed)
 
 
+def _caller_module() -> str:
+    """The module that called into ``random`` (skipping random.py's own frames)."""
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_globals.get("__name__") == "random":
+        frame = frame.f_back
+    return "" if frame is None else str(frame.f_globals.get("__name__", ""))
+
+
 def _patch_random(p: _Patches, log: RandomnessLog) -> None:
     def wrap_random_seed(original: Any) -> Any:
         def seed(a: Any = None, version: int = 2) -> Any:
@@ -165,7 +190,8 @@ def _patch_random(p: _Patches, log: RandomnessLog) -> None:
     def wrap_class_seed(original: Any) -> Any:
         # Random.__init__ calls self.seed(x): a new random.Random() lands here with a=None
         def seed(self: Any, a: Any = None, version: int = 2) -> Any:
-            if a is None and type(self).seed is seed:  # SystemRandom and overrides: left alone
+            # SystemRandom and overrides are left alone, and so is a stdlib module's private generator
+            if a is None and type(self).seed is seed and _caller_module() not in NOT_THE_CELLS:
                 a = log.unseeded_or_seed("random.Random()", "random.Random() without a seed (OS entropy)")
             return original(self, a, version)
 

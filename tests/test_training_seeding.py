@@ -245,3 +245,24 @@ def test_tf32_flag_change_is_named_by_verify(tmp_path, monkeypatch):
     cause = report["cells"][0]["causes"][0]
     assert cause["kind"] == "gpu_change", report["cells"][0]["causes"]
     assert "torch.backends.cuda.matmul.allow_tf32 False -> True" in cause["detail"]
+
+
+def test_other_threads_and_tempfile_do_not_shift_the_cells_seeds(ip):
+    """The store writer makes temp files on its own thread while a cell runs: a Random() it creates must
+    not take a place in the cell's order (the seeds would then depend on timing), and tempfile's name
+    sequence must keep OS entropy (two processes with one cell seed would try the same names)."""
+    run(ip, "%repro on --seed 9")
+    cell = "import numpy as np\nv = np.random.default_rng().random()"
+    run(ip, cell, cell_id="t")
+    plain = ip.user_ns["v"]
+    busy = (
+        "import random, tempfile, threading\n"
+        "t = threading.Thread(target=lambda: [random.Random() for _ in range(3)])\n"
+        "t.start(); t.join()\n"
+        "tempfile._name_sequence = None\n"
+        "tempfile.mkstemp()\n"
+        "import numpy as np\nv = np.random.default_rng().random()"
+    )
+    run(ip, busy, cell_id="t")
+    assert ip.user_ns["v"] == plain
+    assert [c["call"] for c in _record(ip, "t")["auto_seeded"]["calls"]] == ["numpy.random.default_rng()"]
