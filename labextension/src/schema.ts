@@ -561,7 +561,7 @@ export interface ExplainReport {
      */
     kind: 'verify' | 'same_seed_again' | 'packages' | 'threads' | 'hashseed';
     /**
-     * What this trial put back as recorded, one line each (e.g. 'tinypkg 1.0 → 2.0', 'OMP_NUM_THREADS=1').
+     * What this trial put back as recorded, one line each (e.g. 'tinypkg 1.0 (now 2.0)', 'OMP_NUM_THREADS=1').
      */
     put_back: string[];
     /**

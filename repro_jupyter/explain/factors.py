@@ -41,7 +41,7 @@ class Change:
         return f"{self.name}=={self.recorded}"
 
     def text(self) -> str:
-        return f"{self.name} {self.recorded or 'absent'} → {self.now or 'absent'}"
+        return f"{self.name} {self.recorded} (now {self.now or 'absent'})"
 
 
 @dataclass

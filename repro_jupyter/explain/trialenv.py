@@ -164,6 +164,7 @@ class Builder:
     def __init__(self, uv: str, base: Base, sources: Sources, root: Path | None = None) -> None:
         self.uv, self.base, self.sources = uv, base, sources
         self.root = root or cache_root()
+        self.built: set[Path] = set()  # built by this run: not "reused" when a trial uses them
 
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -196,7 +197,7 @@ class Builder:
         path.parent.mkdir(parents=True, exist_ok=True)
         with _locked(path.parent / f"{path.name}.lock"):
             if (path / READY).is_file():
-                return TrialEnv(path, digest, tuple(sorted(pins)), name, reused=True)
+                return TrialEnv(path, digest, tuple(sorted(pins)), name, reused=path not in self.built)
             shutil.rmtree(path, ignore_errors=True)  # a half-built one from an interrupted run
             made = self._uv(["venv", "--quiet", "--python", self.base.python, str(path)], timeout=120)
             if made.returncode != 0:
@@ -209,6 +210,7 @@ class Builder:
                 self.install(python, pins)
             _write_kernelspec(path, name, self.base)
             (path / READY).write_text(json.dumps({"pins": sorted(pins), "base": self.base.python}))
+            self.built.add(path)
         return TrialEnv(path, digest, tuple(sorted(pins)), name, reused=False)
 
     def install(self, python: Path, pins: Sequence[str], dry_run: bool = False) -> None:
