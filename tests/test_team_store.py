@@ -355,6 +355,31 @@ def test_file_url_is_a_team_store_too(tmp_path, monkeypatch):
     reader.close()
 
 
+def test_milestones_reach_other_machines_once(tmp_path, monkeypatch):
+    """A training milestone written on one machine is listed on another after a pull, with its
+    manifest object; pulling the same journal again adds no second row (before: the op was unknown
+    to readers and skipped, so `jupyter repro checkpoints` elsewhere listed nothing)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    url = (tmp_path / "share").as_uri()
+    writer = open_store(tmp_path / "nb", url=url)
+    manifest, _ = writer.objects.put_json({"kind": "milestone", "name": "epoch-1"})
+    writer.catalog.start_run("train.ipynb", "interactive", 3, "run-1")
+    writer.catalog.add_milestone("train.ipynb", "epoch-1", manifest, "run-1", "cell-3")
+    assert writer.push().objects == 1  # the manifest goes with the row
+    writer.close()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache-2"))
+    reader = open_store(tmp_path / "other", create=False, url=url)
+    rows = reader.catalog.milestones("train.ipynb")
+    assert [(r["name"], r["manifest"], r["cell_key"]) for r in rows] == [("epoch-1", manifest, "cell-3")]
+    assert reader.objects.get_json(manifest)["name"] == "epoch-1"
+    from repro_jupyter.store.journal import IMPORT_SQL
+
+    op = {k: rows[0][k] for k in ("notebook", "name", "manifest", "run_id", "cell_key", "created_at")}
+    reader.catalog._conn.execute(IMPORT_SQL["add_milestone"], op)  # the same entry seen again
+    assert len(reader.catalog.milestones("train.ipynb")) == 1
+    reader.close()
+
+
 def test_scratch_runs_never_write_into_a_configured_store(tmp_path, monkeypatch):
     """``sensitivity`` (and ``check``) record into a throw-away store, even when the user's IPython
     config sets ``ReproMagics.store_url`` (which otherwise wins over everything)."""

@@ -71,6 +71,13 @@ IMPORT_SQL = {
         "INSERT OR IGNORE INTO checkpoints(fingerprint, format, object, meta, size)"
         " VALUES (:fingerprint, :format, :object, :meta, :size)"
     ),
+    # a milestone is its (name, manifest, time): seen twice, imported once
+    "add_milestone": (
+        "INSERT INTO milestones(notebook, name, manifest, run_id, cell_key, created_at)"
+        " SELECT :notebook, :name, :manifest, :run_id, :cell_key, :created_at WHERE NOT EXISTS"
+        " (SELECT 1 FROM milestones WHERE name = :name AND manifest = :manifest"
+        " AND created_at = :created_at AND notebook IS :notebook)"
+    ),
 }
 
 
@@ -205,7 +212,7 @@ def _referenced(store: Store, ops: list[dict[str, Any]]) -> set[str]:
     found: set[str] = set()
     for op in ops:
         args = op.get("args") or {}
-        for key in ("record", "environment", "digest", "object"):
+        for key in ("record", "environment", "digest", "object", "manifest"):
             if isinstance(args.get(key), str) and args[key].startswith("sha256:"):
                 found.add(args[key])
         if op.get("op") == "add_cell_execution":
