@@ -1,6 +1,6 @@
 /**
  * Per-cell badges in the notebook: a small round marker in each code cell's
- * prompt column.
+ * prompt column, exactly one per cell (see `setCellBadge`).
  *
  *   jp-repro-badge-recorded    the cell has a record (repro_jupyter metadata)
  *   jp-repro-badge-stale       its source changed since that record
@@ -74,19 +74,38 @@ export function provenanceBadge(cell: ICellProvenance): IBadge | null {
   return { kind: 'recorded', title };
 }
 
-/** Set (or remove, with null) the badge of one cell widget. */
+/** The one badge node of each cell widget (placement is keyed by cell, never by DOM search). */
+const badgeNodes = new WeakMap<Cell, HTMLElement>();
+
+/**
+ * Set (or remove, with null) the badge of one cell widget. Idempotent: a
+ * cell has at most one badge, hosted on the cell node itself, which exists
+ * from the start (a lazily rendered cell gets its input wrapper only later,
+ * and a badge placed there would sit beside one placed before). Strays from
+ * any earlier placement are removed.
+ */
 export function setCellBadge(cell: Cell, badge: IBadge | null): void {
-  const host =
-    (cell.node.querySelector('.jp-Cell-inputWrapper') as HTMLElement | null) ?? cell.node;
-  let node = host.querySelector(`:scope > .${BADGE_CLASS}`) as HTMLElement | null;
+  const host = cell.node;
+  let node = badgeNodes.get(cell) ?? null;
+  host.querySelectorAll(`.${BADGE_CLASS}`).forEach(other => {
+    if (other !== node) {
+      other.remove();
+    }
+  });
   if (!badge) {
     node?.remove();
+    badgeNodes.delete(cell);
     host.classList.remove(HOST_CLASS);
     return;
   }
   if (!node) {
     node = h('span', { class: BADGE_CLASS, role: 'img' });
-    host.classList.add(HOST_CLASS);
+    badgeNodes.set(cell, node);
+  }
+  host.classList.add(HOST_CLASS);
+  // Last child of the cell: the cell's layout inserts its widgets by child
+  // index, and a foreign node after them keeps those indices right.
+  if (node.parentNode !== host || host.lastElementChild !== node) {
     host.appendChild(node);
   }
   node.className = `${BADGE_CLASS} ${BADGE_CLASS}-${badge.kind}`;
