@@ -218,6 +218,17 @@ def test_changed_constant_in_code_is_not_the_packages(world, tmp_path, capsys):
     assert [t["result"] for t in report["trials"] if t["kind"] == "packages"] == ["drift"]
 
 
+def test_a_cell_that_changes_on_the_same_seed_proves_nothing(world, tmp_path, capsys):
+    world.install("1.0", ["tinypkg", *FILLERS])
+    path = notebook(tmp_path / "flaky", ["import os, tinypkg", "print(os.urandom(8).hex())"])
+    record(path)
+    world.install("2.0", ["tinypkg"])  # a changed distribution must not be blamed for a flaky cell
+    code, report = explain(path, world)
+    assert code == 3, capsys.readouterr().out
+    assert "nondeterministic here" in report["conclusion"] and report["cause"] is None
+    assert [t["kind"] for t in report["trials"]] == ["verify", "same_seed_again"]
+
+
 def test_no_drift_exits_0(world, tmp_path, capsys):
     world.install("1.0", ["tinypkg"])
     path = notebook(tmp_path / "same", ["import tinypkg", "print(tinypkg.VALUE)"])

@@ -107,6 +107,8 @@ def _explain(run: _Run, kernel: str, builder: Builder) -> dict[str, Any]:
     run.notes += found.not_put_back + input_lines(first.report, at)
     again = trials.run(ctx, kernel, upto=at)
     run.add("same_seed_again", [], again)
+    if again.result == "error":
+        raise ExplainError(f"the same-seed control run of {ctx.path.name} failed: {again.detail}")
     if again.result != "drift" or (
         again.nb is not None and not trials.same_outputs(ctx, first.nb, again.nb, at)
     ):
