@@ -277,3 +277,20 @@ def test_a_touched_file_with_the_same_bytes_is_no_conflict(tmp_path):
     with pytest.raises(NotebookError, match="changed on disk"):
         write_unless_changed("nb", path, before, lambda nb, p: written.append(p))
     assert written[1].name.startswith("nb.repro-conflict-")
+
+
+def test_rebuild_attributes_a_milestone_to_the_notebook_whose_cell_saved_it(tmp_path):
+    """A milestone manifest names the cell that saved it: a rebuilt catalog finds that cell's notebook
+    beside the store (the notebook column is what `jupyter repro checkpoints NB` lists by)."""
+    from repro_jupyter.store.rebuild import rebuild_catalog
+
+    make_notebook(tmp_path / "train.ipynb", ["x = 1", "y = 2"], ids=["setup", "fit"])
+    store = open_store(tmp_path)
+    manifest, _ = store.objects.put_json({"kind": "milestone", "name": "epoch-3", "cell": {"key": "fit"}})
+    orphan, _ = store.objects.put_json({"kind": "milestone", "name": "elsewhere", "cell": {"key": "gone"}})
+    assert rebuild_catalog(store).milestones == 2
+    rows = {r["name"]: r for r in store.catalog.milestones()}
+    assert rows["epoch-3"]["notebook"] == "train.ipynb" and rows["epoch-3"]["cell_key"] == "fit"
+    assert rows["elsewhere"]["notebook"] is None
+    assert rebuild_catalog(store).milestones == 0  # idempotent
+    store.close()

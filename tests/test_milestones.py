@@ -266,3 +266,26 @@ def test_gc_keeps_every_milestone_object(tm, saved):
     assert not report.removed
     _, loader, model, opt, sched, scaler = _setup(tm)
     repro_jupyter.restore_checkpoint("e1", model=model, optimizer=opt, scheduler=sched, scaler=scaler)
+
+
+def test_a_lost_catalog_gives_the_milestones_back(tm, saved, capsys):
+    """The catalog is deleted: `fsck --rebuild-catalog` adds the milestone row again from its manifest
+    (named by the manifest; attributed to the notebook whose cell saved it, else, as here where no
+    recorded cell saved it, to no notebook, and usable by name), and restore works as before (before:
+    the manifest was an anonymous kept object and the catalog counted as lost)."""
+    from repro_jupyter.store.maintenance import gc
+
+    store = open_store(Path.cwd(), create=False)
+    manifest = store.catalog.milestones()[-1]["manifest"]
+    store.close()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f".repro/catalog.sqlite{suffix}").unlink(missing_ok=True)
+    assert cli("fsck", Path.cwd(), "--rebuild-catalog") == 0
+    assert "1 milestone(s)" in capsys.readouterr().out
+    store = open_store(Path.cwd(), create=False)
+    rows = store.catalog.milestones()
+    assert [(r["name"], r["manifest"], r["notebook"]) for r in rows] == [("e1", manifest, None)]
+    assert not gc(store, grace_seconds=0).removed  # every part stays reachable from the manifest
+    store.close()
+    _, loader, model, opt, sched, scaler = _setup(tm)
+    repro_jupyter.restore_checkpoint("e1", model=model, optimizer=opt, scheduler=sched, scaler=scaler)

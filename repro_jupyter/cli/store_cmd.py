@@ -77,7 +77,8 @@ def main_fsck(args: argparse.Namespace) -> int:
                 print(f"the catalog was not a database: moved to {rebuilt.moved_aside}")
             print(
                 f"{store.describe()}: catalog rebuilt: added {rebuilt.records} cell execution(s) and "
-                f"{rebuilt.environments} environment(s); kept {rebuilt.kept} object(s) no record names"
+                f"{rebuilt.environments} environment(s), {rebuilt.milestones} milestone(s); "
+                f"kept {rebuilt.kept} object(s) no record names"
             )
         report = fsck(store, quarantine=args.quarantine, notebook_dirs=[folder])
     finally:

@@ -36,6 +36,8 @@ def resolve(store: Store, notebook: str | None, name: str) -> tuple[str, dict[st
     rows = store.catalog.milestones(name=name)
     if notebook is not None:
         mine = [r for r in rows if r["notebook"] == notebook]
+        if not mine:  # rows a rebuilt catalog could not attribute to a notebook: usable by name
+            mine = [r for r in rows if r["notebook"] is None]
         if not mine and rows:
             others = sorted({str(r["notebook"]) for r in rows})
             raise MilestoneError(

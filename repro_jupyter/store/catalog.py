@@ -127,7 +127,7 @@ class Catalog:
 
     def is_empty(self) -> bool:
         """True when the catalog names nothing (a lost or freshly created ``catalog.sqlite``)."""
-        tables = ("cell_executions", "environments", "checkpoints", "kept_objects")
+        tables = ("cell_executions", "environments", "checkpoints", "kept_objects", "milestones")
         query = " OR ".join(f"EXISTS(SELECT 1 FROM {t})" for t in tables)
         return not self._conn.execute(f"SELECT {query}").fetchone()[0]
 

@@ -172,6 +172,7 @@ def _catalog_roots(store: Store) -> set[str]:
     roots |= {r[0] for r in conn.execute("SELECT digest FROM environments")}
     roots |= {r[0] for r in conn.execute("SELECT object FROM checkpoints")}
     roots |= {r[0] for r in conn.execute("SELECT object FROM kept_objects")}
+    roots |= {r[0] for r in conn.execute("SELECT manifest FROM milestones")}  # its parts: by digest
     return {r for r in roots if isinstance(r, str)}
 
 

@@ -7,6 +7,10 @@ no ``cell_executions`` row names gets one (in one run of kind ``rebuilt``, start
 object's mtime: when it was written), every environment a row in ``environments``.
 Timestamps and durations of the lost runs are gone for good; the records are not.
 
+Training milestones (``repro_jupyter.checkpoint``) are: their manifest (``kind: milestone``)
+names the milestone and the cell that saved it; the notebook is found again by that cell's id
+among the notebooks beside the store (none found: the row names no notebook, but is kept).
+
 Checkpoint payloads are not self-describing (the lost ``checkpoints`` rows mapped a value's
 fingerprint to them), so they cannot be attributed again; rather than let ``gc`` collect them
 they are listed in ``kept_objects``, which ``gc`` treats as roots.
@@ -35,6 +39,7 @@ KEPT_REASON = "present when the catalog was rebuilt; no record names it (a check
 class RebuildReport:
     records: int = 0  # cell executions added
     environments: int = 0  # environments added
+    milestones: int = 0  # milestone rows added
     kept: int = 0  # objects no record names, kept for gc
     moved_aside: str | None = None  # where a catalog that was not a database went
 
@@ -84,6 +89,8 @@ def rebuild_catalog(store: Store) -> RebuildReport:
     present = _objects(store)
     known_records = {r[0] for r in conn.execute("SELECT record FROM cell_executions")}
     known_envs = {r[0] for r in conn.execute("SELECT digest FROM environments")}
+    known_milestones = {r[0] for r in conn.execute("SELECT manifest FROM milestones")}
+    milestones: list[tuple[Any, ...]] = []
     executions: list[tuple[Any, ...]] = []
     environments: list[tuple[str, float]] = []
     for digest, path in sorted(present.items()):
@@ -97,6 +104,10 @@ def rebuild_catalog(store: Store) -> RebuildReport:
             executions.append((key, digest, env, seed, mtime, 0.0, status))
         elif isinstance(value, dict) and value.get("kind") == "environment":
             environments.append((digest, mtime))
+        elif _is_milestone(value) and digest not in known_milestones:
+            cell = value.get("cell") if isinstance(value.get("cell"), dict) else {}
+            key = cell.get("key") if isinstance(cell.get("key"), str) else None
+            milestones.append((value["name"], digest, key, mtime))
     run_id = f"rebuilt-{uuid.uuid4().hex}"
     now = time.time()
     conn.execute("BEGIN IMMEDIATE")
@@ -113,6 +124,12 @@ def rebuild_catalog(store: Store) -> RebuildReport:
                 [(run_id, *e) for e in executions],
             )
         conn.executemany("INSERT OR IGNORE INTO environments(digest, first_seen) VALUES (?, ?)", environments)
+        owners = _notebooks_by_cell(store.root.parent) if milestones else {}
+        conn.executemany(
+            "INSERT INTO milestones(notebook, name, manifest, run_id, cell_key, created_at)"
+            " VALUES (?, ?, ?, NULL, ?, ?)",
+            [(owners.get(key or ""), name, digest, key, mtime) for name, digest, key, mtime in milestones],
+        )
         live, _ = reachable(store, present)  # this connection sees the rows just added
         orphans = sorted(set(present) - live)
         conn.executemany(
@@ -124,5 +141,26 @@ def rebuild_catalog(store: Store) -> RebuildReport:
         conn.execute("ROLLBACK")
         raise
     report.records, report.environments, report.kept = len(executions), len(environments), len(orphans)
+    report.milestones = len(milestones)
     store.catalog.checkpoint_wal()
     return report
+
+
+def _is_milestone(value: Any) -> bool:
+    return isinstance(value, dict) and value.get("kind") == "milestone" and isinstance(value.get("name"), str)
+
+
+def _notebooks_by_cell(folder: Path) -> dict[str, str]:
+    """``{cell id: notebook file name}`` for the notebooks in ``folder`` (unreadable ones skipped)."""
+    import json
+
+    owners: dict[str, str] = {}
+    for path in sorted(folder.glob("*.ipynb")):
+        try:
+            cells = json.loads(path.read_text(encoding="utf-8")).get("cells") or []
+        except (OSError, ValueError, AttributeError):
+            continue
+        for cell in cells:
+            if isinstance(cell, dict) and isinstance(cell.get("id"), str):
+                owners.setdefault(cell["id"], path.name)
+    return owners
