@@ -14,6 +14,7 @@ from . import (
     checkpoint_io,
     env_capture,
     fingerprint_throughput,
+    kishu_compare,
     store_growth,
     verify_cost,
 )
@@ -26,6 +27,7 @@ SCENARIOS = {
     "checkpoint_io": checkpoint_io.run,
     "verify_cost": verify_cost.run,
     "store_growth": store_growth.run,
+    "kishu_compare": kishu_compare.run,
 }
 SUMMARISE = {"capture_overhead": capture_overhead.summarise}
 
