@@ -62,6 +62,7 @@ def test_explicit_cell_seed_overrides_and_numpy_is_seeded(ip):
 def test_unseeded_generator_is_flagged(ip):
     pytest.importorskip("numpy")
     run(ip, "import numpy as np")
+    run(ip, "%repro on --no-auto-seed")  # auto-seeding (the default) would make it reproducible
     run(ip, "%%repro\nrng = np.random.default_rng()\nv = rng.random()", cell_id="u")
     meta = _session(ip).cell_metadata["u"]
     assert meta["nondeterministic"] is True

@@ -108,12 +108,6 @@ def test_records_and_verifies_twice_in_a_row(work):
     assert _stdout(again.cells[4]) == _stdout(first.cells[4])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="unseeded.py auto_seeded counts tempfile's own random.Random() (tempfile._RandomNameSequence, "
-    "used by the store's temp files) as a notebook's unseeded generator: 2 calls in the first run's "
-    "training cell, 1 in a re-run, so the record differs (needs a fix in unseeded.py/seeding.py)",
-)
 def test_a_rerun_leaves_every_record_pointer_as_it_was(work):
     nb = work / "training.ipynb"
     first = nbformat.read(nb, 4)
