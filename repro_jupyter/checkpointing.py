@@ -133,7 +133,8 @@ def _may_hold_text(encoded: Any) -> bool:
 
 
 def _text_of(encoded: Any) -> Any:
-    return encoded.text() if encoded.deferred else encoded.chunks()
+    """The bytes that can carry text: all of them, unless the format says which (``Encoded.text``)."""
+    return encoded.text() if encoded.text is not None else encoded.chunks()
 
 
 def _secret_reason(name: str, value: Any) -> str | None:

@@ -368,3 +368,28 @@ def _parquet_values(path):
 
     table = pq.read_table(path)
     return [value for column in table.columns for value in column.to_pylist()]
+
+
+def test_model_weights_that_look_like_a_key_are_checkpointed_a_model_holding_one_is_not(tmp_path, capsys):
+    """Tensor bytes cannot hold text, however they look: a model whose float weights happen to spell an
+    AWS key id is checkpointed (before: withheld as "holds a secret", so a checkout left the model
+    behind); a model carrying a key as an attribute (in its pickled structure) is still withheld."""
+    pytest.importorskip("torch")
+    src = make_notebook(
+        tmp_path / "m.ipynb",
+        [
+            "import numpy as np\nimport torch\n"
+            "raw = (b' AKI' + b'AQ3EGRTZ7PLMN4XKW ').ljust(32, b'\\x00')\n"
+            "plain = torch.nn.Linear(8, 1)\n"
+            "with torch.no_grad():\n"
+            "    plain.weight.copy_(torch.from_numpy(np.frombuffer(raw, dtype=np.float32).copy()).reshape(1, 8))\n"
+            "holder = torch.nn.Linear(2, 1)\nholder.note = 'creds ' + 'AKI' + 'AQ3EGRTZ7PLMN4XKW'\ndel raw",
+        ],
+    )
+    assert cli("run", src, "-q") == 0
+    capsys.readouterr()
+    assert cli("show", src, "--json") == 0
+    state = json.loads(capsys.readouterr().out)["cells"][0]["record"]["state"]
+    withheld = state.get("not_checkpointed", {})
+    assert "plain" not in withheld, withheld
+    assert withheld.get("holder") == "withheld: holds a secret"

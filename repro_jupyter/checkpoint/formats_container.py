@@ -73,7 +73,17 @@ def build_container(fmt: str, meta: dict[str, Any], parts: Sequence[PartSpec], *
         if pad:
             flat.append(_ZEROS[:pad])
             covered.append(False)
-    return Encoded(fmt, meta, flat, covered if signed else None)
+    encoded = Encoded(fmt, meta, flat, covered if signed else None)
+    if any(kind == "safetensors" for _name, kind, _pieces in parts):
+        # what can carry text: the header, pickles and safetensors headers; never the tensor bytes
+        # (random floats match secret shapes now and then: a model was withheld as "holds a secret")
+        text = [flat[0]] + [
+            piece
+            for _name, kind, pieces in parts
+            for piece in (pieces[:1] if kind == "safetensors" else pieces)
+        ]
+        encoded.text = lambda: (bytes(piece) for piece in text)
+    return encoded
 
 
 def read_container(
