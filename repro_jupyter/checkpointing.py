@@ -14,10 +14,12 @@ fingerprint of what it got back.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from . import METADATA_KEY
+from .canonical import canonical_bytes
 from .checkpoint import Skipped, decode, encode
 from .checkpoint.backlog import WriteBacklog, estimated_bytes
 from .errors import ReproError, StoreError
@@ -132,9 +134,11 @@ def _may_hold_text(encoded: Any) -> bool:
     return encoded.format not in ("safetensors", "torch-optimizer")
 
 
-def _text_of(encoded: Any) -> Any:
-    """The bytes that can carry text: all of them, unless the format says which (``Encoded.text``)."""
-    return encoded.text() if encoded.text is not None else encoded.chunks()
+def _text_of(encoded: Any) -> Iterator[Any]:
+    """The bytes that can carry text: the meta (it goes to the catalog: a Series' name), then all of
+    the file, unless the format says which of it (``Encoded.text``: no compressed or tensor bytes)."""
+    yield canonical_bytes(encoded.meta)
+    yield from encoded.text() if encoded.text is not None else encoded.chunks()
 
 
 def _secret_reason(name: str, value: Any) -> str | None:

@@ -146,9 +146,11 @@ def _parquet_text(encoded):
 
 
 def _scanned(encoded):
+    """What checkpointing decides: scanned (where it may hold text) through the bytes it would read."""
+    from repro_jupyter.checkpointing import _may_hold_text, _text_of
     from repro_jupyter.redaction.scan import chunks_hold_secret
 
-    return chunks_hold_secret(encoded.text() if encoded.deferred else encoded.chunks())
+    return _may_hold_text(encoded) and chunks_hold_secret(_text_of(encoded))
 
 
 def _unused_category_frame(pd, np, where):
@@ -162,7 +164,6 @@ def _unused_category_frame(pd, np, where):
     return pd.DataFrame({"x": np.arange(n, dtype=float)}, index=index)
 
 
-@pytest.mark.xfail(strict=True, reason="frame_text scans used values only; Parquet keeps every category")
 @pytest.mark.parametrize("where", ["column", "index"])
 def test_an_unused_category_holding_a_secret_is_scanned(where):
     np = pytest.importorskip("numpy")
@@ -175,9 +176,6 @@ def test_an_unused_category_holding_a_secret_is_scanned(where):
     assert _scanned(encoded), "the secret reaches the store unscanned"
 
 
-@pytest.mark.xfail(
-    strict=True, reason="the eager scan reads snappy-compressed bytes: a back-reference splits the key"
-)
 def test_a_secret_split_by_parquet_compression_is_still_found():
     pd = pytest.importorskip("pandas")
     from repro_jupyter.checkpoint.formats_data import encode_pandas
@@ -189,7 +187,6 @@ def test_a_secret_split_by_parquet_compression_is_still_found():
     assert _scanned(encoded), "the secret reaches the store unscanned"
 
 
-@pytest.mark.xfail(strict=True, reason="a Series' name goes to the checkpoint meta (catalog) unscanned")
 def test_a_series_named_by_a_secret_leaves_no_trace_in_the_store(tmp_path):
     src = make_notebook(
         tmp_path / "s.ipynb",

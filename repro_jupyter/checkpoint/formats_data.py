@@ -271,7 +271,7 @@ def encode_pandas(value: Any, max_bytes: int | None) -> Encoded | None:
         except Exception:  # pyarrow refused something the checks let through: the signed pickle keeps it
             return None
         check_size(parts[0].nbytes, max_bytes)
-        return Encoded("parquet", meta, parts)
+        return Encoded("parquet", meta, parts, text=lambda: frame_text(pd, snapshot))
     return Encoded("parquet", meta, _deferred=to_parquet_later, text=lambda: frame_text(pd, snapshot))
 
 
@@ -279,12 +279,19 @@ TEXT_BATCH = 65_536  # values per scanned chunk: a chunk stays a few MB, a secre
 
 
 def frame_text(pd: Any, frame: Any) -> Iterator[bytes]:
-    """Every label and every text-bearing column of ``frame`` as UTF-8 chunks, for the secret scan of a
-    frame too big to encode in the foreground (numeric columns cannot carry text and are not read)."""
+    """Every label and every text-bearing value of ``frame`` as UTF-8 chunks: what the secret scan reads
+    instead of the Parquet bytes (compressed, so a key can be split by a back-reference, and written
+    later for big frames).  Categories are read whole, used or not (Parquet keeps every one); index
+    levels too; numeric and datetime columns cannot carry text and are not read."""
     yield "\n".join(map(str, [*frame.columns, *frame.index.names, *frame.columns.names])).encode()
-    columns = [frame.index.to_series()] + [frame.iloc[:, i] for i in range(frame.shape[1])]
+    index = frame.index
+    levels = list(index.levels) if isinstance(index, pd.MultiIndex) else [index]
+    columns = [level.to_series() for level in levels] + [frame.iloc[:, i] for i in range(frame.shape[1])]
     for column in columns:
-        if pd.api.types.is_numeric_dtype(column.dtype) or pd.api.types.is_datetime64_any_dtype(column.dtype):
+        dtype = column.dtype
+        if isinstance(dtype, pd.CategoricalDtype):
+            column = pd.Series(dtype.categories)
+        elif pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_datetime64_any_dtype(dtype):
             continue
         values = column.array
         for start in range(0, len(values), TEXT_BATCH):
