@@ -124,10 +124,17 @@ def to_dot(g: dict[str, Any]) -> str:
     for node in g["nodes"]:
         shape = "box" if node["kind"] == "cell" else "ellipse"
         style = ", style=dashed" if node.get("stale") else ""
-        label = node["label"].replace("\\", "\\\\").replace('"', '\\"')
-        lines.append(f'  "{node["id"]}" [shape={shape}, label="{label}"{style}];')
+        lines.append(f"  {_dot_id(node['id'])} [shape={shape}, label={_dot_id(node['label'])}{style}];")
     for edge in g["edges"]:
         style = "" if edge["kind"] == "writes" else " [style=dotted]"
-        lines.append(f'  "{edge["source"]}" -> "{edge["target"]}"{style};')
+        lines.append(f"  {_dot_id(edge['source'])} -> {_dot_id(edge['target'])}{style};")
     lines.append("}")
     return "\n".join(lines)
+
+
+def _dot_id(text: str) -> str:
+    """A quoted Graphviz id: ids and labels come from the store (variable names), so nothing in them
+    may end the quote or the line (a crafted name could add nodes with file-reading attributes)."""
+    clean = "".join(c if c.isprintable() else " " for c in str(text))
+    # DOT unescapes only \" in quoted strings: a trailing backslash would escape the closing quote
+    return '"' + clean.replace("\\", "\u29f5").replace('"', '\\"') + '"'

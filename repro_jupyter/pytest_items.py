@@ -87,8 +87,8 @@ class ReproNotebook(pytest.File):
 
 
 def item_name(index: int, cell_id: str | None) -> str:
-    """``cell[3-a1b2c3d4]`` (the third cell): one bracket at the end, like a parametrized test (pytest 9.2 parses
-    node ids that way: ``cell[3]-id`` would come back from an xdist worker as ``cell[3]-id]``)."""
+    """``cell[3-a1b2c3d4]`` (the third cell): one bracket at the end, like a parametrized test (pytest
+    9.2 parses node ids that way: ``cell[3]-id`` would come back from an xdist worker as ``cell[3]-id]``)."""
     safe_id = re.sub(r"[^A-Za-z0-9_-]", "_", cell_id or "")
     number = cell_number(index)  # the cell's position as people see it (see numbering.py)
     return f"cell[{number}-{safe_id}]" if safe_id else f"cell[{number}]"

@@ -382,7 +382,8 @@ def test_model_weights_that_look_like_a_key_are_checkpointed_a_model_holding_one
             "raw = (b' AKI' + b'AQ3EGRTZ7PLMN4XKW ').ljust(32, b'\\x00')\n"
             "plain = torch.nn.Linear(8, 1)\n"
             "with torch.no_grad():\n"
-            "    plain.weight.copy_(torch.from_numpy(np.frombuffer(raw, dtype=np.float32).copy()).reshape(1, 8))\n"
+            "    w = torch.from_numpy(np.frombuffer(raw, dtype=np.float32).copy())\n"
+            "    plain.weight.copy_(w.reshape(1, 8))\n"
             "holder = torch.nn.Linear(2, 1)\nholder.note = 'creds ' + 'AKI' + 'AQ3EGRTZ7PLMN4XKW'\ndel raw",
         ],
     )

@@ -147,7 +147,10 @@ def test_unseeded_randomness_is_named_and_flaky_with_two_runs(tmp_path):
     src = make_notebook(
         tmp_path / "u.ipynb",
         # auto-seeding (the default) would make default_rng() reproducible: this notebook opts out
-        ["%repro on --no-auto-seed\nimport numpy as np", "rng = np.random.default_rng()\nprint(rng.random())"],
+        [
+            "%repro on --no-auto-seed\nimport numpy as np",
+            "rng = np.random.default_rng()\nprint(rng.random())",
+        ],
     )
     assert cli("run", src, "-q") == 0
     report = _verify(src)

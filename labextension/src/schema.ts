@@ -18,6 +18,13 @@ export type Digest = string;
  */
 export type Seed = number;
 /**
+ * Free text read back from a store and printed by show/env diff: no control characters or line separators (a crafted value could forge lines or drive the terminal).
+ *
+ * This interface was referenced by `ReproJupyterRecordSchemaVersion1`'s JSON-Schema
+ * via the `definition` "text".
+ */
+export type Text = string;
+/**
  * A distribution version (PEP 440, local tags included, e.g. 2.13.0+cpu): no space, newline or shell character.
  *
  * This interface was referenced by `ReproJupyterRecordSchemaVersion1`'s JSON-Schema
@@ -266,19 +273,19 @@ export interface EnvironmentSnapshot {
      * platform.python_version(): 3.11.7, 3.13.0rc1, 3.12.0a7+
      */
     version: string;
-    implementation?: string;
-    compiler?: string;
+    implementation?: Text;
+    compiler?: Text;
     [k: string]: unknown | undefined;
   };
   os: {
-    [k: string]: string | null | undefined;
+    [k: string]: Text | null | undefined;
   };
   cpu: {
-    model?: string | null;
+    model?: Text | null;
     count?: number | null;
     usable?: number | null;
-    flags?: string[];
-    byteorder?: string;
+    flags?: Text[];
+    byteorder?: Text;
     [k: string]: unknown | undefined;
   };
   memory?: {
@@ -290,15 +297,15 @@ export interface EnvironmentSnapshot {
   };
   torch?: {
     version: Pep440Version;
-    cuda?: string | null;
+    cuda?: Text | null;
     cudnn?: number | string | null;
     cuda_available?: boolean;
     devices?: {
-      name: string;
-      capability?: string;
+      name: Text;
+      capability?: Text;
       [k: string]: unknown | undefined;
     }[];
-    error?: string;
+    error?: Text;
     /**
      * torch settings that change numerical results, read when the environment was captured (also on CPU-only machines).
      */
@@ -312,33 +319,33 @@ export interface EnvironmentSnapshot {
       cudnn_deterministic?: boolean;
       deterministic_algorithms?: boolean;
       deterministic_warn_only?: boolean;
-      cublas_workspace_config?: string | null;
+      cublas_workspace_config?: Text | null;
     };
     [k: string]: unknown | undefined;
   } | null;
   gpu: {
     available: boolean;
-    reason?: string;
-    driver_version?: string;
-    cuda_driver_version?: string;
+    reason?: Text;
+    driver_version?: Text;
+    cuda_driver_version?: Text;
     devices?: {
       index?: number;
-      name: string;
-      uuid?: string;
+      name: Text;
+      uuid?: Text;
       memory_total_bytes?: number;
-      compute_capability: string;
+      compute_capability: Text;
       [k: string]: unknown | undefined;
     }[];
     [k: string]: unknown | undefined;
   };
   git: {
     available: boolean;
-    reason?: string | null;
-    commit?: string | null;
-    branch?: string | null;
+    reason?: Text | null;
+    commit?: Text | null;
+    branch?: Text | null;
     dirty?: boolean;
-    diff_digest?: string | null;
-    remote?: string | null;
+    diff_digest?: Text | null;
+    remote?: Text | null;
     [k: string]: unknown | undefined;
   };
   env_vars: {

@@ -8,6 +8,7 @@ index to use instead of silently dropping the local tag.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 # distributions whose local build tags name an index (torch's +cpu / +cu121 wheels)
@@ -21,10 +22,17 @@ def _pins(env: dict[str, Any], all_packages: bool) -> dict[str, str]:
     return {name: version for name, version in sorted(chosen.items()) if name not in NOT_PINNABLE}
 
 
+# the local tags PyTorch publishes an index for (download.pytorch.org/whl/<tag>)
+TORCH_INDEX_TAG = re.compile(r"cpu|cu\d{2,4}|rocm\d+(\.\d+){0,2}|xpu")
+
+
 def _torch_index(pins: dict[str, str]) -> str | None:
-    for name in TORCH_FAMILY & set(pins):
+    """The index that holds the recorded local builds: from the first of the family (in a fixed
+    order, so the export never depends on set order) whose tag names a PyTorch index; other tags
+    (a crafted ``+..``, a private build) name none."""
+    for name in sorted(TORCH_FAMILY & set(pins)):
         local = pins[name].partition("+")[2]
-        if local:
+        if TORCH_INDEX_TAG.fullmatch(local):
             return f"https://download.pytorch.org/whl/{local}"
     return None
 

@@ -117,9 +117,9 @@ def log_plan(plan: RunPlan, tracking_uri: str | None = None, experiment: str | N
     mlflow = import_mlflow()
     from mlflow.exceptions import MlflowException
 
-    client = mlflow.MlflowClient(tracking_uri=tracking_uri)
     uri = tracking_uri or mlflow.get_tracking_uri()
-    try:
+    try:  # the client itself may refuse the URI (MLflow 3 refuses file stores unless told otherwise)
+        client = mlflow.MlflowClient(tracking_uri=tracking_uri)
         experiment_id = _experiment_id(client, experiment)
         run = client.create_run(experiment_id, start_time=plan.start_time_ms, run_name=plan.run_name)
     except (MlflowException, OSError) as exc:

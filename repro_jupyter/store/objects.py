@@ -250,6 +250,8 @@ class ObjectStore:
             value = json.loads(data)
         except (ValueError, RecursionError):
             raise ObjectCorrupt(f"store object {digest} is not valid JSON") from None
+        if _depth_exceeds(value, MAX_JSON_DEPTH):
+            raise ObjectCorrupt(f"store object {digest} is nested deeper than {MAX_JSON_DEPTH} levels")
         kind = value.get("kind") if isinstance(value, dict) else None
         if isinstance(kind, str) and kind in SCHEMA_OF_KIND and digest not in _VALID:
             _check_schema(digest, value, SCHEMA_OF_KIND[kind])
@@ -271,6 +273,22 @@ class ObjectStore:
             )
             raise ObjectCorrupt(f"store object {digest} is not a {kind.replace('_', ' ')} ({found})")
         return value
+
+
+MAX_JSON_DEPTH = 64  # what we write is a few levels deep; readers (redaction, diffs) recurse
+
+
+def _depth_exceeds(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests deeper than ``limit`` (iterative: the check itself never recurses)."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, (dict, list)):
+            if depth > limit:
+                return True
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
 
 
 def _check_schema(digest: str, value: dict[str, Any], definition: str) -> None:
