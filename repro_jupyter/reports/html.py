@@ -99,7 +99,7 @@ def _notebook(n: int, report: Report, base: Path | None) -> str:
     meta = []
     first = report.get("first_drift")
     if isinstance(first, Mapping):
-        label = cell_label(first.get('index')) + (f" {first['id']}" if first.get("id") else "")
+        label = cell_label(first.get("index")) + (f" {first['id']}" if first.get("id") else "")
         meta.append(f'first drift: <a href="#nb{n}-cell{_anchor(first.get("index"))}">{esc(label)}</a>')
     if report.get("recorded") is False:
         meta.append("the notebook carries no repro-jupyter record")
@@ -141,7 +141,7 @@ def _cell(n: int, cell: Mapping[str, Any], options: Mapping[str, Any], base: Pat
     differences = list(cell.get("differences") or [])
     headline = next((str(d.get("detail", "")) for d in differences if d.get("severity") == "drift"), "")
     headline = headline or (str(differences[0].get("detail", "")) if differences else "")
-    label = cell_label(cell.get('index')) + (f" {cell['id']}" if cell.get("id") else "")
+    label = cell_label(cell.get("index")) + (f" {cell['id']}" if cell.get("id") else "")
     flaky = '<span class="badge b-flaky" title="outputs differed between repeated runs here">flaky</span>'
     duration = cell.get("duration_s")
     summary = (

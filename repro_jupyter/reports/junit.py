@@ -119,7 +119,7 @@ def _notebook_error_case(report: Report, classname: str) -> ET.Element:
 
 
 def _cell_case(cell: Mapping[str, Any], classname: str) -> ET.Element:
-    name = cell_label(cell.get('index')) + (f" {cell['id']}" if cell.get("id") else "")
+    name = cell_label(cell.get("index")) + (f" {cell['id']}" if cell.get("id") else "")
     case = ET.Element("testcase", classname=classname, name=_clean(name))
     case.set("time", _seconds(cell.get("duration_s") or 0))
     status = cell.get("status")
