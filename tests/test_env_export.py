@@ -95,3 +95,24 @@ def test_a_crafted_environment_is_refused_by_every_reader_in_one_line(tmp_path, 
             else:
                 assert code == 2 and len(err.strip().splitlines()) == 1, (argv, value, err)
                 assert "not a valid environment" in err, err
+
+
+def test_a_distribution_installed_twice_reports_the_copy_that_is_imported(tmp_path, monkeypatch):
+    """A trial venv layered over another (explain) holds tinypkg 1.0 first on sys.path and 2.0 behind
+    it: the environment records 1.0, what `import` and importlib.metadata.version see (before: 2.0)."""
+    import importlib.metadata
+    import sys
+
+    from repro_jupyter.environment import packages
+
+    for folder, version in (("front", "1.0"), ("back", "2.0")):
+        info = tmp_path / folder / f"tinypkg-{version}.dist-info"
+        info.mkdir(parents=True)
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: tinypkg\nVersion: {version}\n")
+    monkeypatch.setattr(sys, "path", [str(tmp_path / "front"), str(tmp_path / "back"), *sys.path])
+    packages.installed_distributions.cache_clear()
+    try:
+        assert importlib.metadata.version("tinypkg") == "1.0"
+        assert packages.installed_distributions()["tinypkg"] == "1.0"
+    finally:
+        packages.installed_distributions.cache_clear()

@@ -14,12 +14,14 @@ from functools import lru_cache
 
 @lru_cache(maxsize=1)
 def installed_distributions() -> dict[str, str]:
-    """``{normalised name: version}`` for every distribution visible to this interpreter."""
+    """``{normalised name: version}`` for every distribution visible to this interpreter; where a name
+    is installed twice (a venv layered over another), the first on ``sys.path``: the one imported,
+    and the one ``importlib.metadata.version`` reports."""
     out: dict[str, str] = {}
     for dist in md.distributions():
         name = dist.metadata.get("Name")
         if name:
-            out[_normalise(name)] = dist.version
+            out.setdefault(_normalise(name), dist.version)
     return dict(sorted(out.items()))
 
 
