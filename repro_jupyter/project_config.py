@@ -49,3 +49,45 @@ def nearest_tool_config(directory: Path) -> tuple[dict[str, Any], Path] | None:
                 )
             return table, folder
     return None
+
+
+def _url(value: str) -> bool:
+    return value.startswith(("http://", "https://", "file://"))
+
+
+def explain_sources(directory: Path) -> tuple[tuple[str, ...], str | None]:
+    """Where ``explain`` (the Lab's "Find the cause") takes the recorded versions from:
+    ``explain-find-links`` (a folder or URL, or a list of them; folders relative to the
+    ``pyproject.toml``) and ``explain-index-url`` (an http(s) or file URL).  ``((), None)``
+    when neither is set (uv's default index).  A wrong type, a URL scheme we do not pass to
+    uv or a folder that does not exist is one ``UsageError`` naming the file and the key:
+    a wheelhouse silently dropped would send trials to PyPI instead."""
+    found = nearest_tool_config(directory)
+    if not found or not found[0]:
+        return (), None
+    conf, folder = found
+    where = f"{folder / 'pyproject.toml'} [tool.repro-jupyter]"
+    links = conf.get("explain-find-links", [])
+    if isinstance(links, str):
+        links = [links]
+    if not isinstance(links, list) or not all(isinstance(x, str) and x.strip() for x in links):
+        raise UsageError(
+            f"{where}: explain-find-links must be a folder or URL, or a list of them, not {repr(links)[:60]}"
+        )
+    resolved = []
+    for link in links:
+        if "://" in link:
+            if not _url(link):
+                raise UsageError(f"{where}: explain-find-links: {link[:200]!r} is not an http(s) or file URL")
+            resolved.append(link)
+            continue
+        path = (folder / Path(link).expanduser()).resolve()
+        if not path.is_dir():
+            raise UsageError(
+                f"{where}: explain-find-links: {link[:200]} is not a folder (relative to {folder})"
+            )
+        resolved.append(str(path))
+    index = conf.get("explain-index-url")
+    if index is not None and (not isinstance(index, str) or not _url(index)):
+        raise UsageError(f"{where}: explain-index-url must be an http(s) or file URL, not {repr(index)[:60]}")
+    return tuple(resolved), index
