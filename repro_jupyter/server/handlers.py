@@ -147,12 +147,25 @@ class CompareHandler(ReproHandler):
         self.reply(run)
 
 
+class MilestonesHandler(ReproHandler):
+    @tornado.web.authenticated
+    def post(self) -> None:
+        data = self.body()
+
+        def run() -> dict[str, Any]:
+            nb, folder, path = self.notebook_and_folder(data)
+            return services.milestones(nb, folder, path.name)
+
+        self.reply(run)
+
+
 ROUTES = [
     ("info", InfoHandler),
     ("provenance", ProvenanceHandler),
     ("lineage", LineageHandler),
     ("envdiff", EnvDiffHandler),
     ("compare", CompareHandler),
+    ("milestones", MilestonesHandler),
 ]
 
 

@@ -190,3 +190,65 @@ def compare(recorded: Any, current: Any, path: Path, options: dict[str, Any] | N
     )
     report["notebook"] = path.name
     return report
+
+
+MILESTONE_ROLES = ("weights", "optimizer", "scheduler", "scaler", "loader", "probe", "rng")
+
+
+def _cell_indexes(nb: Any) -> dict[str, int]:
+    """Cell key -> 0-based position: a milestone's catalog row names the cell that saved it by key."""
+    keys: dict[str, int] = {}
+    for index, cell in enumerate(nb.cells):
+        meta = cell.metadata.get(METADATA_KEY) or {}
+        for key in (meta.get("cell_key"), cell.get("id")):
+            if isinstance(key, str) and key:
+                keys.setdefault(key, index)
+    return keys
+
+
+def _milestone_row(row: dict[str, Any], cells: dict[str, int]) -> dict[str, Any]:
+    """What the panel shows of one milestone: the manifest's facts people ask about, not the manifest."""
+    out: dict[str, Any] = {
+        "name": row["name"],
+        "manifest_digest": row["manifest_digest"],
+        "created_at": row["created_at"],
+        "cell_key": row["cell_key"],
+        "cell_index": cells.get(row["cell_key"]) if row["cell_key"] else None,
+    }
+    if "error" in row:
+        out["error"] = row["error"]
+        return out
+    manifest = row["manifest"]
+    parts = manifest.get("parts") or {}
+    out.update(
+        extra=manifest.get("extra") or {},
+        # no loader given: nothing says where the data stream stood, so exactness is unknown (None)
+        exact_resume=manifest.get("exact_resume"),
+        not_exact_because=manifest.get("not_exact_because"),
+        parts=[role for role in MILESTONE_ROLES if role in parts]
+        + sorted(r for r in parts if r not in MILESTONE_ROLES),
+        size=sum(int(p.get("size") or 0) for p in parts.values() if isinstance(p, dict)),
+        model=(manifest.get("model") or {}).get("class"),
+        recorded=bool(manifest.get("recorded")),
+        seeds=manifest.get("seeds") or {},
+    )
+    return out
+
+
+def milestones(nb: Any, folder: Path, notebook: str) -> dict[str, Any]:
+    """The notebook's training milestones (``repro_jupyter.checkpoint``), oldest first, for the panel.
+
+    The same rows as ``jupyter repro checkpoints NB --json`` (``milestones.listing``), trimmed to what
+    the panel shows, with the saving cell's position in the open notebook.  No store: no milestones.
+    """
+    from ..milestones.listing import milestones as listing
+
+    store, problem = _store(folder)
+    if store is None:
+        return {"notebook": notebook, "milestones": [], "problem": problem}
+    cells = _cell_indexes(nb)
+    try:
+        rows = [_milestone_row(row, cells) for row in listing(store, notebook)]
+    finally:
+        store.close()
+    return {"notebook": notebook, "milestones": rows, "problem": None}
