@@ -20,7 +20,7 @@ from jupyter_server.utils import url_path_join
 from .. import SCHEMA_VERSION, __version__
 from ..errors import NotebookError, ObjectCorrupt, ObjectMissing, ReproError, StoreError
 from ..redaction import notebook_secrets, redact_data, redact_text
-from . import services
+from . import explain_jobs, services
 
 URL_PREFIX = "repro-jupyter"
 MAX_BODY_BYTES = 64 * 1024 * 1024  # two notebooks with images
@@ -159,12 +159,75 @@ class MilestonesHandler(ReproHandler):
         self.reply(run)
 
 
+class ExplainHandler(ReproHandler):
+    """``explain`` {path, find_links?, index_url?, max_trials?} starts the notebook's explain job (or
+    gives back the one running); ``explain-status`` {job} or {path} and ``explain-cancel`` {job}
+    follow it.  Errors before the job starts are one line; a job's own failure is its ``error``."""
+
+    def fail(self, exc: ReproError) -> None:
+        codes = [(explain_jobs.UnknownJob, 404), (explain_jobs.ExplainUnavailable, 503), (PathRefused, 403)]
+        code = next(c for kind, c in [*codes, *_ERRORS] if isinstance(exc, kind))
+        raise tornado.web.HTTPError(code, redact_text(" ".join(str(exc).split()), ())) from None
+
+    @tornado.web.authenticated
+    async def post(self) -> None:
+        data, jobs = self.body(), explain_jobs.jobs_of(self.settings)
+        try:
+            path = resolve_notebook(self.root(), data.get("path"))
+            explain_jobs.check_uv()
+            params = explain_jobs.explain_request(Path(self.root()), path, data)
+        except ReproError as exc:
+            self.fail(exc)
+        job, started = await jobs.start(path, data["path"], **params)
+        self.reply(lambda: {**jobs.status(job), "started": started})
+
+
+class ExplainStatusHandler(ExplainHandler):
+    @tornado.web.authenticated
+    async def post(self) -> None:
+        data, jobs = self.body(), explain_jobs.jobs_of(self.settings)
+        try:
+            if "job" in data:
+                job = jobs.get(data["job"])
+            else:
+                job = jobs.latest_for(resolve_notebook(self.root(), data.get("path")))
+        except ReproError as exc:
+            self.fail(exc)
+        self.reply(lambda: jobs.status(job) if job else {"job": None, "state": "none"})
+
+
+class ExplainCancelHandler(ExplainHandler):
+    @tornado.web.authenticated
+    async def post(self) -> None:
+        data, jobs = self.body(), explain_jobs.jobs_of(self.settings)
+        try:
+            job = jobs.get(data.get("job"))
+        except ReproError as exc:
+            self.fail(exc)
+        await jobs.cancel(job)
+        self.reply(lambda: jobs.status(job))
+
+
+class KernelEnvHandler(ReproHandler):
+    """``POST kernel-env`` {kernel_id, deterministic}: the replay environment for the next restart."""
+
+    @tornado.web.authenticated
+    def post(self) -> None:
+        data = self.body()
+        kernel_id, deterministic = data.get("kernel_id"), data.get("deterministic", False)
+        self.reply(services.set_kernel_env, self.kernel_manager, kernel_id, deterministic)
+
+
 ROUTES = [
     ("info", InfoHandler),
     ("provenance", ProvenanceHandler),
     ("lineage", LineageHandler),
     ("envdiff", EnvDiffHandler),
     ("compare", CompareHandler),
+    ("kernel-env", KernelEnvHandler),
+    ("explain", ExplainHandler),
+    ("explain-status", ExplainStatusHandler),
+    ("explain-cancel", ExplainCancelHandler),
     ("milestones", MilestonesHandler),
 ]
 
