@@ -18,7 +18,7 @@ from tornado.httpclient import HTTPClientError
 
 from repro_jupyter import schema
 
-from .test_explain import FILLERS, KERNEL, World, notebook, record
+from .test_explain import FILLERS, World, notebook, record
 
 pytest.importorskip("uv")
 
