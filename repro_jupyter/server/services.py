@@ -7,6 +7,7 @@ folder, and use the same store readers and drift engine as the CLI.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -252,3 +253,42 @@ def milestones(nb: Any, folder: Path, notebook: str) -> dict[str, Any]:
     finally:
         store.close()
     return {"notebook": notebook, "milestones": rows, "problem": None}
+
+
+class KernelMissing(StoreError):
+    """No such kernel (404, like an object that is not there)."""
+
+
+# The variables a Lab replay fixes before the kernel restarts (seeding.kernel_env decides their values).
+KERNEL_ENV_KEYS = ("PYTHONHASHSEED", "CUBLAS_WORKSPACE_CONFIG")
+
+
+def set_kernel_env(kernel_manager: Any, kernel_id: Any, deterministic: Any) -> dict[str, Any]:
+    """Give a running kernel the environment of a replay for its *next* start.
+
+    The Lab replay restarts the kernel through the server, so only the server can change what
+    the new process sees: ``PYTHONHASHSEED`` (set iteration order of strings must match the
+    recording) and, in deterministic mode, ``CUBLAS_WORKSPACE_CONFIG`` (read when the CUDA context
+    is created, too late from inside the kernel).  ``KernelManager.update_env`` (jupyter_client
+    >= 8.5) changes the launch environment kept for restarts; a kernel started without an
+    explicit environment (``POST /api/kernels``) inherits the server's, so it gets that plus ours.
+    """
+    from ..seeding import kernel_env
+
+    if not isinstance(kernel_id, str) or not kernel_id:
+        raise NotebookError("'kernel_id' must be a kernel id")
+    if not isinstance(deterministic, bool):
+        raise NotebookError("'deterministic' must be true or false")
+    try:
+        km = kernel_manager.get_kernel(kernel_id)
+    except KeyError:
+        raise KernelMissing(f"no running kernel {kernel_id}") from None
+    env = kernel_env(deterministic)
+    update = {key: env[key] for key in KERNEL_ENV_KEYS if key in env}
+    launch = getattr(km, "_launch_args", None)
+    if isinstance(launch, dict) and not isinstance(launch.get("env"), dict):
+        # update_env only updates an environment given at launch; without one the kernel got
+        # the server's (jupyter_client's default), which we make explicit.
+        launch["env"] = dict(os.environ)
+    km.update_env(env=update)
+    return {"kernel_id": kernel_id, "env": update}
