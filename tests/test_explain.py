@@ -226,7 +226,9 @@ def test_a_cell_that_changes_on_the_same_seed_proves_nothing(world, tmp_path, ca
     code, report = explain(path, world)
     assert code == 3, capsys.readouterr().out
     assert "nondeterministic here" in report["conclusion"] and report["cause"] is None
-    assert [t["kind"] for t in report["trials"]] == ["verify", "same_seed_again"]
+    kinds = [t["kind"] for t in report["trials"]]
+    # the package trials run while the control does (two cores, one run's time); they prove nothing here
+    assert kinds[:2] == ["verify", "same_seed_again"] and set(kinds[2:]) <= {"packages"}, kinds
 
 
 def test_no_drift_exits_0(world, tmp_path, capsys):

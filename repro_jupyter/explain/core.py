@@ -14,7 +14,7 @@ after the first drifting cell.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -105,8 +105,15 @@ def _explain(run: _Run, kernel: str, builder: Builder) -> dict[str, Any]:
     where = cell_label(at)
     found = factors(trials.recorded_environment(ctx, at), first.new_env)
     run.notes += found.not_put_back + input_lines(first.report, at)
-    again = trials.run(ctx, kernel, upto=at)
+    # the same-seed control runs in another process while the packages are put back: on a machine
+    # with two cores the two runs of the notebook cost about one (the late-drift case was 3.3x verify)
+    control = _start_control(ctx, kernel, at)
+    try:
+        cause, text = _packages(run, builder, found.distributions, at)
+    finally:
+        again = _finish_control(control, ctx, kernel, at)
     run.add("same_seed_again", [], again)
+    run.trials.insert(1, run.trials.pop())  # the report lists the control right after verify
     if again.result == "error":
         raise ExplainError(f"the same-seed control run of {ctx.path.name} failed: {again.detail}")
     if again.result != "drift" or (
@@ -117,7 +124,6 @@ def _explain(run: _Run, kernel: str, builder: Builder) -> dict[str, Any]:
             "(nondeterministic here); re-execution cannot prove a cause"
         )
         return _report(run, "not_proven", text, None, first.report, drift)
-    cause, text = _packages(run, builder, found.distributions, at)
     if cause is None:
         for kind, variables in (("threads", found.threads), ("hashseed", found.hashseed)):
             if not variables or len(run.trials) - 2 >= run.options.max_trials:
@@ -136,6 +142,32 @@ def _explain(run: _Run, kernel: str, builder: Builder) -> dict[str, Any]:
     if found.python:
         text += f"; Python {found.python} was not put back"
     return _report(run, "not_proven", text, None, first.report, drift)
+
+
+def _start_control(ctx: trials.Context, kernel: str, at: int) -> Any:
+    """The same-seed control run, started in a fresh process (None where one cannot be started: the
+    run then happens here, after the package trials)."""
+    import concurrent.futures
+    import multiprocessing
+
+    try:
+        pool = concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        options = replace(ctx.options, progress=None)
+        return pool, pool.submit(trials.control_run, str(ctx.path), options, kernel, at)
+    except (OSError, RuntimeError, TypeError):
+        return None
+
+
+def _finish_control(control: Any, ctx: trials.Context, kernel: str, at: int) -> trials.Outcome:
+    if control is not None:
+        pool, future = control
+        try:
+            return future.result()
+        except Exception:  # noqa: BLE001 - a control that could not run in the child runs here
+            pass
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+    return trials.run(ctx, kernel, upto=at)
 
 
 def _packages(run: _Run, builder: Builder, changes: list[Change], at: int) -> tuple[dict | None, str]:

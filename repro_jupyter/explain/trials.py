@@ -132,6 +132,16 @@ def run(
     return Outcome(classify(report, upto), round(time.time() - started, 3), report, new_nb, new_env=new_env)
 
 
+def control_run(path: str, options: VerifyOptions, kernel: str, upto: int) -> Outcome:
+    """The same-seed control, in a process of its own (``core._start_control``): its own context,
+    store connection and scratch store; the outcome travels back by pickle."""
+    ctx = open_context(Path(path), options)
+    try:
+        return run(ctx, kernel, upto=upto)
+    finally:
+        ctx.store.close()
+
+
 def _environment_at(new_nb: Any, new_store: Store | None, report: dict[str, Any]) -> Any:
     """The environment snapshot the run recorded at its first drifting cell (else its last)."""
     first = (report.get("first_drift") or {}).get("index")
