@@ -24,6 +24,7 @@ from ..report import KEY_PACKAGES
 from ..state_chain import full_state, state_of
 from ..store import Store, open_store
 from ..verify import VerifyOptions, _judge
+from .lab_text import for_lab
 
 
 def parse_notebook(data: Any) -> Any:
@@ -127,6 +128,10 @@ def provenance(nb: Any, folder: Path) -> dict[str, Any]:
                     "unseeded": rec.get("unseeded", []),
                     "inputs": rec.get("inputs", []),
                     "params": rec.get("params", {}),
+                    # what the badges say in words: an error, generators seeded for the cell
+                    "error": rec.get("error"),
+                    "auto_seeded": [c.get("call") for c in (rec.get("auto_seeded") or {}).get("calls", [])],
+                    "nondeterminism_warnings": rec.get("nondeterminism_warnings") or [],
                     "variables": sorted(_live(store, meta["record"], rec, chain)),
                 }
             except ReproError as exc:
@@ -190,7 +195,7 @@ def compare(recorded: Any, current: Any, path: Path, options: dict[str, Any] | N
         VerifyOptions(compare=opts),
     )
     report["notebook"] = path.name
-    return report
+    return for_lab(report)
 
 
 MILESTONE_ROLES = ("weights", "optimizer", "scheduler", "scaler", "loader", "probe", "rng")
