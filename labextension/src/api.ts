@@ -8,7 +8,7 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import type * as nbformat from '@jupyterlab/nbformat';
 import { ServerConnection } from '@jupyterlab/services';
-import type { Digest, DriftReport, NotebookMetadata } from './schema';
+import type { Digest, DriftReport, ExplainReport, NotebookMetadata } from './schema';
 
 /** URL prefix of every route. */
 export const URL_PREFIX = 'repro-jupyter';
@@ -201,4 +201,48 @@ export function compare(
     'compare',
     options ? { path, recorded, current, options } : { path, recorded, current }
   );
+}
+
+/** One trial as the explain report lists it. */
+export type ExplainTrial = ExplainReport['trials'][number];
+
+/** `POST explain` / `explain-status` / `explain-cancel`: one notebook's "Find the cause" job. */
+export interface IExplainJob {
+  /** null (with state `none`): no job for this notebook yet. */
+  job: string | null;
+  path?: string;
+  state: 'none' | 'running' | 'done' | 'failed' | 'cancelled';
+  seconds?: number;
+  max_trials?: number;
+  /** While running: the trial under way and the most there can be (display text from the server). */
+  progress?: { trial: number; bound: number; text: string } | null;
+  /** Trials finished so far, in the order they finished. */
+  trials?: ExplainTrial[];
+  report?: ExplainReport | null;
+  /** One line when the job failed (or `cancelled`). */
+  error?: string | null;
+  /** `POST explain` only: false when the notebook's running job was given back. */
+  started?: boolean;
+}
+
+export interface IExplainOptions {
+  /** Folders (relative to the server root) or URLs of wheels; default: the notebook's pyproject. */
+  find_links?: string[];
+  index_url?: string;
+  max_trials?: number;
+}
+
+/** Start "Find the cause" for the saved notebook at `path` (or join the job already running). */
+export function startExplain(path: string, options: IExplainOptions = {}): Promise<IExplainJob> {
+  return post<IExplainJob>('explain', { path, ...options });
+}
+
+/** A job's state, by id; by notebook path, its latest job (`state: 'none'` when there is none). */
+export function explainStatus(which: { job: string } | { path: string }): Promise<IExplainJob> {
+  return post<IExplainJob>('explain-status', which);
+}
+
+/** Stop a job (its process and kernels end). */
+export function cancelExplain(job: string): Promise<IExplainJob> {
+  return post<IExplainJob>('explain-cancel', { job });
 }

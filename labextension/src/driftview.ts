@@ -4,12 +4,15 @@
  *
  * Everything shown comes from the server's `CellComparison`: recorded | new
  * text side by side, numeric deltas, images with their difference heatmap,
- * and the ranked causes. Nothing is recomputed here; numbers are only
- * formatted.
+ * and the ranked causes (heuristic: "likely"). Nothing is recomputed here;
+ * numbers are only formatted. A drifted cell's view also carries "Find the
+ * cause" (explainview.ts), which proves a cause by controlled re-execution and
+ * marks it "proven", apart from the likely ones.
  */
 import type { Cell } from '@jupyterlab/cells';
 import { PanelLayout, Widget } from '@lumino/widgets';
 import { button, h } from './dom';
+import { ExplainSection } from './explainview';
 import type { Cause, CellComparison, Difference } from './schema';
 
 export const DRIFTED_CLASS = 'jp-repro-drifted';
@@ -197,7 +200,8 @@ export interface IDriftViewActions {
 export class DriftView extends Widget {
   constructor(
     readonly comparison: CellComparison,
-    actions: IDriftViewActions
+    actions: IDriftViewActions,
+    cell?: Cell
   ) {
     super();
     this.addClass(DRIFT_VIEW_CLASS);
@@ -236,15 +240,34 @@ export class DriftView extends Widget {
         h(
           'div',
           { class: 'jp-repro-drift-causes' },
-          h('div', { class: 'jp-repro-subtitle' }, 'Likely causes'),
+          h(
+            'div',
+            {
+              class: 'jp-repro-subtitle',
+              title: 'Ranked by heuristics from what changed; "Find the cause" proves one'
+            },
+            'Likely causes (not proven)'
+          ),
           renderCauses(comparison.causes)
         )
       );
+    }
+    if (cell && isDrifted(comparison)) {
+      this._explain = new ExplainSection(cell, comparison.index);
+      this.node.append(this._explain.node);
     }
     for (const diff of differences) {
       this.node.append(renderDifference(diff));
     }
   }
+
+  dispose(): void {
+    this._explain?.dispose();
+    this._explain = null;
+    super.dispose();
+  }
+
+  private _explain: ExplainSection | null = null;
 }
 
 const views = new WeakMap<Cell, DriftView>();
@@ -278,16 +301,20 @@ export function highlightCell(
   clearHighlight(cell);
   cell.addClass(DRIFTED_CLASS);
   // Record the resolution before acting: the action re-renders the panel.
-  const view = new DriftView(comparison, {
-    accept: () => {
-      markResolved(comparison, 'accepted');
-      actions.accept();
+  const view = new DriftView(
+    comparison,
+    {
+      accept: () => {
+        markResolved(comparison, 'accepted');
+        actions.accept();
+      },
+      dismiss: () => {
+        markResolved(comparison, 'dismissed');
+        actions.dismiss();
+      }
     },
-    dismiss: () => {
-      markResolved(comparison, 'dismissed');
-      actions.dismiss();
-    }
-  });
+    cell
+  );
   (cell.layout as PanelLayout).addWidget(view);
   views.set(cell, view);
   return view;
