@@ -13,6 +13,7 @@ from . import (
     capture_overhead,
     checkpoint_io,
     env_capture,
+    explain_cost,
     fingerprint_throughput,
     kishu_compare,
     store_growth,
@@ -28,6 +29,7 @@ SCENARIOS = {
     "verify_cost": verify_cost.run,
     "store_growth": store_growth.run,
     "kishu_compare": kishu_compare.run,
+    "explain_cost": explain_cost.scenario,
 }
 SUMMARISE = {"capture_overhead": capture_overhead.summarise}
 

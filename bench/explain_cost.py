@@ -82,6 +82,18 @@ def run(repeats: int = 3, late: bool = False) -> dict[str, Any]:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def scenario(quick: bool, repeats: int) -> dict[str, Any]:
+    """Both placements, as `python -m bench --only explain_cost` runs them (target: at most 3x verify)."""
+    repeats = 1 if quick else max(1, min(repeats, 2))
+    early, late = run(repeats, late=False), run(repeats, late=True)
+    return {
+        "early": early,
+        "late": late,
+        "target_explain_over_verify": 3.0,
+        "met": max(early["explain_over_verify"], late["explain_over_verify"]) <= 3.0,
+    }
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m bench.explain_cost")
     parser.add_argument("--repeats", type=int, default=3)
