@@ -46,7 +46,8 @@ def setup(folder: Path, kernel: str) -> dict[str, str]:
     spec.mkdir(parents=True, exist_ok=True)
     argv = [str(world.env / "bin" / "python"), "-m", "ipykernel_launcher", "-f", "{connection_file}"]
     display = "tinypkg user env (explain UI test)"
-    (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": display, "language": "python"}))
+    kernel_json = {"argv": argv, "display_name": display, "language": "python"}
+    (spec / "kernel.json").write_text(json.dumps(kernel_json))
 
     folder.mkdir(parents=True, exist_ok=True)
     nb = nbformat.v4.new_notebook()
