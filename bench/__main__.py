@@ -16,6 +16,7 @@ from . import (
     explain_cost,
     fingerprint_throughput,
     kishu_compare,
+    lab_reexecute,
     store_growth,
     verify_cost,
 )
@@ -30,6 +31,7 @@ SCENARIOS = {
     "store_growth": store_growth.run,
     "kishu_compare": kishu_compare.run,
     "explain_cost": explain_cost.scenario,
+    "lab_reexecute": lab_reexecute.run,
 }
 SUMMARISE = {"capture_overhead": capture_overhead.summarise}
 
