@@ -6,6 +6,8 @@ recorded cell (or it is new); a cell *reads* a variable when its code loads the
 name and an earlier cell wrote it.  Each write is a new *version* of the variable
 (``X`` v1 written by cell 3, v2 by cell 7), so a reader points at the version it saw.
 Loop variables and ``_names`` are marked ``temporary``: the panel hides them unless asked.
+Configuration cells (only ``%load_ext`` and ``%repro status|env|seed|on|off|state`` lines,
+``magic_args.configuration_commands``) are left out: they hold no data flow, only settings.
 ``graph(path)`` is the Python API; ``jupyter repro lineage`` prints it as JSON or Graphviz dot;
 the side panel draws it.
 """
@@ -21,6 +23,7 @@ from .canonical import digest_bytes
 from .compare.upstream import loop_names, names_read
 from .errors import ReproError
 from .headless import read_notebook
+from .magic_args import is_configuration_cell
 from .numbering import cell_label
 from .redact import redact_text
 from .state_chain import full_state, state_of
@@ -45,6 +48,15 @@ def _state_after(
     return state
 
 
+def _load_record(store: Store | None, meta: dict[str, Any]) -> dict[str, Any] | None:
+    if store is None or not meta.get("record"):
+        return None
+    try:
+        return store.objects.get_record(meta["record"])
+    except ReproError:
+        return None
+
+
 def graph_from(nb: Any, store: Store | None) -> dict[str, Any]:
     """Nodes (cells, variables) and edges (writes, reads) for a notebook and its store."""
     nodes: list[dict[str, Any]] = []
@@ -60,6 +72,13 @@ def graph_from(nb: Any, store: Store | None) -> dict[str, Any]:
         if not meta:
             continue
         source = _source(cell)
+        if is_configuration_cell(source):
+            # older notebooks recorded them: keep the state chain in step, draw nothing
+            record = _load_record(store, meta)
+            state = _state_after(store, meta.get("record"), record, chain)
+            if state:
+                previous = {name: fp.get("digest") or fp.get("skipped", "") for name, fp in state.items()}
+            continue
         cell_node = f"cell:{index}"
         stale = meta.get("source") not in (None, digest_bytes(source.encode()))
         nodes.append(
@@ -76,12 +95,7 @@ def graph_from(nb: Any, store: Store | None) -> dict[str, Any]:
         for name in sorted(names_read(source)):
             if name in variables:
                 edges.append({"source": variables[name], "target": cell_node, "kind": "reads"})
-        record = None
-        if store is not None and meta.get("record"):
-            try:
-                record = store.objects.get_record(meta["record"])
-            except ReproError:
-                record = None
+        record = _load_record(store, meta)
         state = _state_after(store, meta.get("record"), record, chain)
         current = {name: fp.get("digest") or fp.get("skipped", "") for name, fp in state.items()}
         temporaries = loop_names(source)

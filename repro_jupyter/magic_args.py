@@ -39,3 +39,46 @@ def split_options(line: str) -> list[str]:
         return shlex.split(line)
     except ValueError as exc:
         raise UsageError(f"%repro: cannot parse options: {exc}") from None
+
+
+# --- configuration cells ---------------------------------------------------------------------
+# A cell made only of these lines sets the recorder up or reports on it; it produces no result
+# of the notebook.  Such cells are not recorded (their environment is not "the notebook's
+# environment" and their text describes this kernel, not the work) and the lineage omits them.
+# ``%repro off`` counts as configuration for the lineage, but its cell is still recorded: it
+# began while recording was on and closes the recorded stretch (tests/test_magics.py relies on it).
+CONFIGURATION_COMMANDS = frozenset({"status", "env", "seed", "on", "off", "state"})
+_EXTENSION_MAGICS = frozenset({"load_ext", "reload_ext", "unload_ext"})
+
+
+def configuration_commands(source: str) -> frozenset[str] | None:
+    """The ``%repro`` commands of a configuration-only cell, or None when the cell does more.
+
+    Configuration lines: ``%load_ext``/``%reload_ext`` (any extension), ``%config
+    ReproMagics.*`` and ``%repro status|env|seed|on|off|state ...``; blank and ``#`` lines are
+    allowed.  A cell with no such line (an empty cell, a comment) is not configuration.
+    """
+    commands: set[str] = set()
+    seen = False
+    for raw in source.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if not line.startswith("%") or line.startswith("%%"):
+            return None
+        magic, _, rest = line[1:].partition(" ")
+        words = rest.split()
+        if magic in _EXTENSION_MAGICS and words:
+            seen = True
+        elif magic == "config" and words and words[0].startswith("ReproMagics."):
+            seen = True
+        elif magic == "repro" and words and words[0] in CONFIGURATION_COMMANDS:
+            commands.add(words[0])
+            seen = True
+        else:
+            return None
+    return frozenset(commands) if seen else None
+
+
+def is_configuration_cell(source: str) -> bool:
+    return configuration_commands(source) is not None

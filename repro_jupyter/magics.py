@@ -21,11 +21,11 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from traitlets import Bool, Integer, Unicode, observe
 
 from . import seeding
-from .canonical import short
 from .checkpoint.snapshot_pool import POOL
 from .errors import ReproError
 from .kernel_comm import KernelComm
-from .magic_args import MagicParser, cell_parser, seed_arg, split_options
+from .magic_args import MagicParser, cell_parser, configuration_commands, seed_arg, split_options
+from .magics_support import LabComm, Pin, install_warning_format, status_lines
 from .notebook_path import NotebookLocation
 from .recorder import CellOptions, RecordingSession, ReproWarning
 from .status_widget import in_kernel, show_status_widget
@@ -65,8 +65,10 @@ class ReproMagics(Magics):
     def __init__(self, shell: Any, **kwargs: Any) -> None:
         super().__init__(shell, **kwargs)
         self.session = RecordingSession(shell, NotebookLocation.from_environment())
-        self.comm = KernelComm(self.session)
+        self.comm: KernelComm = LabComm(self.session)
         self._pending: tuple[str | None, str] = (None, "")
+        self._pin: Pin | None = None
+        self._pinning = False  # the runner itself is changing a trait
         self._sync_traits()
 
     @observe(
@@ -81,9 +83,38 @@ class ReproMagics(Magics):
         "checkpoint_snapshot_pool_bytes",
         "store_url",
     )
-    def _on_trait(self, _change: Any) -> None:
+    def _on_trait(self, change: Any) -> None:
         if "session" in self.__dict__:  # config is applied during __init__, before the session
+            if change["name"] == "deterministic" and self._pin is not None and not self._pinning:
+                self._pin.asked_deterministic = True  # %config during a replay: the user's choice
             self._sync_traits()
+
+    # --- a runner's pin ------------------------------------------------------------------
+    def pin(self, kind: str, seed: int | None, deterministic: bool) -> None:
+        """Every cell recorded as ``kind`` with the runner's seed (``_record_every_cell``)."""
+        if self._pin is None:
+            self._pin = Pin(bool(self.deterministic))
+        self._pin.over = False
+        self.session.pin(seed, kind)
+        if deterministic:
+            self._set_deterministic(True)
+
+    def end_pin(self) -> bool:
+        """Back to the user's settings (seed, deterministic, recording, kind); False if not pinned."""
+        pin, self._pin = self._pin, None
+        if pin is None:
+            return False
+        if not pin.asked_deterministic:
+            self._set_deterministic(pin.deterministic)
+        self.session.unpin()
+        return True
+
+    def _set_deterministic(self, value: bool) -> None:
+        self._pinning = True
+        try:
+            self.deterministic = value
+        finally:
+            self._pinning = False
 
     def _sync_traits(self) -> None:
         self.session.deterministic = bool(self.deterministic)
@@ -103,12 +134,23 @@ class ReproMagics(Magics):
     def pre_run_cell(self, info: Any) -> None:
         raw = info.raw_cell or ""
         self._pending = (getattr(info, "cell_id", None), raw)
+        if self._pin is not None and self._pin.over:
+            self.end_pin()  # the Lab replay is over: this cell is the user's
         if (
             self.session.record_all
             and self.session.active is None
             and not raw.lstrip().startswith(CELL_MAGIC_PREFIX)
+            and self._records(raw)
         ):
             self.session.begin(self._pending[0], raw, CellOptions())
+
+    @staticmethod
+    def _records(raw: str) -> bool:
+        """Configuration cells (``%load_ext``, ``%repro status|env|seed|on|state``) are not recorded:
+        they produce no result, and their record would make a fresh kernel's environment the
+        notebook's.  A ``%repro off`` cell still is: it began while recording was on."""
+        commands = configuration_commands(raw)
+        return commands is None or "off" in commands
 
     def post_run_cell(self, result: Any) -> None:
         if self.session.active is not None:
@@ -180,6 +222,7 @@ class ReproMagics(Magics):
         if args.no_state:
             self.state = False
         self.session.record_all = True
+        self.session.requested_recording = True if self.session.pinned else None
         self.session.ensure_master_seed()
         self.comm.send_notebook_metadata()
 
@@ -187,6 +230,7 @@ class ReproMagics(Magics):
         if rest:
             raise UsageError("%repro off takes no arguments")
         self.session.record_all = False
+        self.session.requested_recording = False if self.session.pinned else None
 
     def _cmd_seed(self, rest: list[str]) -> None:
         if len(rest) != 1:
@@ -195,7 +239,8 @@ class ReproMagics(Magics):
             seed = seed_arg(rest[0])
         except argparse.ArgumentTypeError as exc:
             raise UsageError(f"%repro seed: {exc}") from None
-        self.session.set_master_seed(seed, "explicit")
+        if self.session.set_master_seed(seed, "explicit"):  # else a one-line warning said why not
+            print(f"master seed {seed}: the cells run from now on are seeded from it")
         self.comm.send_notebook_metadata()
 
     def _cmd_state(self, rest: list[str]) -> None:
@@ -242,21 +287,10 @@ class ReproMagics(Magics):
         self._restore(rest, checkout=True)
 
     def _cmd_status(self, rest: list[str]) -> None:
-        s = self.session
-        store = s.store()
-        lines = [
-            f"recording: {'every cell' if s.record_all else '%%repro cells only'}",
-            f"master seed: {s.ensure_master_seed()} ({s.master_seed_source})",
-            f"deterministic: {s.deterministic}   auto-seed: {s.auto_seed}   "
-            f"state fingerprints: {s.state_enabled}",
-            f"store: {store.root if store else 'unavailable'}",
-            f"notebook: {s.location.path or '(unknown; using ' + str(s.location.directory) + ')'}",
-            f"cells recorded this session: {len(s.cell_metadata)}",
-            f"environment: {short(s.last_environment)}",
-        ]
+        lines = status_lines(self.session)
         print("\n".join(lines))
         if not self.comm.frontend_seen and in_kernel(self.shell):
-            show_status_widget(lines, s)
+            show_status_widget(lines, self.session)
 
     def _cmd_env(self, rest: list[str]) -> None:
         p = MagicParser(prog="%repro env", add_help=False)
@@ -290,14 +324,9 @@ def _register(shell: Any, magics: ReproMagics) -> ReproMagics:
 
 def _record_every_cell(magics: ReproMagics, kind: str, seed: int | None, deterministic: bool) -> None:
     """The runners' mode (``jupyter repro run``, Lab's re-execute): every cell, the pinned seed."""
-    session = magics.session
-    session.kind = kind
-    if seed is not None:
-        session.set_master_seed(int(seed), "pinned")
-    if deterministic:
-        magics.deterministic = True
-    session.record_all = True
-    session.ensure_master_seed()
+    install_warning_format()
+    magics.pin(kind, seed, deterministic)
+    magics.session.ensure_master_seed()
 
 
 def load(shell: Any) -> ReproMagics:
@@ -305,6 +334,7 @@ def load(shell: Any) -> ReproMagics:
     existing = _LOADED.get(id(shell))
     if existing is not None:
         return existing
+    install_warning_format()
     magics = _register(shell, ReproMagics(shell, parent=shell))
     magics.comm.open()
     atexit.register(magics.session.close)
@@ -353,10 +383,28 @@ def configure_replay(shell: Any, seed: int | None, deterministic: bool) -> None:
 
 
 def flush_records(shell: Any) -> None:
-    """Block until every record so far is on disk (the frontend calls it before ``compare``)."""
+    """Block until every record so far is on disk (the frontend calls it before ``compare``).
+
+    It is a replay's last step: the kernel goes back to the user's settings before the next
+    cell the user runs (silent executions such as this one fire no cell events), so
+    ``%repro seed`` after a re-execution is obeyed.
+    """
     magics = _LOADED.get(id(shell))
     if magics is not None:
         magics.session.flush()
+        if magics._pin is not None and magics.session.kind == "replay":
+            magics._pin.over = True
+
+
+def end_replay(shell: Any) -> None:
+    """The Lab replay is over, however it ended (done, cancelled, failed): unpin now.
+
+    The frontend calls it silently when a re-execution stops; ``flush_records`` alone covers
+    a replay that ran to its end.
+    """
+    magics = _LOADED.get(id(shell))
+    if magics is not None and magics.session.kind == "replay":
+        magics.end_pin()
 
 
 def headless_metadata_json(shell: Any) -> str:
@@ -383,6 +431,7 @@ __all__ = [
     "configure_headless",
     "configure_replay",
     "flush_records",
+    "end_replay",
     "headless_metadata_json",
     "seeding",
 ]

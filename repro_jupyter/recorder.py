@@ -31,6 +31,7 @@ from .notebook_path import NotebookLocation
 from .outputs import OutputCapture
 from .params import collect_params
 from .redaction import redact_data, redact_text
+from .session_settings import SessionSettings, UserSettings
 from .state import StateTracker
 from .store import STORE_DIRNAME, Store, open_store, resolve_location
 from .store.writer import BackgroundWriter
@@ -74,7 +75,7 @@ class ActiveCell:
     nd_warnings: list[str]
 
 
-class RecordingSession:
+class RecordingSession(SessionSettings):
     def __init__(self, shell: Any, location: NotebookLocation) -> None:
         self.shell = shell
         self.location = location
@@ -90,7 +91,15 @@ class RecordingSession:
         self.cell_metadata: dict[str, dict[str, Any]] = {}
         self.on_recorded: list[Any] = []  # callbacks(cell_key, cell_metadata, notebook_metadata)
         self.active: ActiveCell | None = None
-        self.last_environment: str | None = None
+        self.last_environment: str | None = None  # of the last cell recorded by this kernel
+        # the environment pointer the notebook already holds (the frontend's copy, else the file);
+        # kept in the notebook metadata until this kernel records a cell of its own
+        self.notebook_environment: str | None = None
+        self._notebook_environment_known = False
+        # while a runner pins the kernel: what the user had, and what the notebook asked for
+        self.pinned_from: UserSettings | None = None
+        self.requested_seed: tuple[int, str] | None = None
+        self.requested_recording: bool | None = None
         self._store: Store | None = None
         self._store_failed: str | None = None
         self._writer: BackgroundWriter | None = None
@@ -99,19 +108,6 @@ class RecordingSession:
         self._written_envs: set[str] = set()
         self._run_id: str | None = None
         self._env = EnvironmentTracker(str(location.directory), git_exclude=location.git_exclude())
-
-    # --- master seed ------------------------------------------------------------------
-    def set_master_seed(self, seed: int, source: str) -> None:
-        if self.master_seed_source == "pinned" and source != "pinned" and int(seed) == self.master_seed:
-            return  # the notebook asks for the seed the runner pinned: nothing to say
-        if self.master_seed_source == "pinned" and source != "pinned":
-            warnings.warn(
-                f"master seed is pinned to {self.master_seed} by the runner; ignoring {seed}",
-                ReproWarning,
-                stacklevel=2,
-            )
-            return
-        self.master_seed, self.master_seed_source = int(seed), source
 
     def ensure_master_seed(self) -> int:
         if self.master_seed is None:
@@ -132,8 +128,9 @@ class RecordingSession:
         }
         if self._store is not None and self._store.fallback_reason and not self._store.url:
             meta["store_fallback"] = "user cache"  # records are not in `store`, only on this machine
-        if self.last_environment:
-            meta["environment"] = self.last_environment
+        environment = self.last_environment or self.saved_environment()
+        if environment:
+            meta["environment"] = environment
         return meta
 
     # --- store ----------------------------------------------------------------------------
