@@ -91,3 +91,16 @@ async def test_a_corrupt_manifest_is_listed_with_its_one_line_problem(jp_fetch, 
     bad = data["milestones"][0]
     assert bad["name"] == "epoch-1" and "\n" not in bad["error"] and "parts" not in bad
     assert all("error" not in r for r in data["milestones"][1:])
+
+
+async def test_rows_without_a_notebook_are_ours_by_the_cell_that_saved_them(jp_fetch, saved):
+    """A kernel whose notebook was renamed since it started saves rows without a notebook name."""
+    path, first, _ = saved
+    store = open_store(path.parent, create=False)
+    store.catalog.add_milestone(None, "renamed", first, None, "cell-2")
+    store.catalog.add_milestone(None, "elsewhere", first, None, "a-cell-of-another-notebook")
+    store.close()
+    data = await _post(jp_fetch, {"path": "work/nb.ipynb", "notebook": nbformat.read(path, 4)})
+    rows = data["milestones"]
+    assert [r["name"] for r in rows] == ["epoch-1", "epoch-2", "epoch-3", "renamed"]
+    assert rows[-1]["cell_index"] == 2 and rows[-1]["manifest_digest"] == first

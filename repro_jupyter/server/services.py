@@ -245,7 +245,8 @@ def milestones(nb: Any, folder: Path, notebook: str) -> dict[str, Any]:
     """The notebook's training milestones (``repro_jupyter.checkpoint``), oldest first, for the panel.
 
     The same rows as ``jupyter repro checkpoints NB --json`` (``milestones.listing``), trimmed to what
-    the panel shows, with the saving cell's position in the open notebook.  No store: no milestones.
+    the panel shows, with the saving cell's position in the open notebook, plus the rows saved without
+    a notebook name by one of its cells.  No store: no milestones.
     """
     from ..milestones.listing import milestones as listing
 
@@ -254,7 +255,22 @@ def milestones(nb: Any, folder: Path, notebook: str) -> dict[str, Any]:
         return {"notebook": notebook, "milestones": [], "problem": problem}
     cells = _cell_indexes(nb)
     try:
-        rows = [_milestone_row(row, cells) for row in listing(store, notebook)]
+        rows = listing(store, notebook)
+        # A kernel that does not know its notebook (renamed since it started: JPY_SESSION_NAME still
+        # names the old file) saves rows without one; the cell that saved them is ours by its id.
+        orphans = {
+            (r["name"], r["manifest"], r["created_at"])
+            for r in store.catalog.milestones()
+            if r["notebook"] is None and r["cell_key"] in cells
+        }
+        if orphans:
+            rows += [
+                r
+                for r in listing(store, None)
+                if (r["name"], r["manifest_digest"], r["created_at"]) in orphans
+            ]
+            rows.sort(key=lambda r: r["created_at"])
+        rows = [_milestone_row(row, cells) for row in rows]
     finally:
         store.close()
     return {"notebook": notebook, "milestones": rows, "problem": None}
