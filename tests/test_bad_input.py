@@ -282,3 +282,11 @@ def test_verify_quiet_still_names_what_failed(tmp_path, capsys):
     assert cli("verify", src, "-q") == 1
     out = capsys.readouterr().out.strip().splitlines()
     assert len(out) == 1 and "DRIFT at cell 2" in out[0]  # the second cell (1-based, numbering.py), out
+
+
+def test_explain_with_a_notebook_name_too_long_for_the_os_is_one_line(tmp_path, capsys):
+    """Found by the CLI fuzz once `explain` joined it: is_file() raised ENAMETOOLONG as a traceback."""
+    capsys.readouterr()
+    assert cli("explain", "a" * 5000 + ".ipynb") == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no such notebook" in err[0] and len(err[0]) < 400, err

@@ -49,7 +49,7 @@ def fuzz(n: int) -> settings:
 
 
 CASES: dict[str, int] = {}
-KERNEL_COMMANDS = {"run", "verify", "check", "sensitivity", "export"}
+KERNEL_COMMANDS = {"run", "verify", "check", "sensitivity", "export", "explain"}
 
 
 class KernelStarted(BaseException):

@@ -49,14 +49,22 @@ def validate(args: argparse.Namespace) -> None:
     if not 1 <= args.timeout <= 86_400:
         raise UsageError(f"--timeout must be from 1 to 86400 seconds, not {str(args.timeout)[:24]}")
     for link in args.find_links:
-        if "://" not in link and not Path(link).is_dir():
+        if "://" not in link and not _is(Path(link), "dir"):
             raise UsageError(f"--find-links: {link[:200]} is not a folder")
     if args.index_url is not None and not args.index_url.startswith(("http://", "https://", "file://")):
         raise UsageError(f"--index-url must be an http(s) or file URL, not {args.index_url[:200]!r}")
     for flag, path in (("--report-json", args.report_json), ("--html", args.html)):
         _check_report_path(flag, path)
-    if args.notebook is not None and not args.notebook.is_file():
+    if args.notebook is not None and not _is(args.notebook, "file"):
         raise UsageError(f"{str(args.notebook)[:200]}: no such notebook")
+
+
+def _is(path: Path, kind: str) -> bool:
+    """``is_file``/``is_dir`` that answers False for names the OS refuses (too long, NUL)."""
+    try:
+        return path.is_file() if kind == "file" else path.is_dir()
+    except (OSError, ValueError):
+        return False
 
 
 def main(args: argparse.Namespace) -> int:
