@@ -103,6 +103,11 @@ export interface ICellProvenance {
     inputs: { path: string; digest?: string; how: string }[];
     params: Record<string, unknown>;
     variables: string[];
+    /** The error the cell raised when recorded (absent in records of older servers). */
+    error?: { ename?: string; evalue?: string } | null;
+    /** Generators made without a seed that got one derived from the cell seed (their calls). */
+    auto_seeded?: string[];
+    nondeterminism_warnings?: string[];
   } | null;
   problem: string | null;
 }
@@ -158,6 +163,36 @@ export interface IEnvDiff {
   diff: Record<string, IEnvChange[]>;
 }
 
+/** One training milestone (`repro_jupyter.checkpoint(name, ...)`) as the panel shows it. */
+export interface IMilestone {
+  name: string;
+  manifest_digest: Digest;
+  /** Seconds since the epoch (the catalog's run log). */
+  created_at: number;
+  cell_key: string | null;
+  /** 0-based position of the cell that saved it in the open notebook, when known. */
+  cell_index: number | null;
+  /** The manifest could not be read: one line, and none of the fields below. */
+  error?: string;
+  /** The keyword values given to `checkpoint` (epoch, loss, ...). */
+  extra?: Record<string, unknown>;
+  /** Whether resuming gives the uninterrupted run's batches; null: no data loader was saved. */
+  exact_resume?: boolean | null;
+  not_exact_because?: string | null;
+  /** What it holds: weights, optimizer, scheduler, scaler, loader, probe, rng. */
+  parts?: string[];
+  size?: number;
+  model?: string | null;
+  recorded?: boolean;
+}
+
+/** `POST milestones`: oldest first; `problem` says why there is no store. */
+export interface IMilestones {
+  notebook: string;
+  milestones: IMilestone[];
+  problem: string | null;
+}
+
 export interface ICompareOptions {
   rtol?: number;
   atol?: number;
@@ -188,6 +223,14 @@ export function getEnvDiff(
   current: Digest
 ): Promise<IEnvDiff> {
   return post<IEnvDiff>('envdiff', { path, notebook, current });
+}
+
+/** The training milestones saved for the open notebook. */
+export function getMilestones(
+  path: string,
+  notebook: nbformat.INotebookContent
+): Promise<IMilestones> {
+  return post<IMilestones>('milestones', { path, notebook });
 }
 
 /** Compare a recorded notebook snapshot with the same notebook after re-execution. */

@@ -7,6 +7,11 @@
  *   jp-repro-badge-drift       re-execution gave different outputs (or an error)
  *   jp-repro-badge-reproduced  re-execution gave the recorded outputs
  *   jp-repro-badge-unverified  something changed that could not be judged by value (never shown as ✓)
+ *   jp-repro-badge-error       the cell raised an error when recorded (never shown as ✓ or R:
+ *                              reproducing a traceback is not a clean result)
+ *   jp-repro-badge-nondeterministic  the cell drew randomness the master seed does not control, or
+ *                              nondeterministic operations were reported: it may differ on any run,
+ *                              even after one re-execution happened to match
  *
  * Staleness comes from the server's provenance answer, drift from its
  * comparison; a verdict of the last comparison wins over provenance until it
@@ -24,7 +29,8 @@ import { Signal, type ISignal } from '@lumino/signaling';
 import type { ICellProvenance } from './api';
 import { h } from './dom';
 
-export type BadgeKind = 'recorded' | 'stale' | 'drift' | 'reproduced' | 'unverified';
+export type BadgeKind =
+  'recorded' | 'stale' | 'drift' | 'reproduced' | 'unverified' | 'error' | 'nondeterministic';
 
 export interface IBadge {
   kind: BadgeKind;
@@ -37,11 +43,39 @@ const GLYPH: Record<BadgeKind, string> = {
   stale: '!',
   drift: '≠',
   reproduced: '✓',
-  unverified: '?'
+  unverified: '?',
+  error: '✕',
+  nondeterministic: '~'
 };
 
 const BADGE_CLASS = 'jp-repro-badge';
 const HOST_CLASS = 'jp-repro-badge-host';
+
+/** "ZeroDivisionError: division by zero", or null when the record says the cell did not raise. */
+function recordedError(cell: ICellProvenance): string | null {
+  const error = cell.record?.error;
+  if (error?.ename) {
+    return error.evalue ? `${error.ename}: ${error.evalue}` : error.ename;
+  }
+  return cell.status === 'error' ? 'an error' : null;
+}
+
+/** Why the cell may differ on any run, in words (null: nothing says so). */
+function nondeterminism(cell: ICellProvenance): string | null {
+  const unseeded = cell.record?.unseeded ?? [];
+  const warnings = cell.record?.nondeterminism_warnings ?? [];
+  if (unseeded.length) {
+    return (
+      `it drew randomness the master seed does not control (${unseeded.join(', ')}), ` +
+      'so its results can change on every run. Give that generator a seed to make it reproducible.'
+    );
+  }
+  if (warnings.length || cell.nondeterministic) {
+    const which = warnings.length ? ` (${warnings.slice(0, 2).join('; ')})` : '';
+    return `nondeterministic operations were reported${which}, so its results can change between runs.`;
+  }
+  return null;
+}
 
 /** The badge a provenance entry calls for, or null (not recorded). */
 export function provenanceBadge(cell: ICellProvenance): IBadge | null {
@@ -54,24 +88,31 @@ export function provenanceBadge(cell: ICellProvenance): IBadge | null {
   if (!cell.recorded) {
     return null;
   }
-  const parts = ['Recorded'];
-  if (cell.seed !== null) {
-    parts.push(`seed ${cell.seed}`);
+  const seed = cell.seed !== null ? ` with seed ${cell.seed}` : '';
+  const error = recordedError(cell);
+  const random = nondeterminism(cell);
+  let badge: IBadge;
+  if (error) {
+    badge = {
+      kind: 'error',
+      title: `Error: this cell raised ${error} when it was recorded${seed}.`
+    };
+  } else if (random) {
+    badge = { kind: 'nondeterministic', title: `Nondeterministic: ${random}` };
+  } else {
+    const parts = [`Recorded${seed}`];
+    const auto = cell.record?.auto_seeded ?? [];
+    if (auto.length) {
+      parts.push(
+        `generators made without a seed were seeded from the cell seed: ${auto.join(', ')}`
+      );
+    }
+    badge = { kind: 'recorded', title: parts.join('; ') + '.' };
   }
-  if (cell.status === 'error') {
-    parts.push('ended with an error');
-  }
-  if (cell.nondeterministic) {
-    parts.push('nondeterministic operations seen');
-  }
-  if (cell.record?.unseeded.length) {
-    parts.push(`unseeded randomness: ${cell.record.unseeded.join(', ')}`);
-  }
-  let title = parts.join('; ') + '.';
   if (cell.problem) {
-    title += `\n${cell.problem}`;
+    badge.title += `\n${cell.problem}`;
   }
-  return { kind: 'recorded', title };
+  return badge;
 }
 
 /** The one badge node of each cell widget (placement is keyed by cell, never by DOM search). */
@@ -121,16 +162,38 @@ export const EDIT_DEBOUNCE_MS = 300;
 /** Verdicts that claim the cell is fine: a stale cell must not show them. */
 const CLEAN_VERDICTS: ReadonlySet<BadgeKind> = new Set<BadgeKind>(['reproduced', 'unverified']);
 
+/** Provenance badges that a clean verdict must not hide (the verdict's words are added to them). */
+const WARNING_KINDS: ReadonlySet<BadgeKind> = new Set<BadgeKind>(['error', 'nondeterministic']);
+
 /** The badge a cell gets from its verdict and provenance (null: no badge). */
 export function chooseBadge(
   verdict: IBadge | undefined,
   provenance: ICellProvenance | undefined
 ): IBadge | null {
   const fromProvenance = provenance ? provenanceBadge(provenance) : null;
-  if (verdict && !(provenance?.stale && CLEAN_VERDICTS.has(verdict.kind))) {
-    return verdict;
+  if (verdict && CLEAN_VERDICTS.has(verdict.kind)) {
+    if (provenance?.stale) {
+      return fromProvenance;
+    }
+    if (fromProvenance && WARNING_KINDS.has(fromProvenance.kind)) {
+      // A reproduced traceback, or unseeded randomness that happened to match, is no ✓.
+      const again =
+        fromProvenance.kind === 'error'
+          ? 'The re-execution gave the recorded outputs (the same error).'
+          : 'The last re-execution happened to give the recorded outputs.';
+      return {
+        kind: fromProvenance.kind,
+        title: `${fromProvenance.title}\n${again}`
+      };
+    }
   }
-  return fromProvenance;
+  if (verdict && provenance && !provenance.recorded) {
+    return {
+      kind: verdict.kind,
+      title: `${verdict.title}\nNot recorded: only the saved outputs were compared.`
+    };
+  }
+  return verdict ?? fromProvenance;
 }
 
 /** The badges of one notebook: provenance plus the verdicts of the last comparison. */

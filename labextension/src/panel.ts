@@ -1,14 +1,17 @@
 /**
  * The "Reproducibility" side panel. It follows the active notebook and shows
- * four sections: Provenance, What changed (environment), Lineage and Verify
- * (re-execute and compare). It only displays what the server computed.
+ * five sections: Provenance (with the recorded hyperparameters), What changed
+ * (environment), Checkpoints (training milestones saved by
+ * `repro_jupyter.checkpoint`), Lineage and Verify (re-execute and compare). It
+ * only displays what the server computed.
  */
 import type { NotebookPanel } from '@jupyterlab/notebook';
 import { Widget } from '@lumino/widgets';
 import type { IProvenance } from './api';
-import { h, note } from './dom';
+import { button, ellipsis, h, note } from './dom';
 import { reproIcon } from './icons';
 import { renderLineage } from './lineage';
+import { CheckpointsSection } from './milestonesview';
 import type { ISection, NotebookReproState } from './state';
 import { renderVerify } from './verifyview';
 
@@ -21,11 +24,12 @@ export interface IReproPanelOptions {
   goToCell: (panel: NotebookPanel, index: number, id: string | null) => void;
 }
 
-type SectionName = 'provenance' | 'changes' | 'lineage' | 'verify';
+type SectionName = 'provenance' | 'changes' | 'checkpoints' | 'lineage' | 'verify';
 
 const SECTION_TITLES: Record<SectionName, string> = {
   provenance: 'Provenance',
   changes: 'What changed',
+  checkpoints: 'Checkpoints',
   lineage: 'Lineage',
   verify: 'Verify'
 };
@@ -75,6 +79,11 @@ export class ReproPanel extends Widget {
       this._bodies[name] = body;
       this.node.append(section);
     }
+    this._checkpoints = new CheckpointsSection(
+      this._bodies.checkpoints,
+      _options.goToCell,
+      state => this._state === state
+    );
     this.render();
   }
 
@@ -120,6 +129,7 @@ export class ReproPanel extends Widget {
     }
     this._bodies.provenance.replaceChildren(...this._renderProvenance(state));
     this._bodies.changes.replaceChildren(...this._renderChanges(state));
+    this._checkpoints.render(state);
     this._bodies.lineage.replaceChildren(...this._renderLineage(state));
     this._bodies.verify.replaceChildren(...renderVerify(state, this._options));
   }
@@ -183,7 +193,56 @@ export class ReproPanel extends Widget {
         nodes.push(note(`Cell ${cell.index + 1}: ${cell.problem}`, 'error'));
       }
     }
-    return [h('div', { class: 'jp-repro-rows' }, ...nodes)];
+    return [h('div', { class: 'jp-repro-rows' }, ...nodes), ...this._renderParams(state, data)];
+  }
+
+  /** The recorded hyperparameters, cell by cell (literal assignments and `--params` names). */
+  private _renderParams(state: NotebookReproState, data: IProvenance): Node[] {
+    const table = h('table', { class: 'jp-repro-params' });
+    for (const cell of data.cells) {
+      const params = Object.entries(cell.record?.params ?? {});
+      params.forEach(([name, value], i) => {
+        const text = show(value);
+        table.appendChild(
+          h(
+            'tr',
+            { class: cell.stale ? 'jp-repro-params-stale' : undefined },
+            h(
+              'td',
+              { class: 'jp-repro-params-cell' },
+              i === 0
+                ? button(
+                    `cell ${cell.index + 1}`,
+                    () => this._options.goToCell(state.panel, cell.index, cell.id),
+                    {
+                      class: 'jp-repro-link',
+                      title: cell.stale
+                        ? 'Recorded before the cell was edited: go to the cell'
+                        : 'Go to the cell that set these values'
+                    }
+                  )
+                : null
+            ),
+            h('td', { class: 'jp-repro-params-name' }, name),
+            h('td', { class: 'jp-repro-params-value', title: text }, ellipsis(text, 80))
+          )
+        );
+      });
+    }
+    if (!table.childElementCount) {
+      return [];
+    }
+    return [
+      h(
+        'div',
+        {
+          class: 'jp-repro-subtitle',
+          title: 'Values recorded with each cell (literal assignments such as lr = 0.01)'
+        },
+        'Hyperparameters'
+      ),
+      table
+    ];
   }
 
   private _cellCounts(data: IProvenance): string {
@@ -269,6 +328,7 @@ export class ReproPanel extends Widget {
   private readonly _notebookName: HTMLElement;
   private readonly _handshake: HTMLElement;
   private readonly _bodies = {} as Record<SectionName, HTMLElement>;
+  private readonly _checkpoints: CheckpointsSection;
 }
 
 /** What a section without data shows: its error or note, else whether it is still loading. */

@@ -5,12 +5,19 @@
  * Accept all / Dismiss). The summary follows Accept/Dismiss: a resolved drift
  * is no longer counted as open, and when none is left it says so. "Accept
  * all" overwrites recorded outputs, so it asks first.
+ *
+ * The summary is green only when every compared cell reproduced cleanly: a
+ * cell that raised (even the recorded error, reproduced) or a cell left out of
+ * the comparison for a reason other than being empty is named, with why, and
+ * turns it amber. A notebook that was never recorded says so in its headline:
+ * only its saved outputs were compared.
  */
 import { Dialog, showDialog } from '@jupyterlab/apputils';
+import type * as nbformat from '@jupyterlab/nbformat';
 import type { NotebookPanel } from '@jupyterlab/notebook';
 import { button, h, note } from './dom';
 import { isDrifted, markResolved, renderCauses, resolutionOf } from './driftview';
-import type { CellComparison } from './schema';
+import type { CellComparison, DriftReport } from './schema';
 import type { NotebookReproState } from './state';
 import { countStatuses, type IVerifyState } from './verify';
 
@@ -35,6 +42,12 @@ const SUMMARY_LABELS: [keyof ReturnType<typeof countStatuses>, string][] = [
   ['error', 'errors'],
   ['skipped', 'skipped']
 ];
+
+/** Without a record only outputs were compared: "reproduced" would claim more than that. */
+const UNRECORDED_LABELS: Partial<Record<string, string>> = {
+  same: 'same as saved',
+  drift: 'differ from saved'
+};
 
 /** The section's content for `state`'s notebook, rebuilt on every state change. */
 export function renderVerify(state: NotebookReproState, actions: IVerifyActions): Node[] {
@@ -168,6 +181,106 @@ function dismissAll(state: NotebookReproState, v: IVerifyState): void {
   state.verifier.dismissAll();
 }
 
+/** A cell the summary must name: what happened to it, and whether it keeps the summary from green. */
+interface INotice {
+  cell: CellComparison;
+  text: string;
+  /** A recorded error or a cell that could not be compared (not: an empty or tag-skipped cell). */
+  serious: boolean;
+}
+
+/** "ZeroDivisionError: division by zero" from the cell's outputs as they are now (the recorded ones). */
+function errorOutput(state: NotebookReproState, cell: CellComparison): string | null {
+  const widgets = state.panel.content.widgets;
+  const widget =
+    widgets.find(w => cell.id !== null && w.model.id === cell.id) ?? widgets[cell.index];
+  const outputs = widget?.model.type === 'code' ? widget.model.toJSON().outputs : undefined;
+  const error = ((outputs ?? []) as nbformat.IOutput[]).find(o => o.output_type === 'error') as
+    nbformat.IError | undefined;
+  if (error) {
+    return error.evalue ? `${error.ename}: ${error.evalue}` : error.ename;
+  }
+  const provenance = state.provenance.data?.cells.find(c =>
+    cell.id !== null ? c.id === cell.id : c.index === cell.index
+  );
+  return provenance?.status === 'error' ? 'an error' : null;
+}
+
+const SKIP_QUIETLY = new Set(['empty cell']);
+
+function notices(state: NotebookReproState, report: DriftReport): INotice[] {
+  const out: INotice[] = [];
+  let raised: CellComparison | null = null;
+  for (const cell of report.cells) {
+    const name = `Cell ${cell.index + 1}`;
+    if (cell.status === 'skipped') {
+      const why = cell.differences[0]?.detail ?? 'not compared';
+      if (SKIP_QUIETLY.has(why)) {
+        continue;
+      }
+      const tagged = why === 'skipped by tag';
+      const after =
+        raised && !tagged ? ` (it comes after cell ${raised.index + 1}, which raised)` : '';
+      out.push({
+        cell,
+        text: tagged ? `${name} skipped: ${why}.` : `${name} not compared: ${why}${after}.`,
+        serious: !tagged
+      });
+      continue;
+    }
+    if (isDrifted(cell)) {
+      continue; // the first drift and its causes say it
+    }
+    const error = errorOutput(state, cell);
+    if (error) {
+      raised = raised ?? cell;
+      out.push({
+        cell,
+        text: `${name} raised ${error}, as when it was recorded.`,
+        serious: true
+      });
+    }
+  }
+  return out;
+}
+
+function cellList(cells: CellComparison[]): string {
+  const numbers = cells.map(c => String(c.index + 1));
+  const words =
+    numbers.length === 1
+      ? numbers[0]
+      : `${numbers.slice(0, -1).join(', ')} and ${numbers.slice(-1)}`;
+  return `${numbers.length === 1 ? 'cell' : 'cells'} ${words}`;
+}
+
+function renderNotices(
+  state: NotebookReproState,
+  list: INotice[],
+  actions: IVerifyActions
+): HTMLElement {
+  const ul = h('ul', { class: 'jp-repro-notices' });
+  for (const notice of list) {
+    const go = button(
+      `cell ${notice.cell.index + 1}`,
+      () => actions.goToCell(state.panel, notice.cell.index, notice.cell.id),
+      {
+        class: 'jp-repro-link',
+        title: 'Go to this cell'
+      }
+    );
+    ul.appendChild(
+      h(
+        'li',
+        { class: `jp-repro-notice${notice.serious ? ' jp-repro-notice-serious' : ''}` },
+        h('span', { class: 'jp-repro-notice-text' }, notice.text),
+        ' ',
+        go
+      )
+    );
+  }
+  return ul;
+}
+
 function renderSummary(
   state: NotebookReproState,
   v: IVerifyState,
@@ -185,7 +298,15 @@ function renderSummary(
     }
   }
   const allResolved = report.status === 'drift' && !progress.open.length && resolved > 0;
-  const headline =
+  const found = report.status === 'error' ? [] : notices(state, report);
+  const serious = found.filter(n => n.serious);
+  const unrecorded = report.recorded === false && report.status !== 'error';
+  // Cells skipped only because they are empty are no part of "N cells".
+  counts.skipped -= report.cells.filter(
+    c => c.status === 'skipped' && SKIP_QUIETLY.has(c.differences[0]?.detail ?? '')
+  ).length;
+  let kind: string = allResolved ? 'resolved' : report.status;
+  let headline =
     report.status === 'reproduced'
       ? `All ${compared} cells reproduced`
       : allResolved
@@ -193,11 +314,41 @@ function renderSummary(
         : report.status === 'drift'
           ? `Drift in ${progress.open.length} of ${compared} cells`
           : `Could not verify${report.reason ? `: ${report.reason}` : ''}`;
+  if (report.status === 'reproduced' && serious.length) {
+    const errors = serious.filter(n => n.cell.status !== 'skipped').map(n => n.cell);
+    const left = serious.filter(n => n.cell.status === 'skipped').map(n => n.cell);
+    headline = errors.length
+      ? `Reproduced, but ${cellList(errors)} raised an error`
+      : `Reproduced, but ${cellList(left)} could not be compared`;
+    kind = 'warn';
+  }
+  if (unrecorded) {
+    // Nothing recorded: no seeds, data or environment were checked, whatever the outputs say.
+    headline = 'Not recorded: outputs compared with the saved ones only';
+    kind = 'unrecorded';
+  }
   const summary = h(
     'div',
-    { class: `jp-repro-summary jp-repro-summary-${allResolved ? 'resolved' : report.status}` },
+    { class: `jp-repro-summary jp-repro-summary-${kind}` },
     h('div', { class: 'jp-repro-headline' }, headline)
   );
+  if (unrecorded) {
+    const differ = progress.open.length;
+    summary.appendChild(
+      h(
+        'div',
+        { class: 'jp-repro-unrecorded-detail' },
+        differ
+          ? `${differ} of ${compared} cells differ from the saved outputs.`
+          : `All ${compared} cells gave the saved outputs.`,
+        ' To check seeds, data and environment too, record the notebook: run ',
+        h('code', {}, '%load_ext repro_jupyter'),
+        ' and ',
+        h('code', {}, '%repro on'),
+        ' in its first cell, run all cells and save, then re-execute and compare.'
+      )
+    );
+  }
   if (resolved) {
     const parts: string[] = [];
     if (progress.accepted) {
@@ -234,12 +385,15 @@ function renderSummary(
             class: `jp-repro-count jp-repro-count-${key}${counts[key] ? '' : ' jp-repro-count-zero'}`
           },
           h('span', { class: 'jp-repro-count-n' }, String(counts[key])),
-          ` ${label}`
+          ` ${(unrecorded && UNRECORDED_LABELS[key]) || label}`
         )
       );
     }
   }
   summary.appendChild(list);
+  if (found.length) {
+    summary.appendChild(renderNotices(state, found, actions));
+  }
   if (v.stopped) {
     summary.appendChild(
       note(`Stopped at cell ${v.stopped.cellIndex + 1}: ${v.stopped.message}`, 'error')
