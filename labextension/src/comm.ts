@@ -101,6 +101,26 @@ export function parseEnvironmentMessage(data: unknown): IEnvironmentMessage | nu
 const comms = new WeakMap<NotebookPanel, Kernel.IComm>();
 const environmentWaiters = new WeakMap<NotebookPanel, ((digest: string) => void)[]>();
 
+/** How many holders currently silence metadata writes of each notebook (see muteMetadataWrites). */
+const mutes = new WeakMap<NotebookPanel, number>();
+
+/**
+ * Drop the kernel's metadata messages for `panel` until the returned unmute
+ * is called. A stopped replay's kernel still reports the cell it was running
+ * when it was interrupted: that record must not overwrite the restored,
+ * recorded metadata.
+ */
+export function muteMetadataWrites(panel: NotebookPanel): () => void {
+  mutes.set(panel, (mutes.get(panel) ?? 0) + 1);
+  let done = false;
+  return () => {
+    if (!done) {
+      done = true;
+      mutes.set(panel, Math.max(0, (mutes.get(panel) ?? 1) - 1));
+    }
+  };
+}
+
 /** Whether the kernel of `panel` has opened the `repro_jupyter` comm (extension loaded). */
 export function hasComm(panel: NotebookPanel): boolean {
   const comm = comms.get(panel);
@@ -205,7 +225,9 @@ export function registerCommTarget(panel: NotebookPanel, kernel: Kernel.IKernelC
       comm.onMsg = (msg: KernelMessage.ICommMsgMsg) => {
         const message = parseKernelMessage(msg.content.data);
         const environment = parseEnvironmentMessage(msg.content.data);
-        if (message) {
+        if (message && mutes.get(panel)) {
+          console.info(`repro-jupyter: ${message.type} of a stopped replay dropped`);
+        } else if (message) {
           applyKernelMessage(panel, message);
         } else if (environment) {
           answerEnvironment(panel, environment.digest);

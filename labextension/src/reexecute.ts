@@ -2,26 +2,31 @@
  * Re-execute a recorded notebook in a fresh kernel and ask the server to
  * compare the result with the recording.
  *
- *   1. snapshot the notebook as recorded (outputs + metadata);
- *   2. restart the kernel and run `configure_replay` silently (records every
- *      cell with the recorded seeds, opens the comm);
+ *   1. snapshot the notebook as recorded (outputs + metadata) and hold saves
+ *      (autosave included) until the recorded state is back;
+ *   2. ask the server to give the kernel's next start the replay environment
+ *      (`kernel-env`: PYTHONHASHSEED, CUBLAS_WORKSPACE_CONFIG in deterministic
+ *      mode), restart the kernel and run `configure_replay` silently;
  *   3. execute every code cell in order, reporting "cell k of n";
  *   4. run `flush_records` silently (the new records are on disk), snapshot
  *      the re-executed notebook and POST `compare`;
  *   5. always put the recorded outputs and metadata back, whatever happened.
  *
- * Cancel interrupts the kernel and stops; a dead kernel, a restart by someone
- * else or an unexpected cell error stops the run with a one-line reason
- * instead of waiting forever.
+ * A stop (Cancel, a dead kernel, a restart by someone else, a timeout) returns
+ * at once: the cell in flight is detached from its output area, the recorded
+ * outputs and metadata are restored, and what the replay's kernel still says
+ * about it (outputs, a `cell_recorded` of the interrupted cell) is dropped
+ * until it is idle again; after a Cancel the kernel is interrupted, and
+ * restarted in the background if the interrupt does not stop it.
  */
 import { CodeCell } from '@jupyterlab/cells';
 import type * as nbformat from '@jupyterlab/nbformat';
 import type { NotebookPanel } from '@jupyterlab/notebook';
 import type { Kernel, KernelMessage } from '@jupyterlab/services';
-import { compare, type ICompareOptions } from './api';
-import { METADATA_KEY } from './comm';
+import { compare, requestAPI, type ICompareOptions } from './api';
+import { METADATA_KEY, muteMetadataWrites } from './comm';
 import type { CellMetadata, DriftReport, NotebookMetadata } from './schema';
-import { restoreCells, restoreNotebookMetadata, takeSnapshot } from './snapshot';
+import { holdSaves, restoreCells, restoreNotebookMetadata, takeSnapshot } from './snapshot';
 
 export type ReexecutePhase = 'restarting' | 'configuring' | 'running' | 'flushing' | 'comparing';
 
@@ -85,11 +90,65 @@ export function configureReplayCode(metadata: NotebookMetadata | undefined): str
 export const FLUSH_RECORDS_CODE =
   "__import__('repro_jupyter.magics').magics.flush_records(get_ipython())";
 
-/** How long to wait for an interrupted cell's reply before restoring anyway. */
-const SETTLE_MS = 10_000;
+/** How long a cancelled replay's kernel may take to become idle before it is restarted. */
+const SETTLE_MS = 5_000;
 
-function delay(ms: number): Promise<void> {
-  return new Promise(resolve => setTimeout(resolve, ms));
+/**
+ * `POST kernel-env`: the environment the kernel gets at its next start (the
+ * replay's restart). Returns what the server set.
+ */
+export async function setReplayEnvironment(
+  kernelId: string,
+  deterministic: boolean
+): Promise<Record<string, string>> {
+  const reply = await requestAPI<{ env: Record<string, string> }>('kernel-env', {
+    method: 'POST',
+    body: JSON.stringify({ kernel_id: kernelId, deterministic })
+  });
+  return reply.env;
+}
+
+/** Resolves true once the kernel of `ctx` is idle (or gone), false after `ms`. */
+function whenIdle(ctx: NotebookPanel['sessionContext'], ms: number): Promise<boolean> {
+  return new Promise(resolve => {
+    const kernel = ctx.session?.kernel;
+    if (!kernel || kernel.isDisposed || kernel.status === 'idle' || kernel.status === 'dead') {
+      resolve(true);
+      return;
+    }
+    const finish = (idle: boolean): void => {
+      clearTimeout(timer);
+      ctx.statusChanged.disconnect(onStatus);
+      resolve(idle);
+    };
+    const onStatus = (_: unknown, status: Kernel.Status): void => {
+      if (status === 'idle' || status === 'dead') {
+        finish(true);
+      }
+    };
+    const timer = setTimeout(() => finish(false), ms);
+    ctx.statusChanged.connect(onStatus);
+  });
+}
+
+/**
+ * After a stopped replay: drop the kernel's metadata messages until it is
+ * idle; a cancelled one still busy after SETTLE_MS is restarted (its state is
+ * a partial replay, nothing of the user's). Runs in the background.
+ */
+async function settleStoppedKernel(panel: NotebookPanel, cancelled: boolean): Promise<void> {
+  const unmute = muteMetadataWrites(panel);
+  try {
+    const idle = await whenIdle(panel.sessionContext, SETTLE_MS);
+    if (!idle && cancelled && !panel.isDisposed) {
+      console.warn('repro-jupyter: the interrupted replay did not stop; restarting the kernel');
+      await panel.sessionContext.restartKernel();
+    }
+  } catch (error) {
+    console.warn('repro-jupyter: could not settle the kernel after a stopped replay', error);
+  } finally {
+    unmute();
+  }
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -190,7 +249,8 @@ function blankAfter(snapshot: nbformat.INotebookContent, stoppedIndex: number): 
 
 /**
  * Re-execute `panel`'s notebook and compare it with its recording. The
- * notebook ends with its recorded outputs and metadata in every case.
+ * notebook ends with its recorded outputs and metadata in every case, and
+ * returns (or throws) as soon as the run stops.
  */
 export async function reexecuteAndCompare(
   panel: NotebookPanel,
@@ -201,10 +261,12 @@ export async function reexecuteAndCompare(
   const model = panel.context.model;
   const signal = options.signal;
   await ctx.ready;
-  if (!ctx.session?.kernel) {
+  const first = ctx.session?.kernel;
+  if (!first) {
     throw new ReexecuteError('no kernel: start one first');
   }
   const recorded = takeSnapshot(panel);
+  const meta = recorded.metadata?.[METADATA_KEY] as NotebookMetadata | undefined;
   const wasDirty = model.dirty;
   const cells = panel.content.widgets.filter((c): c is CodeCell => c.model.type === 'code');
   const total = cells.length;
@@ -217,20 +279,41 @@ export async function reexecuteAndCompare(
       throw new CancelledError(cellIndex);
     }
   };
+  // Every wait also ends on Cancel, at once.
+  let onCancel: () => void = () => undefined;
+  const cancelled = new Promise<never>((_, reject) => {
+    onCancel = () => reject(new CancelledError(cellIndex));
+  });
+  cancelled.catch(() => undefined);
+  const orCancel = <T>(promise: Promise<T>): Promise<T> => Promise.race([promise, cancelled]);
 
   let guard: ReturnType<typeof kernelGuard> | null = null;
-  // The cell execution in flight: after a cancel or a kernel death we stop
-  // waiting at once, but restore only once it has settled (or given up), so
-  // that its late reply cannot write over the restored outputs.
-  let inflight: Promise<unknown> | null = null;
+  // The cell in flight: on a stop it is detached from its output area, so
+  // that its late outputs cannot write over the restored ones.
+  let inflight: CodeCell | null = null;
+  let finished = false;
   const onAbort = (): void => {
     void ctx.session?.kernel?.interrupt().catch(() => undefined);
+    onCancel();
   };
   signal?.addEventListener('abort', onAbort);
+  const releaseSaves = holdSaves(panel.context);
   try {
     report('restarting');
     checkCancel();
-    await withTimeout(ctx.restartKernel(), timeouts.restart, 'the kernel restart');
+    try {
+      await orCancel(setReplayEnvironment(first.id, !!meta?.deterministic));
+    } catch (error) {
+      if (error instanceof CancelledError) {
+        throw error;
+      }
+      const why = error instanceof Error ? error.message : String(error);
+      throw new ReexecuteError(
+        `the server could not prepare the replay's kernel (${why}); the kernel was not restarted`
+      );
+    }
+    checkCancel();
+    await orCancel(withTimeout(ctx.restartKernel(), timeouts.restart, 'the kernel restart'));
     const kernel = ctx.session?.kernel;
     if (!kernel || kernel.status === 'dead') {
       throw new ReexecuteError('the kernel could not be restarted');
@@ -240,7 +323,6 @@ export async function reexecuteAndCompare(
     );
 
     report('configuring');
-    const meta = recorded.metadata?.[METADATA_KEY] as NotebookMetadata | undefined;
     await Promise.race([
       withTimeout(
         runSilent(kernel, configureReplayCode(meta), 'configure_replay'),
@@ -257,7 +339,8 @@ export async function reexecuteAndCompare(
       done += 1;
       report('running');
       const execution = CodeCell.execute(cell, ctx);
-      inflight = execution;
+      execution.catch(() => undefined); // a detached execution rejects; nobody waits for it then
+      inflight = cell;
       const reply = await Promise.race([execution, guard.promise]);
       inflight = null;
       checkCancel();
@@ -283,19 +366,30 @@ export async function reexecuteAndCompare(
     ]);
     guard.dispose();
     guard = null;
+    finished = true;
 
     const current = takeSnapshot(panel);
     if (stopped) {
       blankAfter(current, stopped.cellIndex);
     }
     report('comparing');
-    const drift = await compare(panel.context.path, recorded, current, options.compareOptions);
+    const drift = await orCancel(
+      compare(panel.context.path, recorded, current, options.compareOptions)
+    );
     return { recorded, current, report: drift, stopped };
   } finally {
     guard?.dispose();
     signal?.removeEventListener('abort', onAbort);
     if (inflight) {
-      await Promise.race([inflight.catch(() => undefined), delay(SETTLE_MS)]);
+      // Stop listening to the cell's execution: disposing its future drops
+      // whatever the kernel still sends for it (a KeyboardInterrupt traceback).
+      const future = inflight.outputArea.future;
+      if (future && !future.isDisposed) {
+        future.dispose();
+      }
+    }
+    if (!finished) {
+      void settleStoppedKernel(panel, !!signal?.aborted);
     }
     restoreCells(panel, recorded);
     restoreNotebookMetadata(panel, recorded);
@@ -303,5 +397,6 @@ export async function reexecuteAndCompare(
       // The editor holds exactly what was saved again.
       model.dirty = false;
     }
+    releaseSaves();
   }
 }

@@ -1,10 +1,13 @@
 /**
  * Notebook snapshots: take one before re-executing, and put outputs and
  * metadata back from one afterwards (the recorded outputs are never lost), or
- * from the re-executed one when the user accepts the new outputs.
+ * from the re-executed one when the user accepts the new outputs. While a
+ * replay owns the notebook, saves (autosave included) wait until the recorded
+ * state is back, so the replay's outputs never reach the file.
  */
 import type { Cell, ICellModel, ICodeCellModel } from '@jupyterlab/cells';
 import type * as nbformat from '@jupyterlab/nbformat';
+import type { DocumentRegistry } from '@jupyterlab/docregistry';
 import type { NotebookPanel } from '@jupyterlab/notebook';
 import type { PartialJSONObject, PartialJSONValue } from '@lumino/coreutils';
 import { METADATA_KEY } from './comm';
@@ -13,6 +16,39 @@ import { METADATA_KEY } from './comm';
 export function takeSnapshot(panel: NotebookPanel): nbformat.INotebookContent {
   const json = panel.context.model.toJSON() as nbformat.INotebookContent;
   return JSON.parse(JSON.stringify(json)) as nbformat.INotebookContent;
+}
+
+/**
+ * Hold every save of `context` until the returned release is called.
+ *
+ * The docmanager's autosave and the save command both go through
+ * `context.save()`; during a replay the model holds the replay's outputs (a
+ * cancelled cell's traceback, say) that must never be written. A save asked
+ * for meanwhile runs after the release, once the recorded outputs are back,
+ * and only if something is left to save (the user's own edits).
+ */
+export function holdSaves(context: DocumentRegistry.Context): () => void {
+  const holder = context as { save: () => Promise<void> };
+  const original = holder.save;
+  let release: () => void = () => undefined;
+  const released = new Promise<void>(resolve => (release = resolve));
+  const held = async (): Promise<void> => {
+    await released;
+    if (!context.isDisposed && context.model.dirty) {
+      await original.call(context);
+    }
+  };
+  holder.save = held;
+  return () => {
+    if (holder.save === held) {
+      // Back to the class's method (the instance had no save of its own).
+      delete (holder as { save?: unknown }).save;
+      if (holder.save !== original) {
+        holder.save = original;
+      }
+    }
+    release();
+  };
 }
 
 /** The snapshot's cells by nbformat id. */

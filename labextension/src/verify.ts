@@ -126,7 +126,7 @@ export class NotebookVerifier {
         this._setState({
           ...this._state,
           phase: 'cancelled',
-          message: `Cancelled${where}; the recorded outputs are kept.`
+          message: `Cancelled${where}; the recorded outputs and metadata are kept.`
         });
       } else {
         const message = error instanceof Error ? error.message : String(error);
@@ -137,6 +137,14 @@ export class NotebookVerifier {
       this._controller = null;
       this._stateChanged.emit(this._state);
     }
+  }
+
+  /** Say in the panel why a run was not started (nothing was restarted or changed). */
+  refuse(message: string): void {
+    if (this._controller) {
+      return;
+    }
+    this._setState({ ...this._state, phase: 'failed', progress: null, message });
   }
 
   /** Interrupt the kernel and stop the run. */
