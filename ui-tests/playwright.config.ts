@@ -7,6 +7,8 @@
 import { defineConfig } from '@playwright/test';
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const baseConfig = require('@jupyterlab/galata/lib/playwright-config');
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const { galata } = require('@jupyterlab/galata');
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 // jupyter_server_test_config.py reads the same variable
@@ -41,7 +43,13 @@ export default defineConfig({
     },
     // galata's default 'retain-on-failure' needs Playwright's own ffmpeg download.
     video: 'off',
-    trace: 'retain-on-failure'
+    trace: 'retain-on-failure',
+    // Verify asks "Restart the kernel?" by default; the specs run as a user who
+    // ticked "Don't ask again" (guarded_verify.spec.ts puts the default back).
+    mockSettings: {
+      ...galata.DEFAULT_SETTINGS,
+      'repro-jupyter:plugin': { askBeforeRestart: false }
+    }
   },
   webServer: {
     command: 'jupyter lab --config jupyter_server_test_config.py',

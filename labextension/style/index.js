@@ -1,3 +1,4 @@
 import './base.css';
 import './lineage.css';
 import './explain.css';
+import './verify.css';
