@@ -29,6 +29,7 @@ from .compare.upstream import upstream_cause
 from .environment.diff import environment_diff
 from .errors import ExecutionError, NotebookError, ReproError, StoreError, UsageError
 from .headless import read_notebook, run_notebook
+from .magic_args import is_configuration_cell
 from .numbering import cell_label
 from .redact import redact_text
 from .state_chain import comparable
@@ -240,6 +241,14 @@ def _judge(
             continue
         if not source.strip():
             entry.update(status="skipped", differences=[{"kind": "skipped", "detail": "empty cell"}])
+            continue
+        if is_configuration_cell(source) and not any(
+            o.get("output_type") == "error" for o in new_cell.get("outputs", [])
+        ):  # %load_ext, %repro status/seed/on: settings, not results (status names the kernel's file)
+            entry.update(
+                status="skipped",
+                differences=[{"kind": "skipped", "detail": "configuration cell: settings, not results"}],
+            )
             continue
         if old_cell.get("execution_count") is None and not old_cell.get("outputs") and not old_meta:
             new_err = [o for o in new_cell.get("outputs", []) if o.get("output_type") == "error"]

@@ -234,11 +234,6 @@ def test_headless_run_leaves_configuration_cells_out(tmp_path):
     assert cli("verify", nb, "-q") == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs verify._judge to skip configuration cells: %repro status prints this kernel's "
-    "notebook path, and verify runs a temporary copy (patch described in the issue-14 report)",
-)
 def test_headless_notebook_with_a_status_cell_verifies(tmp_path):
     nb = make_notebook(
         tmp_path / "st.ipynb",
@@ -259,3 +254,13 @@ def test_lineage_omits_configuration_cells_an_older_version_recorded(tmp_path):
     cells = [n["cell_index"] for n in g["nodes"] if n["kind"] == "cell"]
     assert cells == [0, 2]
     assert {"source": "var:a:1", "target": "cell:2", "kind": "reads"} in g["edges"]
+
+
+def test_a_configuration_cell_that_fails_now_is_not_skipped(tmp_path):
+    """Configuration cells are skipped by verify only while they run cleanly: an extension that no
+    longer loads is a failure to report, never a skipped cell behind a pass."""
+    (tmp_path / "myext.py").write_text("def load_ipython_extension(ip):\n    pass\n")
+    nb = make_notebook(tmp_path / "ext.ipynb", ["%load_ext myext", "x = 1\nprint(x)"])
+    assert cli("run", nb, "-q") == 0
+    (tmp_path / "myext.py").unlink()
+    assert cli("verify", nb, "-q") != 0
