@@ -206,7 +206,10 @@ function errorOutput(state: NotebookReproState, cell: CellComparison): string | 
   return provenance?.status === 'error' ? 'an error' : null;
 }
 
-const SKIP_QUIETLY = new Set(['empty cell']);
+/** Cells left out by design, not for want of something to compare: named nowhere, counted nowhere. */
+function skippedQuietly(why: string): boolean {
+  return why === 'empty cell' || why.startsWith('configuration cell');
+}
 
 function notices(state: NotebookReproState, report: DriftReport): INotice[] {
   const out: INotice[] = [];
@@ -215,7 +218,7 @@ function notices(state: NotebookReproState, report: DriftReport): INotice[] {
     const name = `Cell ${cell.index + 1}`;
     if (cell.status === 'skipped') {
       const why = cell.differences[0]?.detail ?? 'not compared';
-      if (SKIP_QUIETLY.has(why)) {
+      if (skippedQuietly(why)) {
         continue;
       }
       const tagged = why === 'skipped by tag';
@@ -301,9 +304,9 @@ function renderSummary(
   const found = report.status === 'error' ? [] : notices(state, report);
   const serious = found.filter(n => n.serious);
   const unrecorded = report.recorded === false && report.status !== 'error';
-  // Cells skipped only because they are empty are no part of "N cells".
+  // Empty and configuration cells are no part of "N cells".
   counts.skipped -= report.cells.filter(
-    c => c.status === 'skipped' && SKIP_QUIETLY.has(c.differences[0]?.detail ?? '')
+    c => c.status === 'skipped' && skippedQuietly(c.differences[0]?.detail ?? '')
   ).length;
   let kind: string = allResolved ? 'resolved' : report.status;
   let headline =
