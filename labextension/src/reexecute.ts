@@ -136,6 +136,9 @@ function whenIdle(ctx: NotebookPanel['sessionContext'], ms: number): Promise<boo
  * idle; a cancelled one still busy after SETTLE_MS is restarted (its state is
  * a partial replay, nothing of the user's). Runs in the background.
  */
+/** Kernel side of a replay that stopped early (cancel, failure): see repro_jupyter.magics.end_replay. */
+const END_REPLAY = "__import__('repro_jupyter.magics', fromlist=['end_replay']).end_replay(get_ipython())";
+
 async function settleStoppedKernel(panel: NotebookPanel, cancelled: boolean): Promise<void> {
   const unmute = muteMetadataWrites(panel);
   try {
@@ -143,6 +146,12 @@ async function settleStoppedKernel(panel: NotebookPanel, cancelled: boolean): Pr
     if (!idle && cancelled && !panel.isDisposed) {
       console.warn('repro-jupyter: the interrupted replay did not stop; restarting the kernel');
       await panel.sessionContext.restartKernel();
+    } else if (idle && !panel.isDisposed) {
+      // The replay never reached flush_records: give the kernel back its user's seed and settings.
+      const kernel = panel.sessionContext.session?.kernel;
+      await kernel
+        ?.requestExecute({ code: END_REPLAY, silent: true, store_history: false, allow_stdin: false })
+        .done.catch(() => undefined);
     }
   } catch (error) {
     console.warn('repro-jupyter: could not settle the kernel after a stopped replay', error);
