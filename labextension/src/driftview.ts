@@ -92,10 +92,12 @@ export function renderCauses(causes: Cause[], limit = 3): HTMLElement {
     list.appendChild(
       h(
         'li',
-        { class: `jp-repro-cause jp-repro-cause-${cause.kind}`, title: `score ${cause.score}` },
+        {
+          class: `jp-repro-cause jp-repro-cause-${cause.kind}`,
+          // the label says it in words; the machine name (as in the JSON report) is for the curious
+          title: `${cause.kind} (likelihood ${cause.score})`
+        },
         h('span', { class: 'jp-repro-cause-label' }, CAUSE_LABELS[cause.kind] ?? cause.kind),
-        ' ',
-        h('code', { class: 'jp-repro-cause-kind' }, cause.kind),
         cause.detail ? h('span', { class: 'jp-repro-cause-detail' }, ` — ${cause.detail}`) : null
       )
     );

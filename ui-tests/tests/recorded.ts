@@ -16,6 +16,10 @@ export const SOURCES = [
   'total = float(weights.sum())\nprint("total", round(total, 4))'
 ];
 
+/** Cells verify compares: all but the setup cell, which only configures (it is not recorded, and
+ * verify skips it: settings, not results). */
+export const COMPARED = SOURCES.length - 1;
+
 /** The edit that plants a drift: a changed constant in cell 2's print. */
 export const EDITED_CELL = 2;
 export const EDITED_SOURCE = SOURCES[2].replace('* 100,', '* 1000,');

@@ -63,7 +63,8 @@ test('stale badges follow source edits and win over the ✓ of a re-execution', 
   await setCellSource(page, 1, SOURCES[1]);
   await expect(badge(page, 1)).toHaveClass(/jp-repro-badge-recorded/, { timeout: 10_000 });
   await expectStale(page, panel, 1);
-  for (let i = 0; i < SOURCES.length; i++) {
+  await expect(badge(page, 0)).toHaveCount(0); // the setup cell configures: not recorded, no badge
+  for (let i = 1; i < SOURCES.length; i++) {
     await expect(badge(page, i)).toHaveCount(1);
   }
 });
