@@ -448,16 +448,42 @@ async def test_no_secret_in_any_server_response(scenario, jp_fetch, jp_root_dir,
         "lineage": {"path": "work/attack.ipynb", "notebook": nb},
         "envdiff": {"path": "work/attack.ipynb", "notebook": nb, "current": env_digest},
         "compare": {"path": "work/attack.ipynb", "recorded": nb, "current": current},
+        "milestones": {"path": "work/attack.ipynb", "notebook": nb},
+        "explain": {"path": "work/attack.ipynb", "max_trials": 2},
     }
+    monkeypatch.setenv("DRIFT_MARK", "second")  # explain's kernels drift at the marked cell, as pytest's do
+    kernel = json.loads((await jp_fetch("api", "kernels", method="POST", body="{}")).body)["id"]
+    bodies["kernel-env"] = {"kernel_id": kernel, "deterministic": True}
     texts: dict[str, bytes | str] = {}
     for route, _handler in ROUTES:
         if route == "info":
             response = await jp_fetch("repro-jupyter", "info")
+        elif route == "explain-status":  # follow the explain job to its report (conclusion, trials, notes)
+            response = await _explain_finished(jp_fetch, bodies["explain-status"])
         else:
             response = await jp_fetch("repro-jupyter", route, method="POST", body=json.dumps(bodies[route]))
+        if route == "explain":
+            job = json.loads(response.body)["job"]
+            bodies["explain-status"] = bodies["explain-cancel"] = {"job": job}
         texts[f"server {route}"] = response.body
+    await jp_fetch("api", "kernels", kernel, method="DELETE")
     assert set(texts) == {f"server {r}" for r, _ in ROUTES}
+    status = json.loads(texts["server explain-status"])
+    assert status.get("state") in ("done", "failed"), status  # a finished job's text was searched too
     assert json.loads(texts["server compare"])["status"] == "drift"
     hits = find_secrets(texts, PLANTED)
     _report("server", hits, len(texts))
     assert hits == []
+
+
+async def _explain_finished(jp_fetch, body, seconds: float = 240.0):
+    """The explain job's status once it ended (or the last one seen after ``seconds``)."""
+    import asyncio
+    import time
+
+    deadline = time.monotonic() + seconds
+    while True:
+        response = await jp_fetch("repro-jupyter", "explain-status", method="POST", body=json.dumps(body))
+        if json.loads(response.body).get("state") not in ("queued", "running") or time.monotonic() > deadline:
+            return response
+        await asyncio.sleep(1.0)
