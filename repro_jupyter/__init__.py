@@ -30,8 +30,10 @@ def _jupyter_server_extension_points() -> list[dict[str, str]]:
 
 def _load_jupyter_server_extension(server_app: Any) -> None:
     from .server.handlers import setup_handlers
+    from .server.kernel_start import fix_hash_seed
 
     setup_handlers(server_app.web_app)
+    fix_hash_seed(server_app.kernel_manager)
     server_app.log.info("repro_jupyter server extension registered at /repro-jupyter/")
 
 

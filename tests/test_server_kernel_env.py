@@ -64,13 +64,16 @@ async def _restart(jp_fetch, kernel_id):
 
 
 async def test_replay_restart_gets_a_fixed_hash_seed(jp_fetch, jp_serverapp):
+    """Every kernel this server starts has the headless runs' hash seed from its first start
+    (server/kernel_start.py: before, a Lab kernel drew a random one and its records differed from
+    a headless run's of the same cell); a replay's restart keeps it."""
     kernel_id = await _session_kernel(jp_fetch)
-    assert await _probe(jp_serverapp, kernel_id) == "(None, None)"
+    assert await _probe(jp_serverapp, kernel_id) == "('0', None)"
     data = await _json(
         jp_fetch, "repro-jupyter", "kernel-env", body={"kernel_id": kernel_id, "deterministic": False}
     )
     assert data == {"kernel_id": kernel_id, "env": {"PYTHONHASHSEED": "0"}}
-    assert await _probe(jp_serverapp, kernel_id) == "(None, None)"  # the running process is not touched
+    assert await _probe(jp_serverapp, kernel_id) == "('0', None)"
     await _restart(jp_fetch, kernel_id)
     assert await _probe(jp_serverapp, kernel_id) == "('0', None)"
 
