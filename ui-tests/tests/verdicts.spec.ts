@@ -45,6 +45,11 @@ test('an unrecorded notebook is told so, with Lab advice only', async ({ page })
   await expect(summary.locator('.jp-repro-cause')).toContainText(
     'only the saved outputs were compared'
   );
+  // the badges follow the report (a refresh after the summary): wait for the last one's words
+  await expect(badge(page, 2)).toHaveAttribute(
+    'title',
+    /Not recorded: only the saved outputs were compared/
+  );
   const texts = [
     await panel.locator('.jp-repro-section-verify').innerText(),
     await page.locator('.jp-repro-drift-view').first().innerText()
