@@ -42,9 +42,17 @@ def ip(tmp_path, monkeypatch):
         del shell.user_ns[name]
 
 
-def run(shell, source: str, cell_id: str | None = None):
-    """Run a cell like a frontend would; re-raise errors so tests see them."""
+def run(shell, source: str, cell_id: str | None = None, *, expect_error: bool = False):
+    """Run a cell like a frontend would and re-raise its error, so a cell that fails by accident
+    fails the test instead of being printed and forgotten.
+
+    A test whose cell is meant to fail says so with ``expect_error=True``: the result comes back
+    for the test to inspect, and a cell that unexpectedly succeeds fails the test."""
     result = shell.run_cell(source, cell_id=cell_id, store_history=True)
+    if expect_error:
+        assert not result.success, f"the cell was expected to fail but succeeded:\n{source}"
+        return result
+    result.raise_error()
     return result
 
 

@@ -109,7 +109,7 @@ def test_repro_on_records_every_cell_and_off_stops(ip):
 
 
 def test_error_cell_is_recorded_and_still_raises(ip):
-    res = run(ip, "%%repro\nraise ValueError('boom')", cell_id="e")
+    res = run(ip, "%%repro\nraise ValueError('boom')", cell_id="e", expect_error=True)
     assert not res.success and isinstance(res.error_in_exec, ValueError)
     meta = _session(ip).cell_metadata["e"]
     assert meta["status"] == "error"
@@ -124,7 +124,7 @@ def test_usage_errors_are_one_line(ip, line):
 
 
 def test_bad_cell_options_abort_the_cell(ip):
-    res = run(ip, "%%repro --seed notanumber\nran = True", cell_id="bad")
+    res = run(ip, "%%repro --seed notanumber\nran = True", cell_id="bad", expect_error=True)
     assert not res.success and "ran" not in ip.user_ns
 
 
