@@ -84,7 +84,7 @@ def test_concurrent_writers_lose_nothing(tmp_path):
 
 def test_streamed_object_hashed_beside_its_write_is_named_by_all_its_bytes(tmp_path):
     """Big chunks are hashed in a helper thread while written: order and content must still be exact."""
-    import hashlib
+    import blake3
 
     from repro_jupyter.store.objects import OVERLAP_MIN, ObjectStore
 
@@ -92,6 +92,46 @@ def test_streamed_object_hashed_beside_its_write_is_named_by_all_its_bytes(tmp_p
     objects = ObjectStore(tmp_path)
     digest, size, new = objects.put_stream(iter(chunks))
     whole = b"".join(bytes(c) for c in chunks)
-    assert digest == "sha256:" + hashlib.sha256(whole).hexdigest() and size == len(whole) and new
+    assert digest == "blake3:" + blake3.blake3(whole).hexdigest() and size == len(whole) and new
+    assert objects.path_for(digest) == tmp_path / "objects" / "blake3" / digest[7:9] / digest[9:]
     assert objects.get_bytes(digest) == whole
     assert objects.put_stream(iter(chunks))[2] is False  # same content: stored once
+
+
+def test_streamed_objects_are_verified_with_the_hash_their_name_says(tmp_path):
+    """BLAKE3-named objects: a flipped byte is refused by every reader, as a sha256 one is."""
+    from repro_jupyter.store.objects import ObjectStore
+
+    objects = ObjectStore(tmp_path)
+    digest, _, _ = objects.put_stream(iter([b"x" * 5000]))
+    same, _ = objects.put_bytes(b"x" * 5000)
+    assert digest.startswith("blake3:") and same.startswith("sha256:")  # two names, two files
+    assert objects.get_bytes(digest) == objects.get_bytes(same) == b"x" * 5000
+    path = objects.path_for(digest)
+    path.chmod(0o644)
+    path.write_bytes(b"y" + b"x" * 4999)
+    with pytest.raises(ObjectCorrupt, match="corrupt"):
+        objects.get_bytes(digest)
+    with pytest.raises(ObjectCorrupt, match="corrupt"):
+        objects.verified_path(digest)
+    with pytest.raises(ObjectCorrupt):  # a download that hashes to something else is dropped
+        objects.put_stream(iter([b"z"]), expect="blake3:" + "0" * 64)
+    for bad in ("md5:" + "0" * 64, "blake3:" + "0" * 63, "blake3:" + "G" * 64, 7):
+        with pytest.raises(StoreError, match="not a valid object id"):
+            objects.path_for(bad)  # type: ignore[arg-type]
+
+
+def test_fsck_checks_blake3_objects_and_finds_interrupted_streamed_writes(tmp_path):
+    """fsck walks objects/blake3/ too, and sees a crashed put_stream's objects/.tmp-* leftover."""
+    from repro_jupyter.store.maintenance import fsck
+
+    store = open_store(tmp_path)
+    good, _, _ = store.objects.put_stream(iter([b"a" * 100]))
+    bad, _, _ = store.objects.put_stream(iter([b"b" * 100]))
+    path = store.objects.path_for(bad)
+    path.chmod(0o644)
+    path.write_bytes(b"c" * 100)
+    (store.objects.objects / ".tmp-crashed").write_bytes(b"half")
+    report = fsck(store)
+    assert report.objects == 2 and report.corrupt == [bad]
+    assert report.temporary == [str(Path("objects") / ".tmp-crashed")]

@@ -6,7 +6,7 @@
  */
 
 /**
- * Content address: sha256 of the canonical bytes of an object.
+ * Content address: the hash of an object's bytes, named by its prefix: sha256 for objects written whole (records, environments), BLAKE3 for objects streamed to the store (big checkpoints).
  *
  * This interface was referenced by `ReproJupyterRecordSchemaVersion1`'s JSON-Schema
  * via the `definition` "digest".
@@ -84,11 +84,11 @@ export interface CellMetadata {
   record: Digest;
   environment: Digest;
   /**
-   * Content address: sha256 of the canonical bytes of an object.
+   * Content address: the hash of an object's bytes, named by its prefix: sha256 for objects written whole (records, environments), BLAKE3 for objects streamed to the store (big checkpoints).
    */
   source: string;
   /**
-   * Content address: sha256 of the canonical bytes of an object.
+   * Content address: the hash of an object's bytes, named by its prefix: sha256 for objects written whole (records, environments), BLAKE3 for objects streamed to the store (big checkpoints).
    */
   outputs: string;
   n_outputs?: number;

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .. import digests
 from ..canonical import canonical_bytes
 from ..errors import ObjectCorrupt, ObjectMissing, ReproWarning, StoreError
 from .catalog import Catalog
@@ -193,7 +194,7 @@ def checked_args(op: Any, args: Any) -> dict[str, Any]:
         if not isinstance(value, (str, int, float, type(None))):
             raise ValueError(f"{op}: {key!r} is not a plain value")
         if key in _DIGEST_ARGS:
-            _hex(str(value))  # StoreError for anything but a sha256 object id
+            _hex(str(value))  # StoreError for anything but an object id (sha256: or blake3:)
     return out
 
 
@@ -213,7 +214,7 @@ def _referenced(store: Store, ops: list[dict[str, Any]]) -> set[str]:
     for op in ops:
         args = op.get("args") or {}
         for key in ("record", "environment", "digest", "object", "manifest"):
-            if isinstance(args.get(key), str) and args[key].startswith("sha256:"):
+            if digests.is_digest(args.get(key)):
                 found.add(args[key])
         if op.get("op") == "add_cell_execution":
             try:

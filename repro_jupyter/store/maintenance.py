@@ -18,21 +18,20 @@ run may have lost theirs too.  ``fsck --rebuild-catalog`` gives the rows back fi
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import re
 import shutil
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import digests
 from ..errors import StoreError
 from . import Store
 
-DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
-DIGEST_ANYWHERE = re.compile(rb"sha256:[0-9a-f]{64}")
+DIGEST = digests.DIGEST_RE
+DIGEST_ANYWHERE = digests.DIGEST_ANYWHERE_RE
 # "previous": a record's state chain (state_chain.py)
 REFERENCE_KEYS = frozenset({"environment", "record", "object", "checkpoint", "previous"})
 SELF_DESCRIBING = frozenset({"cell_record", "environment"})
@@ -117,25 +116,29 @@ class FsckReport:
 
 
 def _objects(store: Store) -> dict[str, Path]:
+    """Every finished object in the store by id: ``objects/ab/…`` (sha256), ``objects/blake3/ab/…``."""
     found: dict[str, Path] = {}
-    if not store.objects.objects.is_dir():
-        return found
-    for sub in store.objects.objects.iterdir():
-        if not sub.is_dir() or len(sub.name) != 2:
+    for algorithm, folder in digests.SUBDIR.items():
+        top = store.objects.objects / folder if folder else store.objects.objects
+        if not top.is_dir():
             continue
-        for path in sub.iterdir():
-            if path.name.startswith(".tmp-"):
+        for sub in top.iterdir():
+            if not sub.is_dir() or len(sub.name) != 2:
                 continue
-            found["sha256:" + sub.name + path.name] = path
+            for path in sub.iterdir():
+                if not path.name.startswith(".tmp-"):
+                    found[f"{algorithm}:{sub.name}{path.name}"] = path
     return found
 
 
-def _hash_file(path: Path) -> str:
-    h = hashlib.sha256()
+def _hash_file(path: Path, digest: str) -> str:
+    """The id ``path``'s bytes have under the algorithm ``digest`` names."""
+    algorithm = digests.split(digest)[0]
+    h = digests.new_hasher(algorithm)
     with open(path, "rb") as fh:
         while chunk := fh.read(1 << 20):
             h.update(chunk)
-    return "sha256:" + h.hexdigest()
+    return f"{algorithm}:{h.hexdigest()}"
 
 
 def _small_json_bytes(path: Path) -> bytes | None:
@@ -233,9 +236,9 @@ def fsck(store: Store, quarantine: bool = False, notebook_dirs: Iterable[Path] =
     present = _objects(store)
     report.objects = len(present)
     for digest, path in sorted(present.items()):
-        if _hash_file(path) != digest:
+        if _hash_file(path, digest) != digest:
             report.corrupt.append(digest)
-    for tmp in store.objects.objects.glob("*/.tmp-*"):
+    for tmp in sorted(store.objects.objects.rglob(".tmp-*")):  # put_stream: objects/.tmp-*
         report.temporary.append(str(tmp.relative_to(store.root)))
     intact = {d: p for d, p in present.items() if d not in report.corrupt}
     report.catalog_lost = bool(present) and store.catalog.is_empty()

@@ -1,6 +1,7 @@
 """Content-addressed, immutable objects on a local file system.
 
-An object's name is the sha256 of its bytes, so writing the same content twice
+An object's name is the hash of its bytes (``repro_jupyter.digests``: sha256, or BLAKE3 for
+streamed checkpoints), so writing the same content twice
 is a no-op and an object can never be changed in place.  Writes go to a
 temporary file in the same directory, are fsynced, then renamed: a crash leaves
 either the whole object or nothing, never half an object under its real name.
@@ -22,6 +23,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from .. import digests
 from ..atomic import temp_beside
 from ..canonical import DIGEST_PREFIX, canonical_bytes
 from ..errors import ObjectCorrupt, ObjectMissing, StoreError
@@ -134,12 +136,20 @@ def _shown(value: object, limit: int = 80) -> str:
 
 
 def _hex(digest: str) -> str:
-    if not isinstance(digest, str):
-        raise StoreError(f"not a valid object id: {_shown(digest)}")
-    hexpart = digest.split(":", 1)[1] if digest.startswith(DIGEST_PREFIX) else digest
-    if len(hexpart) != 64 or any(c not in "0123456789abcdef" for c in hexpart):
-        raise StoreError(f"not a valid object id: {_shown(digest)}")
-    return hexpart
+    """The hex part of an object id (either algorithm); ``StoreError`` for anything else."""
+    return _split(digest)[1]
+
+
+def _split(digest: str) -> tuple[str, str]:
+    try:
+        return digests.split(digest)
+    except ValueError:
+        raise StoreError(f"not a valid object id: {_shown(digest)}") from None
+
+
+def _normal(digest: str) -> str:
+    algorithm, hexpart = _split(digest)
+    return f"{algorithm}:{hexpart}"
 
 
 class ObjectStore:
@@ -148,8 +158,10 @@ class ObjectStore:
         self.objects = self.root / "objects"
 
     def path_for(self, digest: str) -> Path:
-        hexpart = _hex(digest)
-        return self.objects / hexpart[:2] / hexpart[2:]
+        try:
+            return self.objects.joinpath(*digests.relative_parts(digest))
+        except ValueError:
+            raise StoreError(f"not a valid object id: {_shown(digest)}") from None
 
     def has(self, digest: str) -> bool:
         return self.path_for(digest).is_file()
@@ -185,7 +197,8 @@ class ObjectStore:
         ``fsync`` at the end waits only for the tail (see ``bench/README.md``).
         """
         self.objects.mkdir(parents=True, exist_ok=True)
-        h = hashlib.sha256()
+        algorithm = _split(expect)[0] if expect is not None else digests.STREAM_ALGORITHM
+        h = digests.new_hasher(algorithm)
         size = 0
         with temp_beside(self.objects, ".tmp-") as (fd, tmp):
             writer = _StreamWriter(fd)
@@ -200,8 +213,8 @@ class ObjectStore:
             finally:
                 writer.drain()  # no helper may still write to ``fd`` once it is closed
                 os.close(fd)
-            digest = DIGEST_PREFIX + h.hexdigest()
-            if expect is not None and digest != expect:
+            digest = f"{algorithm}:{h.hexdigest()}"
+            if expect is not None and digest != _normal(expect):
                 os.unlink(tmp)
                 raise ObjectCorrupt(f"store object {expect} is corrupt (its content hashes to {digest})")
             target = self.path_for(digest)
@@ -216,14 +229,14 @@ class ObjectStore:
     def verified_path(self, digest: str) -> Path:
         """The object's file after checking its sha256 (for memory-mapped, lazy restores)."""
         path = self.path_for(digest)
-        h = hashlib.sha256()
+        h = digests.new_hasher(_split(digest)[0])
         try:
             with open(path, "rb") as fh:
                 while chunk := fh.read(1 << 22):
                     h.update(chunk)
         except FileNotFoundError:
             raise ObjectMissing(f"store object {digest} is missing from {self.root}") from None
-        if DIGEST_PREFIX + h.hexdigest() != digest:
+        if f"{_split(digest)[0]}:{h.hexdigest()}" != _normal(digest):
             raise ObjectCorrupt(f"store object {digest} is corrupt (its content does not match its name)")
         return path
 
@@ -238,8 +251,8 @@ class ObjectStore:
             raise ObjectMissing(f"store object {digest} is missing from {self.root}") from None
         except OSError as exc:
             raise StoreError(f"cannot read store object {digest}: {exc.strerror}") from None
-        actual = DIGEST_PREFIX + hashlib.sha256(data).hexdigest()
-        if actual != digest:
+        actual = digests.digest_of(data, _split(digest)[0])
+        if actual != _normal(digest):
             raise ObjectCorrupt(f"store object {digest} is corrupt (its content hashes to {actual})")
         return data
 

@@ -20,6 +20,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from .. import digests
 from ..errors import ObjectCorrupt, ObjectMissing, StoreError
 from .objects import ObjectStore, _hex
 
@@ -62,8 +63,8 @@ class RemoteTier:
 
     # --- paths ------------------------------------------------------------------------------
     def object_path(self, digest: str) -> str:
-        hexpart = _hex(digest)
-        return f"{self.root}/objects/{hexpart[:2]}/{hexpart[2:]}"
+        _hex(digest)  # StoreError for anything but an object id
+        return "/".join([f"{self.root}/objects", *digests.relative_parts(digest)])
 
     def journal_dir(self) -> str:
         return f"{self.root}/catalog"
