@@ -20,7 +20,14 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 
 @pytest.fixture
 def jp_server_config(jp_server_config):
-    return {"ServerApp": {"jpserver_extensions": {"repro_jupyter": True}}}
+    return {
+        "ServerApp": {
+            "jpserver_extensions": {"repro_jupyter": True},
+            # as the JupyterLab extension template: a server that requires authentication on every
+            # endpoint, so a handler that forgot @tornado.web.authenticated cannot pass unnoticed
+            "allow_unauthenticated_access": False,
+        }
+    }
 
 
 @pytest.fixture
