@@ -1,4 +1,5 @@
-"""Checkpoint formats: round-trips per type, refusal of foreign pickles, skips, size limits, timings.
+"""Checkpoint formats: round-trips per type, refusal of foreign pickles, skips, size limits (what each
+format costs is measured by ``bench/checkpoint_io.py``, ``formats_io``).
 
 Real files under tmp_path; the signing key always lives in tmp_path (never the real home)."""
 
@@ -681,66 +682,3 @@ def test_checkpointing_imports_no_heavy_library():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
-
-
-# -- timings (printed, not asserted) -----------------------------------------------------------------------
-
-
-def test_print_timings_for_a_256_mb_array(tmp_path, capsys):
-    array = np.random.default_rng(0).random(64 << 20, dtype=np.float32)  # 256 MiB
-    array += 1  # touch every page
-    snapshots = []
-    encoded = None
-    for _ in range(5):
-        encoded = None  # free the previous snapshot first, as a kernel would once it was written
-        start = time.perf_counter()
-        encoded = encode(array)
-        snapshots.append(time.perf_counter() - start)
-    snapshot_s = sorted(snapshots)[2]
-    path = tmp_path / "big.npy"
-    start = time.perf_counter()
-    with open(path, "wb") as fh:
-        for piece in encoded.chunks():
-            fh.write(piece)
-        written_s = time.perf_counter() - start
-        fh.flush()
-        os.fsync(fh.fileno())
-    durable_s = time.perf_counter() - start
-    start = time.perf_counter()
-    lazy = decode(encoded.format, encoded.meta, path, lazy=True)
-    lazy_s = time.perf_counter() - start
-    start = time.perf_counter()
-    eager = decode(encoded.format, encoded.meta, path)
-    eager_s = time.perf_counter() - start
-    assert np.array_equal(lazy[:1000], array[:1000]) and eager.shape == array.shape
-    mb = encoded.nbytes / 1e6
-    with capsys.disabled():
-        print(
-            f"\n[checkpoint 256 MiB float32] encode (foreground snapshot) median {snapshot_s * 1e3:.0f} ms "
-            f"(runs: {', '.join(f'{s * 1e3:.0f}' for s in snapshots)} ms; the first touches fresh memory); "
-            f"streamed write {written_s * 1e3:.0f} ms ({mb / written_s / 1e3:.2f} GB/s), "
-            f"+fsync {durable_s * 1e3:.0f} ms ({mb / durable_s / 1e3:.2f} GB/s); "
-            f"decode lazy {lazy_s * 1e3:.2f} ms, eager {eager_s * 1e3:.0f} ms"
-        )
-
-
-def test_print_timings_for_signed_pickle_and_tensor(tmp_path, capsys, torch):
-    payload = {"weights": np.random.default_rng(0).random(16 << 20, dtype=np.float32), "note": "x"}  # 64 MiB
-    tensor = torch.rand(16 << 20)
-    lines = []
-    for name, value in (("signed pickle (dict with 64 MiB array)", payload), ("64 MiB tensor", tensor)):
-        start = time.perf_counter()
-        encoded = encode(value)
-        snap = time.perf_counter() - start
-        start = time.perf_counter()
-        write(encoded, tmp_path / "x")
-        stream = time.perf_counter() - start
-        start = time.perf_counter()
-        decode(encoded.format, encoded.meta, tmp_path / "x")
-        load = time.perf_counter() - start
-        lines.append(
-            f"{name}: encode {snap * 1e3:.0f} ms, write+sign {stream * 1e3:.0f} ms, "
-            f"decode {load * 1e3:.0f} ms"
-        )
-    with capsys.disabled():
-        print("\n[checkpoint] " + "; ".join(lines))
