@@ -6,11 +6,20 @@
  */
 const jestJupyterLab = require('@jupyterlab/testutils/lib/jest-config');
 
+// The template's list, plus what @jupyterlab/notebook pulls in through the
+// toolkit (@jupyter/web-components and friends ship ES modules only).
 const esModules = [
   '@codemirror',
+  '@jupyter/react-components',
+  '@jupyter/web-components',
   '@jupyter/ydoc',
   '@jupyterlab/',
+  '@marijn',
+  '@microsoft',
+  'color',
+  'exenv-es6',
   'lib0',
+  'marked',
   'nanoid',
   'vscode-ws-jsonrpc',
   'y-protocols',
@@ -31,6 +40,8 @@ module.exports = {
   // build/ is ignored by git: no coverage/ or junit.xml at the top of the tree
   coverageDirectory: '<rootDir>/build/coverage',
   coverageReporters: ['lcov', 'text'],
+  // only our sources: not .venv (a second JupyterLab's package.json) nor ui-tests/
+  roots: ['<rootDir>/labextension/src'],
   reporters: ['default', ['jest-junit', { outputDirectory: 'build' }], 'github-actions'],
   testRegex: 'labextension/src/.*/.*.spec.ts[x]?$',
   transformIgnorePatterns: [`/node_modules/(?!${esModules}).+`]

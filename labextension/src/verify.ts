@@ -55,7 +55,8 @@ export function countStatuses(report: DriftReport): Record<CellComparison['statu
   return counts;
 }
 
-function verdictTitle(cell: CellComparison): string {
+/** The tooltip of a compared cell's verdict badge (display only: the status is the server's). */
+export function verdictTitle(cell: CellComparison): string {
   if (cell.status === 'unverified') {
     const why = cell.differences[0]?.detail ?? '';
     return `Not verified: ${why}`;

@@ -247,7 +247,8 @@ function notices(state: NotebookReproState, report: DriftReport): INotice[] {
   return out;
 }
 
-function cellList(cells: CellComparison[]): string {
+/** "cell 3" or "cells 2, 4 and 7": people count cells from 1, among all cells. */
+export function cellList(cells: CellComparison[]): string {
   const numbers = cells.map(c => String(c.index + 1));
   const words =
     numbers.length === 1
