@@ -8,6 +8,7 @@ PY := $(VENV)/bin/python
 BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed
 UI_STAMP := ui-tests/node_modules/.installed
+NODE_STAMP := node_modules/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -15,7 +16,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 TORCH := torch==2.13.0
 PIP_QUIET := -q
 
-.PHONY: demo test test-python test-ui install chromium lint clean bench fidelity
+.PHONY: demo test test-python test-ts test-ui install chromium lint clean bench fidelity
 
 demo: $(STAMP)
 	@rm -rf build/demo && mkdir -p build/demo
@@ -44,10 +45,21 @@ $(UI_STAMP): ui-tests/package.json ui-tests/package-lock.json
 	cd ui-tests && npm ci --no-audit --no-fund
 	touch $(UI_STAMP)
 
-test: test-python test-ui
+test: test-python test-ts test-ui
 
 test-python: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider
+
+# the extension's node packages (jest among them); jlpm comes with the venv's jupyterlab.
+# pip install -e runs jlpm install only while labextension/src is newer than the built
+# extension (a new devDependency alone does not), hence a stamp of its own.
+$(NODE_STAMP): package.json yarn.lock | $(STAMP)
+	PATH="$(BIN):$$PATH" jlpm install
+	touch $(NODE_STAMP)
+
+# unit tests of the frontend's pure logic (labextension/src/__tests__, jest)
+test-ts: $(NODE_STAMP)
+	PATH="$(BIN):$$PATH" jlpm test
 
 test-ui: $(STAMP) chromium $(UI_STAMP)
 	PATH="$(BIN):$$PATH" jupyter labextension list 2>&1 | grep -E "repro-jupyter .*enabled.*OK"
