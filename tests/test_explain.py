@@ -192,7 +192,8 @@ def test_one_changed_distribution_is_proven_and_nothing_of_the_users_is_written(
 def test_eight_changed_distributions_bisect_to_the_one_that_matters(world, tmp_path, capsys):
     world.install("1.0", ["tinypkg", *FILLERS])
     imports = ", ".join(FILLERS)
-    path = notebook(tmp_path / "eight", [f"import {imports}\nimport tinypkg", "print(tinypkg.VALUE)"])
+    sources = [f"import {imports}\nimport tinypkg", "data = list(range(5))", "print(sum(data) * tinypkg.VALUE)"]
+    path = notebook(tmp_path / "eight", sources)
     record(path)
     world.install("2.0", ["tinypkg", *FILLERS])
     code, report = explain(path, world)
@@ -202,6 +203,13 @@ def test_eight_changed_distributions_bisect_to_the_one_that_matters(world, tmp_p
     assert report["bisection"]["candidates"] == 8
     assert len(package_trials) <= 5, [t["put_back"] for t in package_trials]
     assert len(package_trials[0]["environment"]["pins"]) == 8 and package_trials[0]["result"] == "reproduced"
+    # the steering trials restored `data` from cell 2's checkpoint; the proving ones ran from the top
+    assert "from_cell" not in package_trials[0] and "from_cell" not in package_trials[-1]
+    assert package_trials[-1]["put_back"] == ["tinypkg 1.0 (now 2.0)"]
+    assert package_trials[-1]["result"] == "reproduced"
+    steering = package_trials[1:-1]
+    assert steering and all(t["from_cell"] == 1 and t["result"] in ("reproduced", "drift") for t in steering)
+    assert any("restore the state after cell 2 from its checkpoint" in n for n in report["notes"])
 
 
 def test_changed_constant_in_code_is_not_the_packages(world, tmp_path, capsys):
@@ -253,14 +261,14 @@ def test_bad_input_is_one_line_exit_2(world, tmp_path, capsys, monkeypatch):
 @pytest.mark.parametrize("culprit", range(8))
 def test_bisection_finds_one_of_eight_in_at_most_five_trials(culprit):
     names = tuple(f"p{i}" for i in range(8))
-    bisection = Bisection(lambda s: names[culprit] in s, budget=12)
+    bisection = Bisection(lambda s, final: names[culprit] in s, budget=12)
     assert bisection.run(names) == (names[culprit],)
     assert len(bisection.tried) <= 5
 
 
 def test_bisection_finds_two_that_act_together():
     names = tuple(f"p{i}" for i in range(8))
-    bisection = Bisection(lambda s: {"p1", "p6"} <= set(s), budget=30)
+    bisection = Bisection(lambda s, final: {"p1", "p6"} <= set(s), budget=30)
     assert sorted(bisection.run(names)) == ["p1", "p6"]
-    limited = Bisection(lambda s: {"p1", "p6"} <= set(s), budget=2)
+    limited = Bisection(lambda s, final: {"p1", "p6"} <= set(s), budget=2)
     assert limited.run(names) is not None and limited.exhausted  # the smallest set a trial proved

@@ -21,6 +21,7 @@ import {
   type IExplainJob
 } from './api';
 import { button, h, note } from './dom';
+import { cellName } from './lineage';
 import type { ExplainReport } from './schema';
 
 export const EXPLAIN_CLASS = 'jp-repro-explain';
@@ -233,7 +234,14 @@ function trialsTable(trials: ExplainTrial[]): HTMLElement {
         },
         h('td', { class: 'jp-repro-explain-n' }, String(i + 1)),
         h('td', {}, TRIAL_LABELS[trial.kind] ?? trial.kind),
-        h('td', { class: 'jp-repro-explain-putback' }, trial.put_back.join('; ') || '—'),
+        h(
+          'td',
+          { class: 'jp-repro-explain-putback' },
+          (trial.put_back.join('; ') || '—') +
+            (trial.from_cell === undefined
+              ? ''
+              : ` (from the checkpoint of ${cellName(trial.from_cell)})`)
+        ),
         h(
           'td',
           {},

@@ -577,6 +577,10 @@ export interface ExplainReport {
     result: 'reproduced' | 'drift' | 'unverified' | 'error';
     seconds: number;
     /**
+     * The trial restored the state after this cell (index in nb.cells) from its checkpoint and ran only the drifting cell; absent: it ran from the top.
+     */
+    from_cell?: number;
+    /**
      * The trial environment (null: the kernel's own).
      */
     environment: null | {

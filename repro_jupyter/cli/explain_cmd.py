@@ -99,6 +99,8 @@ def print_summary(report: dict[str, Any]) -> None:
         }.get(trial["kind"], trial["kind"])
         if trial["kind"] not in ("verify", "same_seed_again"):
             what = f"put back {what}"
+        if isinstance(trial.get("from_cell"), int):
+            what += f" (from the checkpoint of {cell_label(trial['from_cell'])})"
         env = trial.get("environment")
         cached = (
             f" [env {env['digest'].split(':')[-1][:8]}{', cached' if env['reused'] else ''}]" if env else ""

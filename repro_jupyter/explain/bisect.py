@@ -9,6 +9,10 @@ confirmation fails, the causes interact: both halves are narrowed with the other
 (delta debugging's two-sided search), so the answer is still a set proven by a trial.
 The number of trials is bounded (``--max-trials``); when it runs out, the smallest set
 proven so far is the answer and the report says the search stopped.
+
+``fixes(S, final)``: ``final`` marks the trials whose answer is the result (everything put back,
+the single distribution a search ends at); the others only steer, and the caller may run them
+the cheap way (``explain.shortcut``).
 """
 
 from __future__ import annotations
@@ -21,20 +25,20 @@ class OutOfTrials(Exception):
 
 
 class Bisection:
-    def __init__(self, fixes: Callable[[tuple[str, ...]], bool | None], budget: int) -> None:
+    def __init__(self, fixes: Callable[[tuple[str, ...], bool], bool | None], budget: int) -> None:
         self._fixes = fixes
         self.budget = budget
         self.tried: dict[frozenset[str], bool] = {}
         self.smallest: tuple[str, ...] | None = None  # the smallest set a trial showed to fix
         self.exhausted = False
 
-    def test(self, subset: Sequence[str]) -> bool:
+    def test(self, subset: Sequence[str], final: bool = False) -> bool:
         key = frozenset(subset)
         if key in self.tried:
             return self.tried[key]
         if len(self.tried) >= self.budget:
             raise OutOfTrials
-        result = bool(self._fixes(tuple(subset)))  # None (unverified) counts as "does not fix"
+        result = bool(self._fixes(tuple(subset), final))  # None (unverified) counts as "does not fix"
         self.tried[key] = result
         if result and (self.smallest is None or len(subset) < len(self.smallest)):
             self.smallest = tuple(subset)
@@ -43,7 +47,7 @@ class Bisection:
     def run(self, candidates: Sequence[str]) -> tuple[str, ...] | None:
         """None when putting back everything does not fix; else the smallest fixing set found."""
         try:
-            if not self.test(candidates):
+            if not self.test(candidates, final=True):
                 return None
             found = self._minimize(tuple(candidates), (), known=True)
             if found is not None:
@@ -58,7 +62,7 @@ class Bisection:
         """A small subset ``s`` of ``cands`` with ``fixes(fixed + s)``; ``known``: ``fixes(fixed +
         cands)`` was seen.  None when ``known`` was only assumed and turned out false."""
         if len(cands) == 1:
-            if not known and not self.test(fixed + cands):
+            if not known and not self.test(fixed + cands, final=True):
                 return None
             return cands
         half = len(cands) // 2

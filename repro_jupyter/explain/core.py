@@ -7,8 +7,10 @@
    the packages are proven responsible, then bisected (``bisect``) to the smallest set that
    flips the result; the drift still there: "not the packages";
 4. otherwise the thread settings and PYTHONHASHSEED as recorded, each in its own trial.
-Trials start from the top of the notebook (checkpoints are not used to skip ahead) and stop
-after the first drifting cell.
+Trials stop after the first drifting cell.  The trials that prove something (verify, the control,
+everything put back, the set a bisection ends at, the thread and hash-seed trials) run from the
+top; the bisection's steering trials start after the last cell before the drift from its
+checkpoint when that is sound (``shortcut``), and a set they alone showed is confirmed from the top.
 """
 
 from __future__ import annotations
@@ -26,9 +28,10 @@ from ..verify import VerifyOptions
 from . import trials
 from .bisect import Bisection
 from .factors import Change, factors, input_lines
+from .shortcut import Shortcut, plan
 from .trialenv import Builder, ExplainError, PinError, Sources, base_of_kernel, find_uv
 
-FROM_TOP = "trials start from the top of the notebook (restoring a checkpoint to skip ahead is not used)"
+FROM_TOP = "trials start from the top of the notebook"
 
 
 @dataclass
@@ -45,8 +48,9 @@ class _Run:
     def __init__(self, ctx: trials.Context, options: ExplainOptions) -> None:
         self.ctx, self.options = ctx, options
         self.trials: list[dict[str, Any]] = []
-        self.notes: list[str] = [FROM_TOP]
+        self.notes: list[str] = []
         self.bisection: dict[str, Any] | None = None
+        self.shortcut: Shortcut | None = None  # how steering trials skip ahead (None: from the top)
 
     def add(self, kind: str, put_back: list[str], outcome: trials.Outcome, env: Any = None) -> str:
         entry: dict[str, Any] = {
@@ -60,6 +64,8 @@ class _Run:
         }
         if outcome.detail:
             entry["detail"] = outcome.detail[:300]
+        if outcome.start is not None:
+            entry["from_cell"] = outcome.start
         self.trials.append(entry)
         return outcome.result
 
@@ -105,6 +111,11 @@ def _explain(run: _Run, kernel: str, builder: Builder) -> dict[str, Any]:
     where = cell_label(at)
     found = factors(trials.recorded_environment(ctx, at), first.new_env)
     run.notes += found.not_put_back + input_lines(first.report, at)
+    if len(found.distributions) > 1:  # only a bisection has steering trials to shorten
+        run.shortcut, why = plan(ctx.nb, ctx.store, first.report, at)
+        run.notes.append(run.shortcut.note(at) if run.shortcut else why or FROM_TOP)
+    else:
+        run.notes.append(FROM_TOP)
     # the same-seed control runs in another process while the packages are put back: on a machine
     # with two cores the two runs of the notebook cost about one (the late-drift case was 3.3x verify)
     control = _start_control(ctx, kernel, at)
@@ -190,23 +201,34 @@ def _packages(run: _Run, builder: Builder, changes: list[Change], at: int) -> tu
         if not pins:
             return None, "no cause proven: none of the changed distributions can be installed as recorded"
     by_pin = {c.pin: c for c in changes}
+    cheap: set[frozenset[str]] = set()  # sets only a trial from a checkpoint showed to fix
 
-    def fixes(subset: tuple[str, ...]) -> bool:
+    def fixes(subset: tuple[str, ...], final: bool) -> bool:
         try:
             env = builder.build(subset)
         except PinError as exc:
             run.notes.append(f"trial not installable ({', '.join(subset)[:200]}): {exc}")
             return False
-        outcome = trials.run(run.ctx, env.kernel_name, upto=at, jupyter_path=env.jupyter_path)
-        return run.add("packages", [by_pin[p].text() for p in subset], outcome, env) == "reproduced"
+        shortcut = None if final else run.shortcut
+        outcome = trials.run(
+            run.ctx, env.kernel_name, upto=at, jupyter_path=env.jupyter_path, shortcut=shortcut
+        )
+        if shortcut is not None and outcome.result == "error":  # the checkout failed: from the top now
+            run.add("packages", [by_pin[p].text() for p in subset], outcome, env)
+            run.notes.append(f"{outcome.detail[:200]}; the remaining trials start from the top")
+            run.shortcut = None
+            outcome = trials.run(run.ctx, env.kernel_name, upto=at, jupyter_path=env.jupyter_path)
+        fixed = run.add("packages", [by_pin[p].text() for p in subset], outcome, env) == "reproduced"
+        if fixed and outcome.start is not None:
+            cheap.add(frozenset(subset))
+        return fixed
 
     bisection = Bisection(fixes, run.options.max_trials)
     found = bisection.run(pins)
-    run.bisection = {
-        "candidates": len(pins),
-        "trials": len(bisection.tried),
-        "exhausted": bisection.exhausted,
-    }
+    used = len(bisection.tried)
+    if found is not None and frozenset(found) in cheap:
+        found, used = _confirm(run, bisection, fixes, pins, found, used)
+    run.bisection = {"candidates": len(pins), "trials": used, "exhausted": bisection.exhausted}
     if found is None:
         return None, f"{not_packages} with all {len(pins)} changed distribution(s) put back)"
     chosen = [by_pin[p] for p in found]
@@ -221,6 +243,30 @@ def _packages(run: _Run, builder: Builder, changes: list[Change], at: int) -> tu
         "put_back": [{"name": c.name, "recorded": c.recorded, "now": c.now} for c in chosen],
     }
     return cause, text
+
+
+def _confirm(
+    run: _Run, bisection: Bisection, fixes: Any, pins: list[str], found: tuple[str, ...], used: int
+) -> tuple[tuple[str, ...] | None, int]:
+    """A set only steering trials showed to fix, run from the top: proven, or the search again
+    with every trial from the top (the trials left over; everything put back is known to fix)."""
+    budget = run.options.max_trials
+    if used >= budget:  # no trial left to confirm it: everything put back is what is proven
+        bisection.exhausted = True
+        return tuple(pins), used
+    if fixes(found, True):
+        return found, used + 1
+    run.notes.append(
+        f"a trial from the checkpoint showed {', '.join(found)[:120]} fixing it, the run from the top did "
+        "not: the search starts again from the top"
+    )
+    run.shortcut = None
+    again = Bisection(fixes, budget - used)
+    again.tried[frozenset(pins)] = True  # everything put back: proven from the top already
+    again.smallest = tuple(pins)
+    result = again.run(pins)
+    bisection.exhausted = again.exhausted
+    return result, used + len(again.tried)
 
 
 def _report(

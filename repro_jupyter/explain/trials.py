@@ -23,9 +23,11 @@ from ..compare.outputs import compare_outputs
 from ..compare.rules import options_from_pyproject
 from ..errors import StoreError
 from ..headless import read_notebook
+from ..numbering import cell_label
 from ..store import Store, open_store
 from ..store.location import scratch_store
 from ..verify import VerifyOptions, _execute, _judge, _load
+from .shortcut import Shortcut, checkout_problem
 
 REPRODUCED = ("same", "benign", "within_tolerance", "skipped")
 
@@ -88,6 +90,7 @@ class Outcome:
     nb: Any = None
     detail: str = ""
     new_env: Any = None  # the environment this run had at its first drifting cell (or the last cell)
+    start: int | None = None  # the cell whose checkpoint the trial started from (None: the top)
 
 
 def run(
@@ -97,8 +100,13 @@ def run(
     upto: int | None = None,
     env: Mapping[str, str | None] | None = None,
     jupyter_path: str | None = None,
+    shortcut: Shortcut | None = None,
 ) -> Outcome:
-    """Run the notebook (cells ``0..upto``) on ``kernel``; judge it against the record."""
+    """Run the notebook (cells ``0..upto``) on ``kernel``; judge it against the record.
+
+    With a ``shortcut`` (``shortcut.plan``), the state after ``shortcut.start`` is checked out from
+    its checkpoint instead of re-run, and only cell ``upto`` is judged.
+    """
     started = time.time()
     nb = copy.deepcopy(ctx.nb)
     if upto is not None:
@@ -108,12 +116,18 @@ def run(
         changes["JUPYTER_PATH"] = os.pathsep.join(
             p for p in (jupyter_path, os.environ.get("JUPYTER_PATH")) if p
         )
-    options = replace(ctx.options, kernel=kernel, progress=None, runs=1, update=False, cells=None)
+    cells = {upto} if shortcut is not None and upto is not None else None
+    options = replace(ctx.options, kernel=kernel, progress=None, runs=1, update=False, cells=cells)
     opts = options_from_pyproject(ctx.path.resolve().parent, options.compare, options.explicit)
     rules = compile_rules(opts.extra_rules)
     with scratch_store(), environ(changes):
         run_started = time.time()
-        new_nb, failure = _execute(ctx.path, nb, ctx.seed, ctx.deterministic, options, record=True)
+        executed = shortcut.notebook if shortcut is not None else nb
+        new_nb, failure = _execute(ctx.path, executed, ctx.seed, ctx.deterministic, options, record=True)
+        if not failure and shortcut is not None:
+            problem = checkout_problem(new_nb, shortcut.start)
+            if problem:
+                failure = f"the checkpoint of {cell_label(shortcut.start)} did not load: {problem}"
         if failure:
             return Outcome("error", round(time.time() - started, 3), {}, None, failure)
         opts = replace(opts, run_windows=replace(opts.run_windows, new=(run_started, time.time())))
@@ -129,7 +143,9 @@ def run(
         finally:
             if new_store is not None:
                 new_store.close()
-    return Outcome(classify(report, upto), round(time.time() - started, 3), report, new_nb, new_env=new_env)
+    start = shortcut.start if shortcut is not None else None
+    seconds = round(time.time() - started, 3)
+    return Outcome(classify(report, upto), seconds, report, new_nb, new_env=new_env, start=start)
 
 
 def control_run(path: str, options: VerifyOptions, kernel: str, upto: int) -> Outcome:

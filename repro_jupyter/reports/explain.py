@@ -109,6 +109,8 @@ def _trials(trials: list[Any]) -> str:
         if env.get("reused"):
             where += ' <span class="muted">(cached)</span>'
         put = "; ".join(map(str, t.get("put_back") or [])) or "—"
+        if isinstance(t.get("from_cell"), int):
+            put += f" (from the checkpoint of {cell_label(t['from_cell'])})"
         result = str(t.get("result", ""))
         badge = {"reproduced": "reproduced", "drift": "drift"}.get(result, "error-nb")
         rows.append(
