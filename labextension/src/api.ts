@@ -8,7 +8,12 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import type * as nbformat from '@jupyterlab/nbformat';
 import { ServerConnection } from '@jupyterlab/services';
-import type { Digest, DriftReport, ExplainReport, NotebookMetadata } from './schema';
+import type {
+  Digest,
+  DriftReport,
+  ExplainReport,
+  NotebookMetadata
+} from './schema';
 
 /** URL prefix of every route. */
 export const URL_PREFIX = 'repro-jupyter';
@@ -58,13 +63,19 @@ export async function requestAPI<T>(
     throw new ReproAPIError(message, response.status);
   }
   if (data === null) {
-    throw new ReproAPIError(`${endpoint}: the server sent no JSON`, response.status);
+    throw new ReproAPIError(
+      `${endpoint}: the server sent no JSON`,
+      response.status
+    );
   }
   return data as T;
 }
 
 function post<T>(endpoint: string, body: unknown): Promise<T> {
-  return requestAPI<T>(endpoint, { method: 'POST', body: JSON.stringify(body) });
+  return requestAPI<T>(endpoint, {
+    method: 'POST',
+    body: JSON.stringify(body)
+  });
 }
 
 /** `GET info`: the version handshake. */
@@ -212,7 +223,10 @@ export function getProvenance(
 }
 
 /** The cell/variable graph of the open notebook's records. */
-export function getLineage(path: string, notebook: nbformat.INotebookContent): Promise<ILineage> {
+export function getLineage(
+  path: string,
+  notebook: nbformat.INotebookContent
+): Promise<ILineage> {
   return post<ILineage>('lineage', { path, notebook });
 }
 
@@ -276,12 +290,17 @@ export interface IExplainOptions {
 }
 
 /** Start "Find the cause" for the saved notebook at `path` (or join the job already running). */
-export function startExplain(path: string, options: IExplainOptions = {}): Promise<IExplainJob> {
+export function startExplain(
+  path: string,
+  options: IExplainOptions = {}
+): Promise<IExplainJob> {
   return post<IExplainJob>('explain', { path, ...options });
 }
 
 /** A job's state, by id; by notebook path, its latest job (`state: 'none'` when there is none). */
-export function explainStatus(which: { job: string } | { path: string }): Promise<IExplainJob> {
+export function explainStatus(
+  which: { job: string } | { path: string }
+): Promise<IExplainJob> {
   return post<IExplainJob>('explain-status', which);
 }
 

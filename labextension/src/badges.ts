@@ -30,7 +30,13 @@ import type { ICellProvenance } from './api';
 import { h } from './dom';
 
 export type BadgeKind =
-  'recorded' | 'stale' | 'drift' | 'reproduced' | 'unverified' | 'error' | 'nondeterministic';
+  | 'recorded'
+  | 'stale'
+  | 'drift'
+  | 'reproduced'
+  | 'unverified'
+  | 'error'
+  | 'nondeterministic';
 
 export interface IBadge {
   kind: BadgeKind;
@@ -71,7 +77,9 @@ function nondeterminism(cell: ICellProvenance): string | null {
     );
   }
   if (warnings.length || cell.nondeterministic) {
-    const which = warnings.length ? ` (${warnings.slice(0, 2).join('; ')})` : '';
+    const which = warnings.length
+      ? ` (${warnings.slice(0, 2).join('; ')})`
+      : '';
     return `nondeterministic operations were reported${which}, so its results can change between runs.`;
   }
   return null;
@@ -82,7 +90,8 @@ export function provenanceBadge(cell: ICellProvenance): IBadge | null {
   if (cell.stale) {
     return {
       kind: 'stale',
-      title: 'Stale: the source changed since this cell was recorded. Run it again to record it.'
+      title:
+        'Stale: the source changed since this cell was recorded. Run it again to record it.'
     };
   }
   if (!cell.recorded) {
@@ -160,10 +169,16 @@ export function setCellBadge(cell: Cell, badge: IBadge | null): void {
 export const EDIT_DEBOUNCE_MS = 300;
 
 /** Verdicts that claim the cell is fine: a stale cell must not show them. */
-const CLEAN_VERDICTS: ReadonlySet<BadgeKind> = new Set<BadgeKind>(['reproduced', 'unverified']);
+const CLEAN_VERDICTS: ReadonlySet<BadgeKind> = new Set<BadgeKind>([
+  'reproduced',
+  'unverified'
+]);
 
 /** Provenance badges that a clean verdict must not hide (the verdict's words are added to them). */
-const WARNING_KINDS: ReadonlySet<BadgeKind> = new Set<BadgeKind>(['error', 'nondeterministic']);
+const WARNING_KINDS: ReadonlySet<BadgeKind> = new Set<BadgeKind>([
+  'error',
+  'nondeterministic'
+]);
 
 /** The badge a cell gets from its verdict and provenance (null: no badge). */
 export function chooseBadge(
@@ -262,7 +277,8 @@ export class NotebookBadges {
       }
       const verdict = this._verdicts.get(cell.model.id);
       const provenance =
-        this._provenanceById.get(cell.model.id) ?? this._provenanceByIndex.get(index);
+        this._provenanceById.get(cell.model.id) ??
+        this._provenanceByIndex.get(index);
       setCellBadge(cell, chooseBadge(verdict, provenance));
     });
   }
@@ -283,7 +299,10 @@ export class NotebookBadges {
         this.render();
       }
       clearTimeout(this._editTimer);
-      this._editTimer = setTimeout(() => this._sourcesEdited.emit(), EDIT_DEBOUNCE_MS);
+      this._editTimer = setTimeout(
+        () => this._sourcesEdited.emit(),
+        EDIT_DEBOUNCE_MS
+      );
     }, this);
   }
 

@@ -90,8 +90,14 @@ export function parseKernelMessage(data: unknown): KernelMessageData | null {
 }
 
 /** Narrow a comm message to an `environment` answer, or null. */
-export function parseEnvironmentMessage(data: unknown): IEnvironmentMessage | null {
-  if (isObject(data) && data.type === 'environment' && typeof data.digest === 'string') {
+export function parseEnvironmentMessage(
+  data: unknown
+): IEnvironmentMessage | null {
+  if (
+    isObject(data) &&
+    data.type === 'environment' &&
+    typeof data.digest === 'string'
+  ) {
     return data as unknown as IEnvironmentMessage;
   }
   return null;
@@ -99,7 +105,10 @@ export function parseEnvironmentMessage(data: unknown): IEnvironmentMessage | nu
 
 /** The open comm of each notebook, and who waits for an `environment` answer. */
 const comms = new WeakMap<NotebookPanel, Kernel.IComm>();
-const environmentWaiters = new WeakMap<NotebookPanel, ((digest: string) => void)[]>();
+const environmentWaiters = new WeakMap<
+  NotebookPanel,
+  ((digest: string) => void)[]
+>();
 
 /** How many holders currently silence metadata writes of each notebook (see muteMetadataWrites). */
 const mutes = new WeakMap<NotebookPanel, number>();
@@ -174,10 +183,15 @@ function answerEnvironment(panel: NotebookPanel, digest: string): void {
 }
 
 /** Write the kernel's values into `panel`'s notebook model. */
-export function applyKernelMessage(panel: NotebookPanel, message: KernelMessageData): void {
+export function applyKernelMessage(
+  panel: NotebookPanel,
+  message: KernelMessageData
+): void {
   const model = panel.model;
   if (!model) {
-    console.warn(`repro-jupyter: ${panel.context.path} has no model; dropped ${message.type}`);
+    console.warn(
+      `repro-jupyter: ${panel.context.path} has no model; dropped ${message.type}`
+    );
     return;
   }
   if (message.type === 'cell_recorded') {
@@ -195,7 +209,8 @@ export function applyKernelMessage(panel: NotebookPanel, message: KernelMessageD
 
 /** The `notebook` message: what the notebook already holds, or null. */
 export function notebookMessage(panel: NotebookPanel): INotebookMessage {
-  const metadata = panel.model?.getMetadata(METADATA_KEY) as NotebookMetadata | undefined;
+  const metadata = panel.model?.getMetadata(METADATA_KEY) as
+    NotebookMetadata | undefined;
   return { type: 'notebook', metadata: metadata ?? null };
 }
 
@@ -205,7 +220,10 @@ export function notebookMessage(panel: NotebookPanel): INotebookMessage {
  * Registering again on the same kernel connection replaces the previous
  * callback, and the registration survives kernel restarts.
  */
-export function registerCommTarget(panel: NotebookPanel, kernel: Kernel.IKernelConnection): void {
+export function registerCommTarget(
+  panel: NotebookPanel,
+  kernel: Kernel.IKernelConnection
+): void {
   kernel.registerCommTarget(
     COMM_TARGET,
     (comm: Kernel.IComm, openMsg: KernelMessage.ICommOpenMsg) => {
@@ -226,7 +244,9 @@ export function registerCommTarget(panel: NotebookPanel, kernel: Kernel.IKernelC
         const message = parseKernelMessage(msg.content.data);
         const environment = parseEnvironmentMessage(msg.content.data);
         if (message && mutes.get(panel)) {
-          console.info(`repro-jupyter: ${message.type} of a stopped replay dropped`);
+          console.info(
+            `repro-jupyter: ${message.type} of a stopped replay dropped`
+          );
         } else if (message) {
           applyKernelMessage(panel, message);
         } else if (environment) {

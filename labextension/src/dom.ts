@@ -50,12 +50,18 @@ function append(node: Element, children: Child[]): void {
     if (child === null || child === undefined || child === false) {
       continue;
     }
-    node.appendChild(typeof child === 'string' ? document.createTextNode(child) : child);
+    node.appendChild(
+      typeof child === 'string' ? document.createTextNode(child) : child
+    );
   }
 }
 
 /** A button that runs `onClick` (never submits, never bubbles). */
-export function button(label: string, onClick: () => void, attrs: IAttrs = {}): HTMLButtonElement {
+export function button(
+  label: string,
+  onClick: () => void,
+  attrs: IAttrs = {}
+): HTMLButtonElement {
   const node = h('button', { type: 'button', ...attrs }, label);
   node.addEventListener('click', event => {
     event.preventDefault();
@@ -71,6 +77,9 @@ export function ellipsis(text: string, max: number): string {
 }
 
 /** A one-line message box; `kind` picks the colour (info, error, ok). */
-export function note(text: string, kind: 'info' | 'error' | 'ok' = 'info'): HTMLElement {
+export function note(
+  text: string,
+  kind: 'info' | 'error' | 'ok' = 'info'
+): HTMLElement {
   return h('div', { class: `jp-repro-note jp-repro-note-${kind}` }, text);
 }

@@ -69,12 +69,18 @@ export function rankedCauses(causes: Cause[]): Cause[] {
 
 /** `0.25 → 0.35 (rel 40%)`: display formatting only. */
 export function formatDelta(delta: Record<string, unknown>): string {
-  const show = (v: unknown): string => (v === undefined || v === null ? '?' : String(v));
+  const show = (v: unknown): string =>
+    v === undefined || v === null ? '?' : String(v);
   let text = `${show(delta.old)} → ${show(delta.new)}`;
   const rel = delta.rel;
   if (typeof rel === 'number' && Number.isFinite(rel)) {
     const pct = Math.abs(rel) * 100;
-    const digits = pct >= 10 ? pct.toFixed(0) : pct >= 1 ? pct.toFixed(1) : pct.toPrecision(2);
+    const digits =
+      pct >= 10
+        ? pct.toFixed(0)
+        : pct >= 1
+          ? pct.toFixed(1)
+          : pct.toPrecision(2);
     text += ` (rel ${digits}%)`;
   } else if (rel !== undefined && rel !== null) {
     text += ` (rel ${String(rel)})`;
@@ -97,8 +103,14 @@ export function renderCauses(causes: Cause[], limit = 3): HTMLElement {
           // the label says it in words; the machine name (as in the JSON report) is for the curious
           title: `${cause.kind} (likelihood ${cause.score})`
         },
-        h('span', { class: 'jp-repro-cause-label' }, CAUSE_LABELS[cause.kind] ?? cause.kind),
-        cause.detail ? h('span', { class: 'jp-repro-cause-detail' }, ` — ${cause.detail}`) : null
+        h(
+          'span',
+          { class: 'jp-repro-cause-label' },
+          CAUSE_LABELS[cause.kind] ?? cause.kind
+        ),
+        cause.detail
+          ? h('span', { class: 'jp-repro-cause-detail' }, ` — ${cause.detail}`)
+          : null
       )
     );
   }
@@ -132,7 +144,9 @@ function renderDifference(diff: Difference): HTMLElement {
       ),
       ' ',
       h('span', { class: 'jp-repro-diff-detail' }, diff.detail),
-      diff.mimetype ? h('code', { class: 'jp-repro-diff-mime' }, diff.mimetype) : null
+      diff.mimetype
+        ? h('code', { class: 'jp-repro-diff-mime' }, diff.mimetype)
+        : null
     )
   );
   if (diff.old !== undefined || diff.new !== undefined) {
@@ -162,14 +176,20 @@ function renderDifference(diff: Difference): HTMLElement {
       list.appendChild(h('li', {}, formatDelta(delta)));
     }
     if (deltas.length > 8) {
-      list.appendChild(h('li', { class: 'jp-repro-more' }, `… ${deltas.length - 8} more`));
+      list.appendChild(
+        h('li', { class: 'jp-repro-more' }, `… ${deltas.length - 8} more`)
+      );
     }
     node.appendChild(list);
   }
   const image = diff.image;
   if (image && (image.old_png || image.new_png || image.heatmap_png)) {
-    const ssim = typeof image.ssim === 'number' ? `SSIM ${image.ssim.toFixed(3)}` : '';
-    const threshold = typeof image.threshold === 'number' ? ` (threshold ${image.threshold})` : '';
+    const ssim =
+      typeof image.ssim === 'number' ? `SSIM ${image.ssim.toFixed(3)}` : '';
+    const threshold =
+      typeof image.threshold === 'number'
+        ? ` (threshold ${image.threshold})`
+        : '';
     node.appendChild(
       h(
         'div',
@@ -185,7 +205,11 @@ function renderDifference(diff: Difference): HTMLElement {
   }
   if (diff.variables?.length) {
     node.appendChild(
-      h('div', { class: 'jp-repro-diff-vars' }, `variables: ${diff.variables.join(', ')}`)
+      h(
+        'div',
+        { class: 'jp-repro-diff-vars' },
+        `variables: ${diff.variables.join(', ')}`
+      )
     );
   }
   return node;
@@ -228,7 +252,8 @@ export class DriftView extends Widget {
           { class: 'jp-repro-drift-actions' },
           button('Accept new outputs', actions.accept, {
             class: 'jp-Button jp-mod-styled jp-mod-accept jp-repro-accept',
-            title: 'Replace the recorded outputs and record of this cell with the re-executed ones'
+            title:
+              'Replace the recorded outputs and record of this cell with the re-executed ones'
           }),
           button('Dismiss', actions.dismiss, {
             class: 'jp-Button jp-mod-styled jp-mod-reject jp-repro-dismiss',
@@ -246,7 +271,8 @@ export class DriftView extends Widget {
             'div',
             {
               class: 'jp-repro-subtitle',
-              title: 'Ranked by heuristics from what changed; "Find the cause" proves one'
+              title:
+                'Ranked by heuristics from what changed; "Find the cause" proves one'
             },
             'Likely causes (not proven)'
           ),
@@ -285,12 +311,17 @@ export type Resolution = 'accepted' | 'dismissed';
 const resolutions = new WeakMap<CellComparison, Resolution>();
 
 /** Remember that `comparison` was accepted or dismissed. */
-export function markResolved(comparison: CellComparison, how: Resolution): void {
+export function markResolved(
+  comparison: CellComparison,
+  how: Resolution
+): void {
   resolutions.set(comparison, how);
 }
 
 /** How `comparison` was resolved, if it was. */
-export function resolutionOf(comparison: CellComparison): Resolution | undefined {
+export function resolutionOf(
+  comparison: CellComparison
+): Resolution | undefined {
   return resolutions.get(comparison);
 }
 

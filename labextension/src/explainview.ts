@@ -36,7 +36,10 @@ export const TRIAL_LABELS: Record<ExplainTrial['kind'], string> = {
   hashseed: 'PYTHONHASHSEED put back'
 };
 
-const STATUS_BADGES: Record<ExplainReport['status'], { text: string; title: string }> = {
+const STATUS_BADGES: Record<
+  ExplainReport['status'],
+  { text: string; title: string }
+> = {
   proven: {
     text: 'proven',
     title:
@@ -44,7 +47,8 @@ const STATUS_BADGES: Record<ExplainReport['status'], { text: string; title: stri
   },
   not_proven: {
     text: 'not proven',
-    title: 'No trial made the drift go away; the likely causes above remain guesses'
+    title:
+      'No trial made the drift go away; the likely causes above remain guesses'
   },
   no_drift: {
     text: 'no drift',
@@ -254,7 +258,11 @@ function trialsTable(trials: ExplainTrial[]): HTMLElement {
             trial.result
           )
         ),
-        h('td', { class: 'jp-repro-explain-seconds' }, `${trial.seconds.toFixed(1)} s`)
+        h(
+          'td',
+          { class: 'jp-repro-explain-seconds' },
+          `${trial.seconds.toFixed(1)} s`
+        )
       )
     );
   });
@@ -367,7 +375,10 @@ export class ExplainSection {
     } else if (running) {
       why = 'Finding the cause: the trials are running';
     }
-    const label = job && job.state !== 'running' ? 'Find the cause again' : 'Find the cause';
+    const label =
+      job && job.state !== 'running'
+        ? 'Find the cause again'
+        : 'Find the cause';
     const start = button(label, () => void session?.start(this._panel), {
       class: 'jp-Button jp-mod-styled jp-repro-explain-start',
       title: why
@@ -376,7 +387,11 @@ export class ExplainSection {
     const head = h(
       'div',
       { class: 'jp-repro-explain-head' },
-      h('span', { class: 'jp-repro-subtitle' }, 'Cause, proven by re-execution'),
+      h(
+        'span',
+        { class: 'jp-repro-subtitle' },
+        'Cause, proven by re-execution'
+      ),
       h('span', { class: 'jp-repro-explain-actions' }, start)
     );
     const children: HTMLElement[] = [head];
@@ -399,7 +414,8 @@ export class ExplainSection {
   }
 
   private _progress(text: string, job: IExplainJob | null): HTMLElement {
-    const seconds = job?.seconds !== undefined ? ` · ${Math.round(job.seconds)} s` : '';
+    const seconds =
+      job?.seconds !== undefined ? ` · ${Math.round(job.seconds)} s` : '';
     return h(
       'div',
       { class: 'jp-repro-explain-progress', role: 'status' },
@@ -408,7 +424,8 @@ export class ExplainSection {
       h('span', { class: 'jp-repro-explain-elapsed' }, seconds),
       job
         ? button('Cancel', () => void this._session?.cancel(), {
-            class: 'jp-Button jp-mod-styled jp-mod-reject jp-repro-explain-cancel',
+            class:
+              'jp-Button jp-mod-styled jp-mod-reject jp-repro-explain-cancel',
             title: 'Stop the trials (their kernels end; nothing was written)'
           })
         : null

@@ -12,4 +12,7 @@ const REPRO_SVG = `<svg xmlns="http://www.w3.org/2000/svg" width="16" viewBox="0
   </g>
 </svg>`;
 
-export const reproIcon = new LabIcon({ name: 'repro-jupyter:icon', svgstr: REPRO_SVG });
+export const reproIcon = new LabIcon({
+  name: 'repro-jupyter:icon',
+  svgstr: REPRO_SVG
+});

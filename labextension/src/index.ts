@@ -12,7 +12,10 @@
  * and while a run is being prepared or runs the command is disabled, so the
  * toolbar button greys out and a second click does nothing.
  */
-import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
+import {
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
 import { Dialog, ICommandPalette, showDialog } from '@jupyterlab/apputils';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
@@ -54,9 +57,15 @@ async function confirmRestart(
     body:
       `Verify restarts the kernel of ${name} and re-executes every cell with the recorded ` +
       'seeds: all variables in the kernel are lost. The recorded outputs are kept.',
-    buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Restart and verify' })],
+    buttons: [
+      Dialog.cancelButton(),
+      Dialog.warnButton({ label: 'Restart and verify' })
+    ],
     checkbox: settings
-      ? { label: "Don't ask again", caption: 'Verify restarts the kernel without asking' }
+      ? {
+          label: "Don't ask again",
+          caption: 'Verify restarts the kernel without asking'
+        }
       : null,
     defaultButton: 0
   });
@@ -163,7 +172,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
     const panel = new ReproPanel({
       reexecute: notebook =>
-        void commands.execute(CommandIDs.reexecuteCompare, { origin: notebook.id }),
+        void commands.execute(CommandIDs.reexecuteCompare, {
+          origin: notebook.id
+        }),
       goToCell: (notebook, index, id) => {
         const cell = findCell(notebook, id, index);
         if (cell) {
@@ -184,7 +195,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
       serverReady = problem === null;
       panel.setHandshake(problem);
       if (problem) {
-        console.warn(`repro-jupyter: server extension missing or mismatched: ${problem}`);
+        console.warn(
+          `repro-jupyter: server extension missing or mismatched: ${problem}`
+        );
       }
       states.forEach(state => state.scheduleRefresh(0));
     });
@@ -272,7 +285,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
           args: { origin: notebook.id, toolbar: true }
         });
         toolbarButton.addClass('jp-repro-toolbar');
-        if (!notebook.toolbar.insertAfter('cellType', 'repro-reexecute', toolbarButton)) {
+        if (
+          !notebook.toolbar.insertAfter(
+            'cellType',
+            'repro-reexecute',
+            toolbarButton
+          )
+        ) {
           notebook.toolbar.addItem('repro-reexecute', toolbarButton);
         }
         return toolbarButton;

@@ -59,26 +59,39 @@ function versionCounts(graph: ILineage): Map<string, number> {
   const counts = new Map<string, number>();
   for (const node of graph.nodes) {
     if (node.kind === 'variable') {
-      counts.set(node.label, Math.max(counts.get(node.label) ?? 0, node.version ?? 1));
+      counts.set(
+        node.label,
+        Math.max(counts.get(node.label) ?? 0, node.version ?? 1)
+      );
     }
   }
   return counts;
 }
 
 /** `X`, or `X v2` when the notebook rewrites X. */
-export function variableName(node: ILineageNode, counts: Map<string, number>): string {
-  return (counts.get(node.label) ?? 1) > 1 ? `${node.label} v${node.version ?? 1}` : node.label;
+export function variableName(
+  node: ILineageNode,
+  counts: Map<string, number>
+): string {
+  return (counts.get(node.label) ?? 1) > 1
+    ? `${node.label} v${node.version ?? 1}`
+    : node.label;
 }
 
 /** The graph without temporaries (and the edges that touch them) unless `showTemporaries`. */
-export function visibleGraph(graph: ILineage, showTemporaries: boolean): ILineage {
+export function visibleGraph(
+  graph: ILineage,
+  showTemporaries: boolean
+): ILineage {
   if (showTemporaries) {
     return graph;
   }
   const hidden = new Set(graph.nodes.filter(n => n.temporary).map(n => n.id));
   return {
     nodes: graph.nodes.filter(n => !hidden.has(n.id)),
-    edges: graph.edges.filter(e => !hidden.has(e.source) && !hidden.has(e.target))
+    edges: graph.edges.filter(
+      e => !hidden.has(e.source) && !hidden.has(e.target)
+    )
   };
 }
 
@@ -93,7 +106,10 @@ function pathOf(points: { x: number; y: number }[]): string {
   }
   // a smooth curve through dagre's bend points: quadratic pieces between midpoints
   for (let i = 0; i < rest.length - 1; i++) {
-    const mid = { x: (rest[i].x + rest[i + 1].x) / 2, y: (rest[i].y + rest[i + 1].y) / 2 };
+    const mid = {
+      x: (rest[i].x + rest[i + 1].x) / 2,
+      y: (rest[i].y + rest[i + 1].y) / 2
+    };
     d += ` Q${rest[i].x},${rest[i].y} ${mid.x},${mid.y}`;
   }
   const last = rest[rest.length - 1];
@@ -121,7 +137,10 @@ export function layoutLineage(
   const texts = new Map<string, string>();
   for (const node of graph.nodes) {
     const full = node.kind === 'cell' ? node.label : variableName(node, counts);
-    const text = ellipsis(full + (node.stale ? ' ⚠' : ''), Math.max(6, maxChars));
+    const text = ellipsis(
+      full + (node.stale ? ' ⚠' : ''),
+      Math.max(6, maxChars)
+    );
     texts.set(node.id, text);
     g.setNode(node.id, {
       width: Math.ceil(text.length * geo.charWidth + 14),
@@ -135,7 +154,9 @@ export function layoutLineage(
   for (let i = 1; i < cells.length; i++) {
     g.setEdge(cells[i - 1].id, cells[i].id, { weight: 0, minlen: 1 }, 'order');
   }
-  graph.edges.forEach((edge, i) => g.setEdge(edge.source, edge.target, { weight: 2 }, `e${i}`));
+  graph.edges.forEach((edge, i) =>
+    g.setEdge(edge.source, edge.target, { weight: 2 }, `e${i}`)
+  );
   dagre.layout(g);
 
   const nodes: IPlacedNode[] = graph.nodes.map(node => {
@@ -178,7 +199,9 @@ export function neighbours(graph: ILineage, id: string): INeighbours {
     while (queue.length) {
       const at = queue.pop() as string;
       for (const edge of graph.edges) {
-        const [from, to] = forward ? [edge.source, edge.target] : [edge.target, edge.source];
+        const [from, to] = forward
+          ? [edge.source, edge.target]
+          : [edge.target, edge.source];
         if (from === at && !seen.has(to) && to !== id) {
           seen.add(to);
           queue.push(to);
@@ -323,10 +346,16 @@ function drawLineage(
       tabindex: 0,
       role: 'button'
     });
-    const tip = describe(graph, node) + (isCell ? '\nclick: select and go to the cell' : '\nclick: select');
+    const tip =
+      describe(graph, node) +
+      (isCell ? '\nclick: select and go to the cell' : '\nclick: select');
     group.appendChild(s('title', {}, tip));
     group.appendChild(
-      s('rect', { width: placed.width, height: placed.height, rx: isCell ? 3 : placed.height / 2 })
+      s('rect', {
+        width: placed.width,
+        height: placed.height,
+        rx: isCell ? 3 : placed.height / 2
+      })
     );
     const label = s('text', {
       x: placed.width / 2,
@@ -355,9 +384,17 @@ function drawLineage(
 }
 
 /** Mark the selection, its upstream and its downstream in `svg`; the rest dims. */
-function highlight(svg: SVGSVGElement, graph: ILineage, id: string | null): void {
-  const marks = ['selected', 'upstream', 'downstream'].map(m => `jp-repro-lineage-${m}`);
-  svg.querySelectorAll(marks.map(m => `.${m}`).join(',')).forEach(el => el.classList.remove(...marks));
+function highlight(
+  svg: SVGSVGElement,
+  graph: ILineage,
+  id: string | null
+): void {
+  const marks = ['selected', 'upstream', 'downstream'].map(
+    m => `jp-repro-lineage-${m}`
+  );
+  svg
+    .querySelectorAll(marks.map(m => `.${m}`).join(','))
+    .forEach(el => el.classList.remove(...marks));
   svg.classList.toggle('jp-repro-lineage-selecting', id !== null);
   if (id === null) {
     return;
@@ -368,15 +405,23 @@ function highlight(svg: SVGSVGElement, graph: ILineage, id: string | null): void
   mark(id, marks[0]);
   upstream.forEach(n => mark(n, marks[1]));
   downstream.forEach(n => mark(n, marks[2]));
-  svg.querySelectorAll<SVGPathElement>('.jp-repro-lineage-edge').forEach(path => {
-    const from = path.dataset.source ?? '';
-    const to = path.dataset.target ?? '';
-    if ((upstream.has(from) || from === id) && (upstream.has(to) || to === id)) {
-      path.classList.add(marks[1]);
-    } else if ((downstream.has(to) || to === id) && (downstream.has(from) || from === id)) {
-      path.classList.add(marks[2]);
-    }
-  });
+  svg
+    .querySelectorAll<SVGPathElement>('.jp-repro-lineage-edge')
+    .forEach(path => {
+      const from = path.dataset.source ?? '';
+      const to = path.dataset.target ?? '';
+      if (
+        (upstream.has(from) || from === id) &&
+        (upstream.has(to) || to === id)
+      ) {
+        path.classList.add(marks[1]);
+      } else if (
+        (downstream.has(to) || to === id) &&
+        (downstream.has(from) || from === id)
+      ) {
+        path.classList.add(marks[2]);
+      }
+    });
 }
 
 /** The caption for a selection: the question people ask, answered from the graph. */
@@ -390,15 +435,26 @@ function caption(graph: ILineage, id: string | null): string {
   const names = (ids: Set<string>, kind: 'cell' | 'variable'): string[] =>
     graph.nodes
       .filter(n => ids.has(n.id) && n.kind === kind)
-      .sort((a, b) => (a.cell_index ?? a.written_by ?? 0) - (b.cell_index ?? b.written_by ?? 0))
-      .map(n => (kind === 'cell' ? cellName(n.cell_index) : variableName(n, counts)));
-  const what = node.kind === 'cell' ? cellName(node.cell_index) : variableName(node, counts);
+      .sort(
+        (a, b) =>
+          (a.cell_index ?? a.written_by ?? 0) -
+          (b.cell_index ?? b.written_by ?? 0)
+      )
+      .map(n =>
+        kind === 'cell' ? cellName(n.cell_index) : variableName(n, counts)
+      );
+  const what =
+    node.kind === 'cell'
+      ? cellName(node.cell_index)
+      : variableName(node, counts);
   const from = names(upstream, 'cell');
   const feeds = names(downstream, 'cell');
   const made = names(downstream, 'variable');
   return (
     `${what}: ` +
-    (from.length ? `comes from ${from.join(', ')}` : 'depends on no recorded cell') +
+    (from.length
+      ? `comes from ${from.join(', ')}`
+      : 'depends on no recorded cell') +
     '; ' +
     (feeds.length || made.length
       ? `feeds ${[...feeds, ...made].join(', ')}`
@@ -421,16 +477,27 @@ export function renderLineage(
   const hidden = graph.nodes.filter(n => n.temporary).length;
   let showTemporaries = false;
   let selected: string | null = null;
-  const text = h('div', { class: 'jp-repro-lineage-caption', 'aria-live': 'polite' });
+  const text = h('div', {
+    class: 'jp-repro-lineage-caption',
+    'aria-live': 'polite'
+  });
   const controls = h('div', { class: 'jp-repro-lineage-controls' });
   if (hidden) {
-    const box = h('input', { type: 'checkbox', class: 'jp-repro-lineage-temporaries' });
+    const box = h('input', {
+      type: 'checkbox',
+      class: 'jp-repro-lineage-temporaries'
+    });
     box.addEventListener('change', () => {
       showTemporaries = box.checked;
       draw();
     });
     controls.appendChild(
-      h('label', {}, box, ` show temporaries (${hidden} loop variable${hidden > 1 ? 's' : ''} hidden)`)
+      h(
+        'label',
+        {},
+        box,
+        ` show temporaries (${hidden} loop variable${hidden > 1 ? 's' : ''} hidden)`
+      )
     );
   }
   let svg: SVGSVGElement | null = null;
@@ -450,7 +517,11 @@ export function renderLineage(
     if (selected && !shown.nodes.some(n => n.id === selected)) {
       selected = null;
     }
-    const next = drawLineage(shown, width ?? LINEAGE_GEOMETRY.defaultWidth, select);
+    const next = drawLineage(
+      shown,
+      width ?? LINEAGE_GEOMETRY.defaultWidth,
+      select
+    );
     if (svg) {
       svg.replaceWith(next);
     } else {

@@ -9,7 +9,12 @@
  * run and save), so a checkpoint saved by a cell appears when the cell ends.
  */
 import type { NotebookPanel } from '@jupyterlab/notebook';
-import { getMilestones, type IMilestone, type IMilestones, type IProvenance } from './api';
+import {
+  getMilestones,
+  type IMilestone,
+  type IMilestones,
+  type IProvenance
+} from './api';
 import { button, h, note } from './dom';
 import { takeSnapshot } from './snapshot';
 import type { ISection, NotebookReproState } from './state';
@@ -35,7 +40,11 @@ interface IMilestonesSection extends ISection<IMilestones> {
   after: IProvenance | null;
 }
 
-type GoToCell = (panel: NotebookPanel, index: number, id: string | null) => void;
+type GoToCell = (
+  panel: NotebookPanel,
+  index: number,
+  id: string | null
+) => void;
 
 const EXACT_TITLE = {
   yes: 'Resuming from here continues with the same batches and random numbers as the uninterrupted run',
@@ -56,14 +65,22 @@ export class CheckpointsSection {
     let section = this._sections.get(state);
     const provenance = state.provenance.data;
     if (!state.loading && provenance && section?.after !== provenance) {
-      section = { data: section?.data ?? null, note: null, error: false, after: provenance };
+      section = {
+        data: section?.data ?? null,
+        note: null,
+        error: false,
+        after: provenance
+      };
       this._sections.set(state, section);
       void this._fetch(state, section);
     }
     this._body.replaceChildren(...this._content(state, section));
   }
 
-  private _content(state: NotebookReproState, section: IMilestonesSection | undefined): Node[] {
+  private _content(
+    state: NotebookReproState,
+    section: IMilestonesSection | undefined
+  ): Node[] {
     if (section?.error) {
       return [note(section.note ?? 'checkpoints unavailable', 'error')];
     }
@@ -95,23 +112,36 @@ export class CheckpointsSection {
     const index = row.cell_index;
     facts.push(
       index !== null
-        ? button(`cell ${index + 1}`, () => this._goToCell(state.panel, index, null), {
-            class: 'jp-repro-link jp-repro-milestone-cell',
-            title: 'Go to the cell that saved this checkpoint'
-          })
+        ? button(
+            `cell ${index + 1}`,
+            () => this._goToCell(state.panel, index, null),
+            {
+              class: 'jp-repro-link jp-repro-milestone-cell',
+              title: 'Go to the cell that saved this checkpoint'
+            }
+          )
         : h(
             'span',
             {
               class: 'jp-repro-milestone-cell',
-              title: 'Saved outside a recorded cell (the kernel was not recording)'
+              title:
+                'Saved outside a recorded cell (the kernel was not recording)'
             },
             'no recorded cell'
           ),
-      h('span', { class: 'jp-repro-milestone-when', title: when.toString() }, when.toLocaleString())
+      h(
+        'span',
+        { class: 'jp-repro-milestone-when', title: when.toString() },
+        when.toLocaleString()
+      )
     );
     if (!row.error) {
       const exact =
-        row.exact_resume === true ? 'yes' : row.exact_resume === false ? 'no' : 'unknown';
+        row.exact_resume === true
+          ? 'yes'
+          : row.exact_resume === false
+            ? 'no'
+            : 'unknown';
       const title =
         exact === 'no'
           ? `Resuming from here is not bit-identical: ${row.not_exact_because ?? 'see the manifest'}`
@@ -119,16 +149,22 @@ export class CheckpointsSection {
       facts.push(
         h(
           'span',
-          { class: `jp-repro-milestone-exact jp-repro-milestone-exact-${exact}`, title },
+          {
+            class: `jp-repro-milestone-exact jp-repro-milestone-exact-${exact}`,
+            title
+          },
           `exact resume: ${exact === 'unknown' ? 'no loader saved' : exact}`
         ),
         h(
           'span',
           {
             class: 'jp-repro-milestone-parts',
-            title: row.model ? `Model ${row.model}` : 'What this checkpoint holds'
+            title: row.model
+              ? `Model ${row.model}`
+              : 'What this checkpoint holds'
           },
-          (row.parts ?? []).join(', ') + (row.size ? ` (${bytes(row.size)})` : '')
+          (row.parts ?? []).join(', ') +
+            (row.size ? ` (${bytes(row.size)})` : '')
         )
       );
     }
@@ -146,13 +182,21 @@ export class CheckpointsSection {
         extra ? h('span', { class: 'jp-repro-milestone-extra' }, extra) : null
       ),
       h('div', { class: 'jp-repro-milestone-facts' }, ...joined),
-      row.error ? note(`Cannot read this checkpoint: ${row.error}`, 'error') : null
+      row.error
+        ? note(`Cannot read this checkpoint: ${row.error}`, 'error')
+        : null
     );
   }
 
-  private async _fetch(state: NotebookReproState, section: IMilestonesSection): Promise<void> {
+  private async _fetch(
+    state: NotebookReproState,
+    section: IMilestonesSection
+  ): Promise<void> {
     try {
-      section.data = await getMilestones(state.panel.context.path, takeSnapshot(state.panel));
+      section.data = await getMilestones(
+        state.panel.context.path,
+        takeSnapshot(state.panel)
+      );
       section.note = null;
       section.error = false;
     } catch (error) {

@@ -24,7 +24,8 @@ export interface IReproPanelOptions {
   goToCell: (panel: NotebookPanel, index: number, id: string | null) => void;
 }
 
-type SectionName = 'provenance' | 'changes' | 'checkpoints' | 'lineage' | 'verify';
+type SectionName =
+  'provenance' | 'changes' | 'checkpoints' | 'lineage' | 'verify';
 
 const SECTION_TITLES: Record<SectionName, string> = {
   provenance: 'Provenance',
@@ -114,7 +115,12 @@ export class ReproPanel extends Widget {
     const state = this._state;
     this._handshake.replaceChildren(
       ...(this._handshakeProblem
-        ? [note(`Server extension missing or mismatched: ${this._handshakeProblem}`, 'error')]
+        ? [
+            note(
+              `Server extension missing or mismatched: ${this._handshakeProblem}`,
+              'error'
+            )
+          ]
         : [])
     );
     this._notebookName.textContent = state
@@ -163,7 +169,11 @@ export class ReproPanel extends Widget {
       return [unavailable(section, 'provenance', state.loading)];
     }
     if (!data.recorded) {
-      return [note('Not recorded yet: run %load_ext repro_jupyter and %repro on in the notebook.')];
+      return [
+        note(
+          'Not recorded yet: run %load_ext repro_jupyter and %repro on in the notebook.'
+        )
+      ];
     }
     const nodes: Node[] = [];
     const meta = data.notebook;
@@ -171,9 +181,20 @@ export class ReproPanel extends Widget {
     nodes.push(row('Deterministic', meta?.deterministic ? 'on' : 'off'));
     nodes.push(row('Cells', this._cellCounts(data)));
     const summary = data.environment?.summary ?? {};
-    for (const key of ['python', 'os', 'cpu', 'gpu', 'torch', 'git', 'packages', 'env_vars']) {
+    for (const key of [
+      'python',
+      'os',
+      'cpu',
+      'gpu',
+      'torch',
+      'git',
+      'packages',
+      'env_vars'
+    ]) {
       if (summary[key]) {
-        nodes.push(row(key === 'env_vars' ? 'env vars' : key, summary[key] as string));
+        nodes.push(
+          row(key === 'env_vars' ? 'env vars' : key, summary[key] as string)
+        );
       }
     }
     if (data.environment) {
@@ -193,7 +214,10 @@ export class ReproPanel extends Widget {
         nodes.push(note(`Cell ${cell.index + 1}: ${cell.problem}`, 'error'));
       }
     }
-    return [h('div', { class: 'jp-repro-rows' }, ...nodes), ...this._renderParams(state, data)];
+    return [
+      h('div', { class: 'jp-repro-rows' }, ...nodes),
+      ...this._renderParams(state, data)
+    ];
   }
 
   /** The recorded hyperparameters, cell by cell (literal assignments and `--params` names). */
@@ -213,7 +237,8 @@ export class ReproPanel extends Widget {
               i === 0
                 ? button(
                     `cell ${cell.index + 1}`,
-                    () => this._options.goToCell(state.panel, cell.index, cell.id),
+                    () =>
+                      this._options.goToCell(state.panel, cell.index, cell.id),
                     {
                       class: 'jp-repro-link',
                       title: cell.stale
@@ -224,7 +249,11 @@ export class ReproPanel extends Widget {
                 : null
             ),
             h('td', { class: 'jp-repro-params-name' }, name),
-            h('td', { class: 'jp-repro-params-value', title: text }, ellipsis(text, 80))
+            h(
+              'td',
+              { class: 'jp-repro-params-value', title: text },
+              ellipsis(text, 80)
+            )
           )
         );
       });
@@ -237,7 +266,8 @@ export class ReproPanel extends Widget {
         'div',
         {
           class: 'jp-repro-subtitle',
-          title: 'Values recorded with each cell (literal assignments such as lr = 0.01)'
+          title:
+            'Values recorded with each cell (literal assignments such as lr = 0.01)'
         },
         'Hyperparameters'
       ),
@@ -260,7 +290,9 @@ export class ReproPanel extends Widget {
     if (!section.data) {
       return [unavailable(section, 'environment diff', state.loading)];
     }
-    const sections = Object.entries(section.data.diff).filter(([, changes]) => changes.length);
+    const sections = Object.entries(section.data.diff).filter(
+      ([, changes]) => changes.length
+    );
     if (!sections.length) {
       return [note('Same environment as recorded.', 'ok')];
     }
@@ -306,7 +338,11 @@ export class ReproPanel extends Widget {
       graph,
       node => {
         if (node.cell_index !== undefined) {
-          this._options.goToCell(state.panel, node.cell_index, node.cell_id ?? null);
+          this._options.goToCell(
+            state.panel,
+            node.cell_index,
+            node.cell_id ?? null
+          );
         }
       },
       this._lineageWidth || undefined
@@ -332,7 +368,11 @@ export class ReproPanel extends Widget {
 }
 
 /** What a section without data shows: its error or note, else whether it is still loading. */
-function unavailable(section: ISection<unknown>, name: string, loading: boolean): HTMLElement {
+function unavailable(
+  section: ISection<unknown>,
+  name: string,
+  loading: boolean
+): HTMLElement {
   if (section.error) {
     return note(section.note ?? `${name} unavailable`, 'error');
   }

@@ -26,9 +26,15 @@ import type { Kernel, KernelMessage } from '@jupyterlab/services';
 import { compare, requestAPI, type ICompareOptions } from './api';
 import { METADATA_KEY, muteMetadataWrites } from './comm';
 import type { CellMetadata, DriftReport, NotebookMetadata } from './schema';
-import { holdSaves, restoreCells, restoreNotebookMetadata, takeSnapshot } from './snapshot';
+import {
+  holdSaves,
+  restoreCells,
+  restoreNotebookMetadata,
+  takeSnapshot
+} from './snapshot';
 
-export type ReexecutePhase = 'restarting' | 'configuring' | 'running' | 'flushing' | 'comparing';
+export type ReexecutePhase =
+  'restarting' | 'configuring' | 'running' | 'flushing' | 'comparing';
 
 export interface IReexecuteProgress {
   phase: ReexecutePhase;
@@ -61,7 +67,11 @@ export interface IReexecuteOptions {
   timeouts?: Partial<typeof DEFAULT_TIMEOUTS>;
 }
 
-export const DEFAULT_TIMEOUTS = { restart: 120_000, configure: 120_000, flush: 300_000 };
+export const DEFAULT_TIMEOUTS = {
+  restart: 120_000,
+  configure: 120_000,
+  flush: 300_000
+};
 
 /** The user cancelled. */
 export class CancelledError extends Error {
@@ -80,8 +90,13 @@ export class ReexecuteError extends Error {
 }
 
 /** The silent code that prepares a restarted kernel for the replay. */
-export function configureReplayCode(metadata: NotebookMetadata | undefined): string {
-  const seed = typeof metadata?.master_seed === 'number' ? String(metadata.master_seed) : 'None';
+export function configureReplayCode(
+  metadata: NotebookMetadata | undefined
+): string {
+  const seed =
+    typeof metadata?.master_seed === 'number'
+      ? String(metadata.master_seed)
+      : 'None';
   const deterministic = metadata?.deterministic ? 'True' : 'False';
   return `__import__('repro_jupyter.magics').magics.configure_replay(get_ipython(), ${seed}, ${deterministic})`;
 }
@@ -101,18 +116,29 @@ export async function setReplayEnvironment(
   kernelId: string,
   deterministic: boolean
 ): Promise<Record<string, string>> {
-  const reply = await requestAPI<{ env: Record<string, string> }>('kernel-env', {
-    method: 'POST',
-    body: JSON.stringify({ kernel_id: kernelId, deterministic })
-  });
+  const reply = await requestAPI<{ env: Record<string, string> }>(
+    'kernel-env',
+    {
+      method: 'POST',
+      body: JSON.stringify({ kernel_id: kernelId, deterministic })
+    }
+  );
   return reply.env;
 }
 
 /** Resolves true once the kernel of `ctx` is idle (or gone), false after `ms`. */
-function whenIdle(ctx: NotebookPanel['sessionContext'], ms: number): Promise<boolean> {
+function whenIdle(
+  ctx: NotebookPanel['sessionContext'],
+  ms: number
+): Promise<boolean> {
   return new Promise(resolve => {
     const kernel = ctx.session?.kernel;
-    if (!kernel || kernel.isDisposed || kernel.status === 'idle' || kernel.status === 'dead') {
+    if (
+      !kernel ||
+      kernel.isDisposed ||
+      kernel.status === 'idle' ||
+      kernel.status === 'dead'
+    ) {
       resolve(true);
       return;
     }
@@ -137,34 +163,57 @@ function whenIdle(ctx: NotebookPanel['sessionContext'], ms: number): Promise<boo
  * a partial replay, nothing of the user's). Runs in the background.
  */
 /** Kernel side of a replay that stopped early (cancel, failure): see repro_jupyter.magics.end_replay. */
-const END_REPLAY = "__import__('repro_jupyter.magics', fromlist=['end_replay']).end_replay(get_ipython())";
+const END_REPLAY =
+  "__import__('repro_jupyter.magics', fromlist=['end_replay']).end_replay(get_ipython())";
 
-async function settleStoppedKernel(panel: NotebookPanel, cancelled: boolean): Promise<void> {
+async function settleStoppedKernel(
+  panel: NotebookPanel,
+  cancelled: boolean
+): Promise<void> {
   const unmute = muteMetadataWrites(panel);
   try {
     const idle = await whenIdle(panel.sessionContext, SETTLE_MS);
     if (!idle && cancelled && !panel.isDisposed) {
-      console.warn('repro-jupyter: the interrupted replay did not stop; restarting the kernel');
+      console.warn(
+        'repro-jupyter: the interrupted replay did not stop; restarting the kernel'
+      );
       await panel.sessionContext.restartKernel();
     } else if (idle && !panel.isDisposed) {
       // The replay never reached flush_records: give the kernel back its user's seed and settings.
       const kernel = panel.sessionContext.session?.kernel;
       await kernel
-        ?.requestExecute({ code: END_REPLAY, silent: true, store_history: false, allow_stdin: false })
+        ?.requestExecute({
+          code: END_REPLAY,
+          silent: true,
+          store_history: false,
+          allow_stdin: false
+        })
         .done.catch(() => undefined);
     }
   } catch (error) {
-    console.warn('repro-jupyter: could not settle the kernel after a stopped replay', error);
+    console.warn(
+      'repro-jupyter: could not settle the kernel after a stopped replay',
+      error
+    );
   } finally {
     unmute();
   }
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+function withTimeout<T>(
+  promise: Promise<T>,
+  ms: number,
+  what: string
+): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new ReexecuteError(`${what} did not finish within ${Math.round(ms / 1000)} s`)),
+      () =>
+        reject(
+          new ReexecuteError(
+            `${what} did not finish within ${Math.round(ms / 1000)} s`
+          )
+        ),
       ms
     );
   });
@@ -190,7 +239,9 @@ async function runSilent(
   }
   const content = reply.content;
   if (content.status === 'error') {
-    throw new ReexecuteError(`${what} failed: ${content.ename}: ${content.evalue}`);
+    throw new ReexecuteError(
+      `${what} failed: ${content.ename}: ${content.evalue}`
+    );
   }
 }
 
@@ -220,7 +271,8 @@ function kernelGuard(
       fail(new ReexecuteError(`lost the connection to the kernel ${where()}`));
     }
   };
-  const onKernel = (): void => fail(new ReexecuteError(`the kernel was changed ${where()}`));
+  const onKernel = (): void =>
+    fail(new ReexecuteError(`the kernel was changed ${where()}`));
   const onAbort = (): void => fail(new CancelledError(null));
   ctx.statusChanged.connect(onStatus);
   ctx.connectionStatusChanged.connect(onConnection);
@@ -240,13 +292,19 @@ function kernelGuard(
   };
 }
 
-function recordedStatus(snapshot: nbformat.INotebookContent, cellId: string): string | undefined {
+function recordedStatus(
+  snapshot: nbformat.INotebookContent,
+  cellId: string
+): string | undefined {
   const cell = snapshot.cells.find(c => c.id === cellId);
   return (cell?.metadata?.[METADATA_KEY] as CellMetadata | undefined)?.status;
 }
 
 /** Cells after `stoppedIndex` did not run: they must not look as if they had reproduced. */
-function blankAfter(snapshot: nbformat.INotebookContent, stoppedIndex: number): void {
+function blankAfter(
+  snapshot: nbformat.INotebookContent,
+  stoppedIndex: number
+): void {
   snapshot.cells.forEach((cell, i) => {
     if (i > stoppedIndex && cell.cell_type === 'code') {
       const code = cell as nbformat.ICodeCell;
@@ -275,9 +333,12 @@ export async function reexecuteAndCompare(
     throw new ReexecuteError('no kernel: start one first');
   }
   const recorded = takeSnapshot(panel);
-  const meta = recorded.metadata?.[METADATA_KEY] as NotebookMetadata | undefined;
+  const meta = recorded.metadata?.[METADATA_KEY] as
+    NotebookMetadata | undefined;
   const wasDirty = model.dirty;
-  const cells = panel.content.widgets.filter((c): c is CodeCell => c.model.type === 'code');
+  const cells = panel.content.widgets.filter(
+    (c): c is CodeCell => c.model.type === 'code'
+  );
   const total = cells.length;
   let done = 0;
   let cellIndex: number | null = null;
@@ -294,7 +355,8 @@ export async function reexecuteAndCompare(
     onCancel = () => reject(new CancelledError(cellIndex));
   });
   cancelled.catch(() => undefined);
-  const orCancel = <T>(promise: Promise<T>): Promise<T> => Promise.race([promise, cancelled]);
+  const orCancel = <T>(promise: Promise<T>): Promise<T> =>
+    Promise.race([promise, cancelled]);
 
   let guard: ReturnType<typeof kernelGuard> | null = null;
   // The cell in flight: on a stop it is detached from its output area, so
@@ -322,13 +384,17 @@ export async function reexecuteAndCompare(
       );
     }
     checkCancel();
-    await orCancel(withTimeout(ctx.restartKernel(), timeouts.restart, 'the kernel restart'));
+    await orCancel(
+      withTimeout(ctx.restartKernel(), timeouts.restart, 'the kernel restart')
+    );
     const kernel = ctx.session?.kernel;
     if (!kernel || kernel.status === 'dead') {
       throw new ReexecuteError('the kernel could not be restarted');
     }
     guard = kernelGuard(panel, signal, () =>
-      cellIndex === null ? 'before the first cell' : `while cell ${cellIndex + 1} ran`
+      cellIndex === null
+        ? 'before the first cell'
+        : `while cell ${cellIndex + 1} ran`
     );
 
     report('configuring');
@@ -354,7 +420,10 @@ export async function reexecuteAndCompare(
       inflight = null;
       checkCancel();
       const content = reply?.content;
-      if (content?.status === 'error' && recordedStatus(recorded, cell.model.id) !== 'error') {
+      if (
+        content?.status === 'error' &&
+        recordedStatus(recorded, cell.model.id) !== 'error'
+      ) {
         stopped = { cellIndex, message: `${content.ename}: ${content.evalue}` };
         break;
       }

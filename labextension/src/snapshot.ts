@@ -52,7 +52,9 @@ export function holdSaves(context: DocumentRegistry.Context): () => void {
 }
 
 /** The snapshot's cells by nbformat id. */
-export function cellsById(snapshot: nbformat.INotebookContent): Map<string, nbformat.ICell> {
+export function cellsById(
+  snapshot: nbformat.INotebookContent
+): Map<string, nbformat.ICell> {
   const map = new Map<string, nbformat.ICell>();
   for (const cell of snapshot.cells) {
     if (typeof cell.id === 'string') {

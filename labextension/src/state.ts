@@ -31,7 +31,8 @@ export interface ISection<T> {
 
 const empty = <T>(): ISection<T> => ({ data: null, note: null, error: false });
 
-type Settled<T> = { status: 'fulfilled'; value: T } | { status: 'rejected'; reason: unknown };
+type Settled<T> =
+  { status: 'fulfilled'; value: T } | { status: 'rejected'; reason: unknown };
 
 /** `Promise.allSettled` for one promise (the lib target is ES2018). */
 function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
@@ -84,7 +85,11 @@ export class NotebookReproState {
 
   /** Ask the server again (skipped while the notebook is being re-executed). */
   async refresh(): Promise<void> {
-    if (this.panel.isDisposed || this.verifier.running || !this.panel.context.isReady) {
+    if (
+      this.panel.isDisposed ||
+      this.verifier.running ||
+      !this.panel.context.isReady
+    ) {
       return;
     }
     if (!this._serverReady()) {
@@ -109,7 +114,11 @@ export class NotebookReproState {
     }
     this.provenance =
       provenance.status === 'fulfilled'
-        ? { data: provenance.value, note: provenance.value.store.problem, error: false }
+        ? {
+            data: provenance.value,
+            note: provenance.value.store.problem,
+            error: false
+          }
         : { data: null, note: describe(provenance.reason), error: true };
     this.lineage =
       lineage.status === 'fulfilled'
@@ -150,7 +159,11 @@ export class NotebookReproState {
     }
     const digest = await requestEnvironment(this.panel);
     if (!digest) {
-      return { data: null, note: 'The kernel did not report its environment.', error: true };
+      return {
+        data: null,
+        note: 'The kernel did not report its environment.',
+        error: true
+      };
     }
     try {
       return {
@@ -176,11 +189,14 @@ export class NotebookReproState {
     for (const cell of model.cells) {
       watchCell(cell);
     }
-    model.cells.changed.connect((_: unknown, change: IObservableList.IChangedArgs<ICellModel>) => {
-      change.newValues.forEach(watchCell);
-      this.badges.render();
-      refresh();
-    }, this);
+    model.cells.changed.connect(
+      (_: unknown, change: IObservableList.IChangedArgs<ICellModel>) => {
+        change.newValues.forEach(watchCell);
+        this.badges.render();
+        refresh();
+      },
+      this
+    );
     NotebookActions.executed.connect((_, args) => {
       if (args.notebook === panel.content) {
         this.verifier.forgetCell(args.cell.model.id);

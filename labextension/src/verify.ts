@@ -25,7 +25,8 @@ import {
 import type { CellComparison, DriftReport } from './schema';
 import { findCell, restoreCells, restoreNotebookMetadata } from './snapshot';
 
-export type VerifyPhase = 'idle' | IReexecuteProgress['phase'] | 'done' | 'cancelled' | 'failed';
+export type VerifyPhase =
+  'idle' | IReexecuteProgress['phase'] | 'done' | 'cancelled' | 'failed';
 
 export interface IVerifyState {
   phase: VerifyPhase;
@@ -39,7 +40,9 @@ export interface IVerifyState {
 }
 
 /** Count the report's cells per status (display only; the statuses are the server's). */
-export function countStatuses(report: DriftReport): Record<CellComparison['status'], number> {
+export function countStatuses(
+  report: DriftReport
+): Record<CellComparison['status'], number> {
   const counts = {
     same: 0,
     benign: 0,
@@ -109,7 +112,8 @@ export class NotebookVerifier {
     try {
       const result = await reexecuteAndCompare(this.panel, {
         signal: controller.signal,
-        onProgress: progress => this._setState({ ...this._state, phase: progress.phase, progress })
+        onProgress: progress =>
+          this._setState({ ...this._state, phase: progress.phase, progress })
       });
       this._current = result.current;
       const highlighted = this._apply(result.report);
@@ -123,7 +127,10 @@ export class NotebookVerifier {
     } catch (error) {
       if (error instanceof CancelledError || controller.signal.aborted) {
         const at = this._state.progress;
-        const where = at && at.phase === 'running' ? ` at cell ${at.done} of ${at.total}` : '';
+        const where =
+          at && at.phase === 'running'
+            ? ` at cell ${at.done} of ${at.total}`
+            : '';
         this._setState({
           ...this._state,
           phase: 'cancelled',
@@ -145,7 +152,12 @@ export class NotebookVerifier {
     if (this._controller) {
       return;
     }
-    this._setState({ ...this._state, phase: 'failed', progress: null, message });
+    this._setState({
+      ...this._state,
+      phase: 'failed',
+      progress: null,
+      message
+    });
   }
 
   /** Interrupt the kernel and stop the run. */
@@ -217,7 +229,11 @@ export class NotebookVerifier {
       const id = cell.model.id;
       const drifted = isDrifted(comparison);
       this._badges.setVerdict(id, {
-        kind: drifted ? 'drift' : comparison.status === 'unverified' ? 'unverified' : 'reproduced',
+        kind: drifted
+          ? 'drift'
+          : comparison.status === 'unverified'
+            ? 'unverified'
+            : 'reproduced',
         title: verdictTitle(comparison)
       });
       if (drifted) {

@@ -16,7 +16,12 @@ import { Dialog, showDialog } from '@jupyterlab/apputils';
 import type * as nbformat from '@jupyterlab/nbformat';
 import type { NotebookPanel } from '@jupyterlab/notebook';
 import { button, h, note } from './dom';
-import { isDrifted, markResolved, renderCauses, resolutionOf } from './driftview';
+import {
+  isDrifted,
+  markResolved,
+  renderCauses,
+  resolutionOf
+} from './driftview';
 import type { CellComparison, DriftReport } from './schema';
 import type { NotebookReproState } from './state';
 import { countStatuses, type IVerifyState } from './verify';
@@ -50,16 +55,23 @@ const UNRECORDED_LABELS: Partial<Record<string, string>> = {
 };
 
 /** The section's content for `state`'s notebook, rebuilt on every state change. */
-export function renderVerify(state: NotebookReproState, actions: IVerifyActions): Node[] {
+export function renderVerify(
+  state: NotebookReproState,
+  actions: IVerifyActions
+): Node[] {
   const verifier = state.verifier;
   const v: IVerifyState = verifier.state;
   const running = verifier.running;
   const nodes: Node[] = [];
-  const start = button('Re-execute and compare', () => actions.reexecute(state.panel), {
-    class: 'jp-Button jp-mod-styled jp-mod-accept jp-repro-reexecute',
-    title:
-      'Restart the kernel, run every cell with the recorded seeds and compare with the recorded outputs'
-  });
+  const start = button(
+    'Re-execute and compare',
+    () => actions.reexecute(state.panel),
+    {
+      class: 'jp-Button jp-mod-styled jp-mod-accept jp-repro-reexecute',
+      title:
+        'Restart the kernel, run every cell with the recorded seeds and compare with the recorded outputs'
+    }
+  );
   start.disabled = running;
   nodes.push(h('div', { class: 'jp-repro-actions' }, start));
 
@@ -88,7 +100,9 @@ export function renderVerify(state: NotebookReproState, actions: IVerifyActions)
     return nodes;
   }
   if (v.phase === 'failed') {
-    nodes.push(note(`Could not re-execute: ${v.message ?? 'unknown error'}`, 'error'));
+    nodes.push(
+      note(`Could not re-execute: ${v.message ?? 'unknown error'}`, 'error')
+    );
     return nodes;
   }
   if (v.phase === 'cancelled') {
@@ -111,13 +125,20 @@ interface IDriftProgress {
 }
 
 function driftProgress(v: IVerifyState): IDriftProgress {
-  const progress: IDriftProgress = { open: [], accepted: 0, dismissed: 0, rerun: 0 };
+  const progress: IDriftProgress = {
+    open: [],
+    accepted: 0,
+    dismissed: 0,
+    rerun: 0
+  };
   for (const cell of v.report?.cells ?? []) {
     if (!isDrifted(cell)) {
       continue;
     }
     const how = resolutionOf(cell);
-    const open = how === undefined && (cell.id === null || v.highlighted.includes(cell.id));
+    const open =
+      how === undefined &&
+      (cell.id === null || v.highlighted.includes(cell.id));
     if (open) {
       progress.open.push(cell);
     } else if (how === 'accepted') {
@@ -137,7 +158,10 @@ function plural(n: number, word: string): string {
 }
 
 /** Ask, then accept every open drift (all cells when none was dismissed). */
-async function confirmAcceptAll(state: NotebookReproState, v: IVerifyState): Promise<void> {
+async function confirmAcceptAll(
+  state: NotebookReproState,
+  v: IVerifyState
+): Promise<void> {
   const progress = driftProgress(v);
   const open = progress.open;
   if (!open.length) {
@@ -152,11 +176,18 @@ async function confirmAcceptAll(state: NotebookReproState, v: IVerifyState): Pro
   const result = await showDialog({
     title: 'Accept all new outputs?',
     body,
-    buttons: [Dialog.cancelButton(), Dialog.warnButton({ label: 'Accept all' })],
+    buttons: [
+      Dialog.cancelButton(),
+      Dialog.warnButton({ label: 'Accept all' })
+    ],
     defaultButton: 0
   });
   const now = state.verifier.state;
-  if (!result.button.accept || now.report !== v.report || state.verifier.running) {
+  if (
+    !result.button.accept ||
+    now.report !== v.report ||
+    state.verifier.running
+  ) {
     return; // cancelled, or another run replaced this report meanwhile
   }
   const stillOpen = driftProgress(now).open;
@@ -190,13 +221,19 @@ interface INotice {
 }
 
 /** "ZeroDivisionError: division by zero" from the cell's outputs as they are now (the recorded ones). */
-function errorOutput(state: NotebookReproState, cell: CellComparison): string | null {
+function errorOutput(
+  state: NotebookReproState,
+  cell: CellComparison
+): string | null {
   const widgets = state.panel.content.widgets;
   const widget =
-    widgets.find(w => cell.id !== null && w.model.id === cell.id) ?? widgets[cell.index];
-  const outputs = widget?.model.type === 'code' ? widget.model.toJSON().outputs : undefined;
-  const error = ((outputs ?? []) as nbformat.IOutput[]).find(o => o.output_type === 'error') as
-    nbformat.IError | undefined;
+    widgets.find(w => cell.id !== null && w.model.id === cell.id) ??
+    widgets[cell.index];
+  const outputs =
+    widget?.model.type === 'code' ? widget.model.toJSON().outputs : undefined;
+  const error = ((outputs ?? []) as nbformat.IOutput[]).find(
+    o => o.output_type === 'error'
+  ) as nbformat.IError | undefined;
   if (error) {
     return error.evalue ? `${error.ename}: ${error.evalue}` : error.ename;
   }
@@ -223,10 +260,14 @@ function notices(state: NotebookReproState, report: DriftReport): INotice[] {
       }
       const tagged = why === 'skipped by tag';
       const after =
-        raised && !tagged ? ` (it comes after cell ${raised.index + 1}, which raised)` : '';
+        raised && !tagged
+          ? ` (it comes after cell ${raised.index + 1}, which raised)`
+          : '';
       out.push({
         cell,
-        text: tagged ? `${name} skipped: ${why}.` : `${name} not compared: ${why}${after}.`,
+        text: tagged
+          ? `${name} skipped: ${why}.`
+          : `${name} not compared: ${why}${after}.`,
         serious: !tagged
       });
       continue;
@@ -275,7 +316,9 @@ function renderNotices(
     ul.appendChild(
       h(
         'li',
-        { class: `jp-repro-notice${notice.serious ? ' jp-repro-notice-serious' : ''}` },
+        {
+          class: `jp-repro-notice${notice.serious ? ' jp-repro-notice-serious' : ''}`
+        },
         h('span', { class: 'jp-repro-notice-text' }, notice.text),
         ' ',
         go
@@ -301,13 +344,15 @@ function renderSummary(
       counts[cell.status]--;
     }
   }
-  const allResolved = report.status === 'drift' && !progress.open.length && resolved > 0;
+  const allResolved =
+    report.status === 'drift' && !progress.open.length && resolved > 0;
   const found = report.status === 'error' ? [] : notices(state, report);
   const serious = found.filter(n => n.serious);
   const unrecorded = report.recorded === false && report.status !== 'error';
   // Empty and configuration cells are no part of "N cells".
   counts.skipped -= report.cells.filter(
-    c => c.status === 'skipped' && skippedQuietly(c.differences[0]?.detail ?? '')
+    c =>
+      c.status === 'skipped' && skippedQuietly(c.differences[0]?.detail ?? '')
   ).length;
   let kind: string = allResolved ? 'resolved' : report.status;
   let headline =
@@ -319,8 +364,12 @@ function renderSummary(
           ? `Drift in ${progress.open.length} of ${compared} cells`
           : `Could not verify${report.reason ? `: ${report.reason}` : ''}`;
   if (report.status === 'reproduced' && serious.length) {
-    const errors = serious.filter(n => n.cell.status !== 'skipped').map(n => n.cell);
-    const left = serious.filter(n => n.cell.status === 'skipped').map(n => n.cell);
+    const errors = serious
+      .filter(n => n.cell.status !== 'skipped')
+      .map(n => n.cell);
+    const left = serious
+      .filter(n => n.cell.status === 'skipped')
+      .map(n => n.cell);
     headline = errors.length
       ? `Reproduced, but ${cellList(errors)} raised an error`
       : `Reproduced, but ${cellList(left)} could not be compared`;
@@ -400,13 +449,17 @@ function renderSummary(
   }
   if (v.stopped) {
     summary.appendChild(
-      note(`Stopped at cell ${v.stopped.cellIndex + 1}: ${v.stopped.message}`, 'error')
+      note(
+        `Stopped at cell ${v.stopped.cellIndex + 1}: ${v.stopped.message}`,
+        'error'
+      )
     );
   }
   // The first drift still open: the server's first unless it was resolved.
   const serverFirst = report.first_drift;
   const firstCell =
-    progress.open.find(c => serverFirst && c.index === serverFirst.index) ?? progress.open[0];
+    progress.open.find(c => serverFirst && c.index === serverFirst.index) ??
+    progress.open[0];
   if (firstCell) {
     const link = button(
       `cell ${firstCell.index + 1}`,
@@ -416,7 +469,9 @@ function renderSummary(
         title: 'Go to the first drifting cell'
       }
     );
-    summary.appendChild(h('div', { class: 'jp-repro-first' }, 'First drift: ', link));
+    summary.appendChild(
+      h('div', { class: 'jp-repro-first' }, 'First drift: ', link)
+    );
     if (firstCell.causes.length) {
       summary.appendChild(renderCauses(firstCell.causes));
     }

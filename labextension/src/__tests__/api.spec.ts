@@ -9,7 +9,11 @@ import { ReproAPIError, requestAPI, URL_PREFIX } from '../api';
 function serverAnswering(body: string, status = 200, statusText = '') {
   const fetch = jest.fn(
     async (_input: RequestInfo, _init?: RequestInit) =>
-      new Response(body, { status, statusText, headers: { 'Content-Type': 'application/json' } })
+      new Response(body, {
+        status,
+        statusText,
+        headers: { 'Content-Type': 'application/json' }
+      })
   );
   const settings = ServerConnection.makeSettings({
     baseUrl: 'http://localhost:8123/lab-base/',
@@ -30,30 +34,46 @@ async function failure(promise: Promise<unknown>): Promise<ReproAPIError> {
 
 describe('requestAPI', () => {
   it('calls the route under the server base URL and returns its JSON', async () => {
-    const { fetch, settings } = serverAnswering('{"name": "repro-jupyter", "schema_version": 1}');
+    const { fetch, settings } = serverAnswering(
+      '{"name": "repro-jupyter", "schema_version": 1}'
+    );
     const data = await requestAPI<{ name: string }>('info', {}, settings);
     expect(data).toEqual({ name: 'repro-jupyter', schema_version: 1 });
     const request = fetch.mock.calls[0][0] as Request;
     const url = new URL(request.url); // JupyterLab adds a cache-busting query to GETs
-    expect(url.origin + url.pathname).toBe(`http://localhost:8123/lab-base/${URL_PREFIX}/info`);
+    expect(url.origin + url.pathname).toBe(
+      `http://localhost:8123/lab-base/${URL_PREFIX}/info`
+    );
   });
 
   it("reports the server's own message for an error", async () => {
-    const { settings } = serverAnswering('{"message": "no such notebook: a.ipynb"}', 404, 'Not Found');
+    const { settings } = serverAnswering(
+      '{"message": "no such notebook: a.ipynb"}',
+      404,
+      'Not Found'
+    );
     const error = await failure(requestAPI('provenance', {}, settings));
     expect(error.message).toBe('no such notebook: a.ipynb');
     expect(error.status).toBe(404);
   });
 
   it('falls back to the HTTP status when the error body is not JSON', async () => {
-    const { settings } = serverAnswering('<html>Bad Gateway</html>', 502, 'Bad Gateway');
+    const { settings } = serverAnswering(
+      '<html>Bad Gateway</html>',
+      502,
+      'Bad Gateway'
+    );
     const error = await failure(requestAPI('compare', {}, settings));
     expect(error.message).toBe('502 Bad Gateway');
     expect(error.status).toBe(502);
   });
 
   it('ignores a message that is not a string', async () => {
-    const { settings } = serverAnswering('{"message": {"html": "<b>x</b>"}}', 500, 'Internal Server Error');
+    const { settings } = serverAnswering(
+      '{"message": {"html": "<b>x</b>"}}',
+      500,
+      'Internal Server Error'
+    );
     const error = await failure(requestAPI('compare', {}, settings));
     expect(error.message).toBe('500 Internal Server Error');
   });
@@ -78,7 +98,9 @@ describe('requestAPI', () => {
       }) as unknown as typeof window.fetch
     });
     const error = await failure(requestAPI('info', {}, settings));
-    expect(error.message).toMatch(/^cannot reach the server: .*Failed to fetch/);
+    expect(error.message).toMatch(
+      /^cannot reach the server: .*Failed to fetch/
+    );
     expect(error.status).toBeNull();
   });
 });

@@ -42,13 +42,21 @@ function provenance(patch: Partial<ICellProvenance> = {}): ICellProvenance {
   };
 }
 
-function withRecord(patch: Partial<NonNullable<ICellProvenance['record']>>): ICellProvenance {
+function withRecord(
+  patch: Partial<NonNullable<ICellProvenance['record']>>
+): ICellProvenance {
   const base = provenance();
   return { ...base, record: { ...base.record!, ...patch } };
 }
 
-const REPRODUCED: IBadge = { kind: 'reproduced', title: 'Reproduced on re-execution.' };
-const UNVERIFIED: IBadge = { kind: 'unverified', title: 'Not verified: pickle only.' };
+const REPRODUCED: IBadge = {
+  kind: 'reproduced',
+  title: 'Reproduced on re-execution.'
+};
+const UNVERIFIED: IBadge = {
+  kind: 'unverified',
+  title: 'Not verified: pickle only.'
+};
 const DRIFT: IBadge = { kind: 'drift', title: 'Re-execution drifted.' };
 
 describe('provenanceBadge', () => {
@@ -59,7 +67,9 @@ describe('provenanceBadge', () => {
   });
 
   it('has no badge for a cell that was never recorded', () => {
-    expect(provenanceBadge(provenance({ recorded: false, record: null }))).toBeNull();
+    expect(
+      provenanceBadge(provenance({ recorded: false, record: null }))
+    ).toBeNull();
   });
 
   it('shows a stale cell as stale, whatever else its record says', () => {
@@ -75,7 +85,9 @@ describe('provenanceBadge', () => {
 
   it('names the error a cell raised when recorded', () => {
     const badge = provenanceBadge(
-      withRecord({ error: { ename: 'ZeroDivisionError', evalue: 'division by zero' } })
+      withRecord({
+        error: { ename: 'ZeroDivisionError', evalue: 'division by zero' }
+      })
     );
     expect(badge?.kind).toBe('error');
     expect(badge?.title).toContain('ZeroDivisionError: division by zero');
@@ -94,16 +106,25 @@ describe('provenanceBadge', () => {
   });
 
   it('calls reported nondeterministic operations nondeterministic', () => {
-    expect(provenanceBadge(provenance({ nondeterministic: true }))?.kind).toBe('nondeterministic');
+    expect(provenanceBadge(provenance({ nondeterministic: true }))?.kind).toBe(
+      'nondeterministic'
+    );
     expect(
-      provenanceBadge(withRecord({ nondeterminism_warnings: ['scatter_add_'] }))?.title
+      provenanceBadge(withRecord({ nondeterminism_warnings: ['scatter_add_'] }))
+        ?.title
     ).toContain('scatter_add_');
   });
 
   it('copes with records from older servers (no error, auto_seeded or warnings keys)', () => {
     const old = provenance({
       seed: null,
-      record: { consumed: [], unseeded: [], inputs: [], params: {}, variables: [] }
+      record: {
+        consumed: [],
+        unseeded: [],
+        inputs: [],
+        params: {},
+        variables: []
+      }
     });
     const badge = provenanceBadge(old);
     expect(badge?.kind).toBe('recorded');
@@ -111,9 +132,9 @@ describe('provenanceBadge', () => {
   });
 
   it('adds the server problem to the tooltip', () => {
-    expect(provenanceBadge(provenance({ problem: 'record unreadable' }))?.title).toContain(
-      'record unreadable'
-    );
+    expect(
+      provenanceBadge(provenance({ problem: 'record unreadable' }))?.title
+    ).toContain('record unreadable');
   });
 });
 
@@ -135,7 +156,10 @@ describe('chooseBadge', () => {
   });
 
   it('shows unseeded randomness that happened to match as nondeterministic, not ✓', () => {
-    const badge = chooseBadge(REPRODUCED, withRecord({ unseeded: ['random.random'] }));
+    const badge = chooseBadge(
+      REPRODUCED,
+      withRecord({ unseeded: ['random.random'] })
+    );
     expect(badge?.kind).toBe('nondeterministic');
     expect(badge?.title).toContain('happened to give the recorded outputs');
   });
@@ -146,14 +170,19 @@ describe('chooseBadge', () => {
   });
 
   it('says when a verdict only compared saved outputs of an unrecorded cell', () => {
-    const badge = chooseBadge(REPRODUCED, provenance({ recorded: false, record: null }));
+    const badge = chooseBadge(
+      REPRODUCED,
+      provenance({ recorded: false, record: null })
+    );
     expect(badge?.kind).toBe('reproduced');
     expect(badge?.title).toContain('Not recorded');
   });
 
   it('falls back to provenance, then to no badge', () => {
     expect(chooseBadge(undefined, provenance())?.kind).toBe('recorded');
-    expect(chooseBadge(undefined, provenance({ stale: true }))?.kind).toBe('stale');
+    expect(chooseBadge(undefined, provenance({ stale: true }))?.kind).toBe(
+      'stale'
+    );
     expect(chooseBadge(undefined, undefined)).toBeNull();
     expect(chooseBadge(DRIFT, undefined)).toBe(DRIFT);
   });
@@ -161,7 +190,11 @@ describe('chooseBadge', () => {
 
 /** The parts of a cell widget that badges.ts touches. */
 function fakeCell(id: string, type: 'code' | 'markdown' = 'code'): Cell {
-  const model = { id, type, sharedModel: {} as { changed?: Signal<unknown, unknown> } };
+  const model = {
+    id,
+    type,
+    sharedModel: {} as { changed?: Signal<unknown, unknown> }
+  };
   model.sharedModel.changed = new Signal<unknown, unknown>(model);
   return { model, node: document.createElement('div') } as unknown as Cell;
 }
@@ -200,7 +233,9 @@ describe('setCellBadge', () => {
     const cell = fakeCell('a');
     setCellBadge(cell, { kind: 'recorded', title: '<b onmouseover="x()">' });
     expect(cell.node.querySelector('b')).toBeNull();
-    expect(badgesOf(cell)[0].getAttribute('aria-label')).toBe('<b onmouseover="x()">');
+    expect(badgesOf(cell)[0].getAttribute('aria-label')).toBe(
+      '<b onmouseover="x()">'
+    );
   });
 });
 
@@ -220,7 +255,9 @@ describe('NotebookBadges', () => {
   }
 
   function edit(cell: Cell, change: Record<string, unknown>): void {
-    (cell.model.sharedModel.changed as unknown as Signal<unknown, unknown>).emit(change);
+    (
+      cell.model.sharedModel.changed as unknown as Signal<unknown, unknown>
+    ).emit(change);
   }
 
   afterEach(() => jest.useRealTimers());

@@ -69,12 +69,19 @@ describe('parseKernelMessage', () => {
   it.each([[null], [[]], ['x'], [1], [undefined]])(
     'rejects notebook_metadata whose metadata is %p',
     value => {
-      expect(parseKernelMessage({ type: 'notebook_metadata', notebook_metadata: value })).toBeNull();
+      expect(
+        parseKernelMessage({
+          type: 'notebook_metadata',
+          notebook_metadata: value
+        })
+      ).toBeNull();
     }
   );
 
   it('does not take an environment answer for a metadata message', () => {
-    expect(parseKernelMessage({ type: 'environment', digest: 'sha256:00' })).toBeNull();
+    expect(
+      parseKernelMessage({ type: 'environment', digest: 'sha256:00' })
+    ).toBeNull();
   });
 });
 
@@ -92,13 +99,19 @@ describe('parseEnvironmentMessage', () => {
   it.each([[null], [undefined], [12], [{ sha256: 'x' }], [['sha256:x']]])(
     'rejects a digest that is not a string: %p',
     digest => {
-      expect(parseEnvironmentMessage({ type: 'environment', digest })).toBeNull();
+      expect(
+        parseEnvironmentMessage({ type: 'environment', digest })
+      ).toBeNull();
     }
   );
 
   it('does not take a metadata message for an environment answer', () => {
     expect(
-      parseEnvironmentMessage({ type: 'notebook_metadata', notebook_metadata: {}, digest: 'x' })
+      parseEnvironmentMessage({
+        type: 'notebook_metadata',
+        notebook_metadata: {},
+        digest: 'x'
+      })
     ).toBeNull();
   });
 });

@@ -7,7 +7,14 @@ import { bytes } from '../milestonesview';
 
 describe('h and s', () => {
   it('puts strings in as text nodes, never as HTML', () => {
-    const node = h('div', { class: 'x' }, '<img src=x onerror="alert(1)">', null, false, undefined);
+    const node = h(
+      'div',
+      { class: 'x' },
+      '<img src=x onerror="alert(1)">',
+      null,
+      false,
+      undefined
+    );
     expect(node.querySelector('img')).toBeNull();
     expect(node.textContent).toBe('<img src=x onerror="alert(1)">');
     expect(node.childNodes).toHaveLength(1);

@@ -25,12 +25,52 @@ import {
  */
 function notebookGraph(): ILineage {
   const nodes: ILineageNode[] = [
-    { id: 'c1', kind: 'cell', label: 'cell 2: load', cell_index: 1, cell_id: 'a' },
-    { id: 'c2', kind: 'cell', label: 'cell 3: scale', cell_index: 2, cell_id: 'b', stale: true },
-    { id: 'c3', kind: 'cell', label: 'cell 4: report', cell_index: 3, cell_id: 'c' },
-    { id: 'x1', kind: 'variable', label: 'x', version: 1, written_by: 1, type: 'ndarray' },
-    { id: 'x2', kind: 'variable', label: 'x', version: 2, written_by: 2, type: 'ndarray' },
-    { id: 'i1', kind: 'variable', label: 'i', version: 1, written_by: 1, temporary: true }
+    {
+      id: 'c1',
+      kind: 'cell',
+      label: 'cell 2: load',
+      cell_index: 1,
+      cell_id: 'a'
+    },
+    {
+      id: 'c2',
+      kind: 'cell',
+      label: 'cell 3: scale',
+      cell_index: 2,
+      cell_id: 'b',
+      stale: true
+    },
+    {
+      id: 'c3',
+      kind: 'cell',
+      label: 'cell 4: report',
+      cell_index: 3,
+      cell_id: 'c'
+    },
+    {
+      id: 'x1',
+      kind: 'variable',
+      label: 'x',
+      version: 1,
+      written_by: 1,
+      type: 'ndarray'
+    },
+    {
+      id: 'x2',
+      kind: 'variable',
+      label: 'x',
+      version: 2,
+      written_by: 2,
+      type: 'ndarray'
+    },
+    {
+      id: 'i1',
+      kind: 'variable',
+      label: 'i',
+      version: 1,
+      written_by: 1,
+      temporary: true
+    }
   ];
   return {
     nodes,
@@ -71,16 +111,33 @@ describe('variableName', () => {
   ]);
 
   it('names a variable written once by its name alone', () => {
-    expect(variableName({ id: 'd', kind: 'variable', label: 'df', version: 1 }, counts)).toBe('df');
+    expect(
+      variableName(
+        { id: 'd', kind: 'variable', label: 'df', version: 1 },
+        counts
+      )
+    ).toBe('df');
   });
 
   it('adds the version when the notebook rewrites the variable', () => {
-    expect(variableName({ id: 'x', kind: 'variable', label: 'x', version: 2 }, counts)).toBe('x v2');
-    expect(variableName({ id: 'x', kind: 'variable', label: 'x' }, counts)).toBe('x v1');
+    expect(
+      variableName(
+        { id: 'x', kind: 'variable', label: 'x', version: 2 },
+        counts
+      )
+    ).toBe('x v2');
+    expect(
+      variableName({ id: 'x', kind: 'variable', label: 'x' }, counts)
+    ).toBe('x v1');
   });
 
   it('treats an unknown name as written once', () => {
-    expect(variableName({ id: 'y', kind: 'variable', label: 'y', version: 3 }, counts)).toBe('y');
+    expect(
+      variableName(
+        { id: 'y', kind: 'variable', label: 'y', version: 3 },
+        counts
+      )
+    ).toBe('y');
   });
 });
 
@@ -89,7 +146,9 @@ describe('visibleGraph', () => {
     const graph = notebookGraph();
     const shown = visibleGraph(graph, false);
     expect(shown.nodes.map(n => n.id)).toEqual(['c1', 'c2', 'c3', 'x1', 'x2']);
-    expect(shown.edges.some(e => e.source === 'i1' || e.target === 'i1')).toBe(false);
+    expect(shown.edges.some(e => e.source === 'i1' || e.target === 'i1')).toBe(
+      false
+    );
     expect(shown.edges).toHaveLength(4);
   });
 
@@ -189,7 +248,9 @@ describe('layoutLineage', () => {
 
   it('marks a stale cell in its label', () => {
     const graph = notebookGraph();
-    const texts = new Map(layoutLineage(graph).nodes.map(p => [p.node.id, p.text]));
+    const texts = new Map(
+      layoutLineage(graph).nodes.map(p => [p.node.id, p.text])
+    );
     expect(texts.get('c2')).toBe('cell 3: scale ⚠');
     expect(texts.get('c1')).toBe('cell 2: load');
     expect(texts.get('x2')).toBe('x v2');
@@ -226,7 +287,12 @@ describe('renderLineage', () => {
   it('puts labels from the server in as text, never as markup', () => {
     const graph: ILineage = {
       nodes: [
-        { id: 'c', kind: 'cell', label: '<img src=x onerror="alert(1)">', cell_index: 0 }
+        {
+          id: 'c',
+          kind: 'cell',
+          label: '<img src=x onerror="alert(1)">',
+          cell_index: 0
+        }
       ],
       edges: []
     };
@@ -237,11 +303,15 @@ describe('renderLineage', () => {
 
   it('offers the temporaries switch only when some are hidden', () => {
     const withTemporary = renderLineage(notebookGraph(), () => undefined, 300);
-    expect(withTemporary.querySelector('.jp-repro-lineage-temporaries')).not.toBeNull();
+    expect(
+      withTemporary.querySelector('.jp-repro-lineage-temporaries')
+    ).not.toBeNull();
     expect(withTemporary.querySelectorAll('[data-id="i1"]')).toHaveLength(0);
     const without = visibleGraph(notebookGraph(), false);
     expect(
-      renderLineage(without, () => undefined, 300).querySelector('.jp-repro-lineage-temporaries')
+      renderLineage(without, () => undefined, 300).querySelector(
+        '.jp-repro-lineage-temporaries'
+      )
     ).toBeNull();
   });
 });

@@ -20,23 +20,39 @@ import {
   takeSnapshot
 } from '../snapshot';
 
-function notebook(cells: Partial<nbformat.ICell>[], metadata: object = {}): nbformat.INotebookContent {
+function notebook(
+  cells: Partial<nbformat.ICell>[],
+  metadata: object = {}
+): nbformat.INotebookContent {
   return {
     nbformat: 4,
     nbformat_minor: 5,
     metadata: metadata as nbformat.INotebookMetadata,
-    cells: cells.map(c => ({ cell_type: 'code', source: '', metadata: {}, ...c }) as nbformat.ICell)
+    cells: cells.map(
+      c =>
+        ({
+          cell_type: 'code',
+          source: '',
+          metadata: {},
+          ...c
+        }) as nbformat.ICell
+    )
   };
 }
 
 describe('configureReplayCode', () => {
   it('passes the recorded master seed and deterministic mode', () => {
-    const code = configureReplayCode({ master_seed: 42, deterministic: true } as NotebookMetadata);
+    const code = configureReplayCode({
+      master_seed: 42,
+      deterministic: true
+    } as NotebookMetadata);
     expect(code).toContain('configure_replay(get_ipython(), 42, True)');
   });
 
   it('uses None and False when the notebook has no metadata', () => {
-    expect(configureReplayCode(undefined)).toContain('configure_replay(get_ipython(), None, False)');
+    expect(configureReplayCode(undefined)).toContain(
+      'configure_replay(get_ipython(), None, False)'
+    );
   });
 
   it('never pastes a non-number seed into the code', () => {
@@ -52,8 +68,12 @@ describe('configureReplayCode', () => {
 
 describe('takeSnapshot', () => {
   it('is a deep copy: changing it leaves the editor model alone', () => {
-    const held = notebook([{ id: 'a', outputs: [], execution_count: 1 }], { repro_jupyter: { x: 1 } });
-    const panel = { context: { model: { toJSON: () => held } } } as unknown as NotebookPanel;
+    const held = notebook([{ id: 'a', outputs: [], execution_count: 1 }], {
+      repro_jupyter: { x: 1 }
+    });
+    const panel = {
+      context: { model: { toJSON: () => held } }
+    } as unknown as NotebookPanel;
     const snapshot = takeSnapshot(panel);
     expect(snapshot).toEqual(held);
     (snapshot.cells[0] as nbformat.ICodeCell).execution_count = 9;
@@ -65,7 +85,12 @@ describe('takeSnapshot', () => {
 
 describe('cellsById', () => {
   it('maps cells by their nbformat id and leaves out cells without one', () => {
-    const nb = notebook([{ id: 'a' }, { id: undefined }, { id: 7 as unknown as string }, { id: 'b' }]);
+    const nb = notebook([
+      { id: 'a' },
+      { id: undefined },
+      { id: 7 as unknown as string },
+      { id: 'b' }
+    ]);
     const map = cellsById(nb);
     expect([...map.keys()]).toEqual(['a', 'b']);
     expect(map.get('b')).toBe(nb.cells[3]);
@@ -73,7 +98,9 @@ describe('cellsById', () => {
 });
 
 describe('findCell', () => {
-  const widgets = ['a', 'b', 'c'].map(id => ({ model: { id } }) as unknown as Cell);
+  const widgets = ['a', 'b', 'c'].map(
+    id => ({ model: { id } }) as unknown as Cell
+  );
   const panel = { content: { widgets } } as unknown as NotebookPanel;
 
   it('finds a cell by id first', () => {
@@ -93,7 +120,11 @@ describe('findCell', () => {
 });
 
 /** A cell model with the parts restoreCells touches. */
-function fakeCellModel(id: string, type: 'code' | 'markdown', metadata: Record<string, unknown>) {
+function fakeCellModel(
+  id: string,
+  type: 'code' | 'markdown',
+  metadata: Record<string, unknown>
+) {
   const model = {
     id,
     type,
@@ -110,7 +141,10 @@ function fakeCellModel(id: string, type: 'code' | 'markdown', metadata: Record<s
   return model;
 }
 
-function panelWith(models: unknown[], notebookMetadata: Record<string, unknown> = {}) {
+function panelWith(
+  models: unknown[],
+  notebookMetadata: Record<string, unknown> = {}
+) {
   const model = {
     cells: models,
     metadata: notebookMetadata,
@@ -138,19 +172,28 @@ describe('restoreCells', () => {
   ]);
 
   it('puts outputs, execution counts and metadata back, matched by id', () => {
-    const a = fakeCellModel('a', 'code', { repro_jupyter: { status: 'drift' }, scratch: true });
+    const a = fakeCellModel('a', 'code', {
+      repro_jupyter: { status: 'drift' },
+      scratch: true
+    });
     const { panel } = panelWith([a]);
     restoreCells(panel, recorded);
     expect(a.outputs.fromJSON).toHaveBeenCalledWith(
       (recorded.cells[0] as nbformat.ICodeCell).outputs
     );
     expect(a.executionCount).toBe(1);
-    expect(a.metadata).toEqual({ repro_jupyter: { status: 'ok' }, tags: ['keep'] });
+    expect(a.metadata).toEqual({
+      repro_jupyter: { status: 'ok' },
+      tags: ['keep']
+    });
     expect(a.deleteMetadata).toHaveBeenCalledWith('scratch');
   });
 
   it('leaves equal metadata alone (no needless writes)', () => {
-    const a = fakeCellModel('a', 'code', { repro_jupyter: { status: 'ok' }, tags: ['keep'] });
+    const a = fakeCellModel('a', 'code', {
+      repro_jupyter: { status: 'ok' },
+      tags: ['keep']
+    });
     const { panel } = panelWith([a]);
     restoreCells(panel, recorded);
     expect(a.setMetadata).not.toHaveBeenCalled();
@@ -182,20 +225,34 @@ describe('restoreCells', () => {
 
 describe('restoreNotebookMetadata', () => {
   it('puts back a different value', () => {
-    const { panel, model } = panelWith([], { repro_jupyter: { master_seed: 2 } });
-    restoreNotebookMetadata(panel, notebook([], { repro_jupyter: { master_seed: 1 } }));
-    expect(model.setMetadata).toHaveBeenCalledWith('repro_jupyter', { master_seed: 1 });
+    const { panel, model } = panelWith([], {
+      repro_jupyter: { master_seed: 2 }
+    });
+    restoreNotebookMetadata(
+      panel,
+      notebook([], { repro_jupyter: { master_seed: 1 } })
+    );
+    expect(model.setMetadata).toHaveBeenCalledWith('repro_jupyter', {
+      master_seed: 1
+    });
   });
 
   it('removes the key when the snapshot had none', () => {
-    const { panel, model } = panelWith([], { repro_jupyter: { master_seed: 2 } });
+    const { panel, model } = panelWith([], {
+      repro_jupyter: { master_seed: 2 }
+    });
     restoreNotebookMetadata(panel, notebook([], {}));
     expect(model.deleteMetadata).toHaveBeenCalledWith('repro_jupyter');
   });
 
   it('does not write an equal value', () => {
-    const { panel, model } = panelWith([], { repro_jupyter: { master_seed: 1 } });
-    restoreNotebookMetadata(panel, notebook([], { repro_jupyter: { master_seed: 1 } }));
+    const { panel, model } = panelWith([], {
+      repro_jupyter: { master_seed: 1 }
+    });
+    restoreNotebookMetadata(
+      panel,
+      notebook([], { repro_jupyter: { master_seed: 1 } })
+    );
     expect(model.setMetadata).not.toHaveBeenCalled();
     expect(model.deleteMetadata).not.toHaveBeenCalled();
   });

@@ -29,7 +29,10 @@ const STATUSES: Status[] = [
   'skipped'
 ];
 
-function comparison(status: Status, patch: Partial<CellComparison> = {}): CellComparison {
+function comparison(
+  status: Status,
+  patch: Partial<CellComparison> = {}
+): CellComparison {
   return { index: 0, id: null, status, differences: [], causes: [], ...patch };
 }
 
@@ -87,7 +90,10 @@ describe('countStatuses', () => {
 
 describe('isDrifted and statusLabel', () => {
   it('highlights drift and error only', () => {
-    expect(STATUSES.filter(s => isDrifted(comparison(s)))).toEqual(['drift', 'error']);
+    expect(STATUSES.filter(s => isDrifted(comparison(s)))).toEqual([
+      'drift',
+      'error'
+    ]);
   });
 
   it('never labels an unverified cell as reproduced', () => {
@@ -151,7 +157,12 @@ describe('verdictTitle', () => {
   it('says why an unverified cell was not verified, never that it reproduced', () => {
     const title = verdictTitle(
       comparison('unverified', {
-        differences: [{ kind: 'unverified_state', detail: 'model only fingerprintable by pickle' }]
+        differences: [
+          {
+            kind: 'unverified_state',
+            detail: 'model only fingerprintable by pickle'
+          }
+        ]
       })
     );
     expect(title).toBe('Not verified: model only fingerprintable by pickle');
@@ -162,8 +173,12 @@ describe('verdictTitle', () => {
   });
 
   it('says a clean cell reproduced, with its status in words', () => {
-    expect(verdictTitle(comparison('same'))).toBe('Reproduced on re-execution (reproduced).');
-    expect(verdictTitle(comparison('within_tolerance'))).toContain('within tolerance');
+    expect(verdictTitle(comparison('same'))).toBe(
+      'Reproduced on re-execution (reproduced).'
+    );
+    expect(verdictTitle(comparison('within_tolerance'))).toContain(
+      'within tolerance'
+    );
   });
 
   it('names the most likely cause of a drift', () => {
@@ -173,7 +188,9 @@ describe('verdictTitle', () => {
       })
     );
     expect(title).toContain('Re-execution drifted');
-    expect(title).toContain('Likely cause: input data changed — train.csv changed');
+    expect(title).toContain(
+      'Likely cause: input data changed — train.csv changed'
+    );
   });
 
   it('names no cause when the report has none', () => {
@@ -193,16 +210,23 @@ describe('cellList', () => {
         comparison('error', { index: 6 })
       ])
     ).toBe('cells 2, 4 and 7');
-    expect(cellList([comparison('error', { index: 2 }), comparison('error', { index: 4 })])).toBe(
-      'cells 3 and 5'
-    );
+    expect(
+      cellList([
+        comparison('error', { index: 2 }),
+        comparison('error', { index: 4 })
+      ])
+    ).toBe('cells 3 and 5');
   });
 });
 
 describe('formatDelta', () => {
   it('shows a relative change in percent with sensible digits', () => {
-    expect(formatDelta({ old: 0.25, new: 0.35, rel: 0.4 })).toBe('0.25 → 0.35 (rel 40%)');
-    expect(formatDelta({ old: 100, new: 105, rel: 0.05 })).toBe('100 → 105 (rel 5.0%)');
+    expect(formatDelta({ old: 0.25, new: 0.35, rel: 0.4 })).toBe(
+      '0.25 → 0.35 (rel 40%)'
+    );
+    expect(formatDelta({ old: 100, new: 105, rel: 0.05 })).toBe(
+      '100 → 105 (rel 5.0%)'
+    );
     expect(formatDelta({ old: 1, new: 1.001234, rel: 0.001234 })).toBe(
       '1 → 1.001234 (rel 0.12%)'
     );
@@ -216,7 +240,9 @@ describe('formatDelta', () => {
   });
 
   it('passes a non-numeric relative change through, and falls back to abs', () => {
-    expect(formatDelta({ old: 'a', new: 'b', rel: 'inf' })).toBe('a → b (rel inf)');
+    expect(formatDelta({ old: 'a', new: 'b', rel: 'inf' })).toBe(
+      'a → b (rel inf)'
+    );
     expect(formatDelta({ old: 1, new: 3, abs: 2 })).toBe('1 → 3 (abs 2)');
   });
 
