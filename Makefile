@@ -45,7 +45,7 @@ $(UI_STAMP): ui-tests/package.json ui-tests/package-lock.json
 	cd ui-tests && npm ci --no-audit --no-fund
 	touch $(UI_STAMP)
 
-test: test-python test-ts test-ui
+test: lint test-python test-ts test-ui
 
 test-python: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider
@@ -65,9 +65,10 @@ test-ui: $(STAMP) chromium $(UI_STAMP)
 	PATH="$(BIN):$$PATH" jupyter labextension list 2>&1 | grep -E "repro-jupyter .*enabled.*OK"
 	PATH="$(BIN):$$PATH" bash ui-tests/run.sh
 
-lint: $(STAMP)
+lint: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check repro_jupyter tests
 	PATH="$(BIN):$$PATH" jlpm check:schema
+	PATH="$(BIN):$$PATH" jlpm lint:check
 
 bench: $(STAMP)
 	$(PY) -m bench $(if $(QUICK),--quick,)
