@@ -72,6 +72,7 @@ def decode_npy(meta: dict[str, Any], data: Buffer | PathLike, *, lazy: bool = Fa
     import numpy as np
 
     fmt = np.lib.format
+    array: np.ndarray[Any, Any]  # a read-only np.memmap when lazy with a path
     try:
         if is_path(data):
             if lazy:

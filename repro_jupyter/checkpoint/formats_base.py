@@ -14,10 +14,13 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import StoreError
 from . import signing
+
+if TYPE_CHECKING:  # typing.TypeIs is 3.13+; only the checker reads it
+    from typing_extensions import TypeIs
 
 Buffer = bytes | bytearray | memoryview
 PathLike = str | os.PathLike[str]
@@ -166,7 +169,7 @@ def qualified_name(obj_type: type) -> str:
     return f"{obj_type.__module__}.{obj_type.__qualname__}"
 
 
-def is_path(data: Any) -> bool:
+def is_path(data: object) -> TypeIs[str | os.PathLike[str]]:
     return isinstance(data, (str, os.PathLike))
 
 

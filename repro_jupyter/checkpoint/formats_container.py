@@ -54,7 +54,7 @@ def _pad(n: int) -> int:
 
 def build_container(fmt: str, meta: dict[str, Any], parts: Sequence[PartSpec], *, signed: bool) -> Encoded:
     """Frame ``parts`` into one ``Encoded`` file; the trailer is computed while the file is streamed."""
-    table = []
+    table: list[dict[str, Any]] = []
     offset = 0
     for name, kind, pieces in parts:
         length = sum(p.nbytes if isinstance(p, memoryview) else len(p) for p in pieces)

@@ -170,7 +170,8 @@ def _dtype_ok(pd: Any, np: Any, dtype: Any) -> bool:
         return isinstance(dtype.categories.dtype, pd.StringDtype)
     if isinstance(dtype, pd.DatetimeTZDtype):
         return dtype.unit in ("ms", "us", "ns")
-    masked = (pd.BooleanDtype, pd.StringDtype, pd.Float32Dtype, pd.Float64Dtype, pd.Int8Dtype, pd.Int16Dtype)
+    masked: tuple[type, ...] = (pd.BooleanDtype, pd.StringDtype, pd.Float32Dtype, pd.Float64Dtype)
+    masked += (pd.Int8Dtype, pd.Int16Dtype)
     masked += (pd.Int32Dtype, pd.Int64Dtype, pd.UInt8Dtype, pd.UInt16Dtype, pd.UInt32Dtype, pd.UInt64Dtype)
     return isinstance(dtype, masked)
 
@@ -270,7 +271,7 @@ def encode_pandas(value: Any, max_bytes: int | None) -> Encoded | None:
             parts = to_parquet()
         except Exception:  # pyarrow refused something the checks let through: the signed pickle keeps it
             return None
-        check_size(parts[0].nbytes, max_bytes)
+        check_size(memoryview(parts[0]).nbytes, max_bytes)
         return Encoded("parquet", meta, parts, text=lambda: frame_text(pd, snapshot))
     return Encoded("parquet", meta, _deferred=to_parquet_later, text=lambda: frame_text(pd, snapshot))
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Literal
 
 MIN_POOLED = 1 << 20
 DEFAULT_LIMIT = 1 << 30
@@ -89,7 +89,7 @@ class SnapshotPool:
 POOL = SnapshotPool()
 
 
-def pooled_copy(value: Any, order: str = "C") -> Any:
+def pooled_copy(value: Any, order: Literal["C", "F"] = "C") -> Any:
     """A NumPy copy of ``value`` (same dtype and shape) in a pooled buffer, laid out in ``order``."""
     import numpy as np
 

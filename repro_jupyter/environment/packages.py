@@ -19,7 +19,8 @@ def installed_distributions() -> dict[str, str]:
     and the one ``importlib.metadata.version`` reports."""
     out: dict[str, str] = {}
     for dist in md.distributions():
-        name = dist.metadata.get("Name")
+        meta = dist.metadata  # an email Message: a missing header is absent, not an error
+        name = meta["Name"] if "Name" in meta else None
         if name:
             out.setdefault(_normalise(name), dist.version)
     return dict(sorted(out.items()))

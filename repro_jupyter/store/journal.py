@@ -170,10 +170,11 @@ class JournaledCatalog(Catalog):
         for op in ops:
             if not isinstance(op, dict):
                 raise ValueError("an op is not an object")
-            sql = IMPORT_SQL.get(op.get("op"))
+            name: Any = op.get("op")  # any JSON value: one that names no op finds no SQL
+            sql = IMPORT_SQL.get(name)
             if sql is None:  # ops of a newer version are skipped, not fatal
                 continue
-            self._conn.execute(sql, checked_args(op.get("op"), op.get("args")))
+            self._conn.execute(sql, checked_args(name, op.get("args")))
             applied += 1
         return applied
 

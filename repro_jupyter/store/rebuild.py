@@ -26,7 +26,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from ..errors import StoreError
 from . import Store
@@ -105,9 +105,10 @@ def rebuild_catalog(store: Store) -> RebuildReport:
         elif isinstance(value, dict) and value.get("kind") == "environment":
             environments.append((digest, mtime))
         elif _is_milestone(value) and digest not in known_milestones:
-            cell = value.get("cell") if isinstance(value.get("cell"), dict) else {}
-            key = cell.get("key") if isinstance(cell.get("key"), str) else None
-            milestones.append((value["name"], digest, key, mtime))
+            cell = value.get("cell")
+            cell_key = cell.get("key") if isinstance(cell, dict) else None
+            cell_key = cell_key if isinstance(cell_key, str) else None
+            milestones.append((value["name"], digest, cell_key, mtime))
     run_id = f"rebuilt-{uuid.uuid4().hex}"
     now = time.time()
     conn.execute("BEGIN IMMEDIATE")
@@ -146,7 +147,7 @@ def rebuild_catalog(store: Store) -> RebuildReport:
     return report
 
 
-def _is_milestone(value: Any) -> bool:
+def _is_milestone(value: object) -> TypeGuard[dict[str, Any]]:
     return isinstance(value, dict) and value.get("kind") == "milestone" and isinstance(value.get("name"), str)
 
 
