@@ -11,7 +11,6 @@ A failure in recording never fails the user's cell: it becomes one warning line.
 from __future__ import annotations
 
 import hashlib
-import sys
 import time
 import uuid
 import warnings
@@ -401,4 +400,4 @@ class RecordingSession(SessionSettings):
         return set(hidden)
 
 
-__all__ = ["RecordingSession", "CellOptions", "ReproWarning", "METADATA_KEY", "cell_key_for", "sys"]
+__all__ = ["RecordingSession", "CellOptions", "ReproWarning", "METADATA_KEY", "cell_key_for"]

@@ -10,7 +10,6 @@ when new modules appear.
 from __future__ import annotations
 
 import os
-import sys
 from typing import Any
 
 from .. import SCHEMA_VERSION
@@ -89,4 +88,4 @@ class EnvironmentTracker:
         self._modules = frozenset()
 
 
-__all__ = ["capture", "environment_digest", "EnvironmentTracker", "sys"]
+__all__ = ["capture", "environment_digest", "EnvironmentTracker"]
