@@ -21,9 +21,9 @@ from jupyter_core.utils import ensure_async, run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-from . import METADATA_KEY, schema
-from .compare.normalize import coalesce_streams
-from .errors import ExecutionError, NotebookError
+from . import METADATA_KEY
+from .errors import ExecutionError
+from .notebook_io import coalesce_streams, read_notebook
 from .numbering import cell_label
 from .seeding import kernel_env
 
@@ -32,63 +32,6 @@ SETUP = (
     "get_ipython(), {notebook!r}, {seed!r}, {deterministic!r}, {excludes!r})"
 )
 FETCH = "__import__('repro_jupyter.magics').magics.headless_metadata_json(get_ipython())"
-
-
-def read_notebook(path: str | os.PathLike[str]) -> nbformat.NotebookNode:
-    """Read and upgrade a notebook, turning every failure into one clear line."""
-    try:
-        with open(path, encoding="utf-8") as fh:
-            nb = nbformat.read(fh, as_version=4)
-    except FileNotFoundError:
-        raise NotebookError(f"{path}: no such notebook") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise NotebookError(f"{path}: cannot read: {exc}") from None
-    except Exception as exc:  # nbformat raises bare ValueErrors and NBFormatErrors for bad JSON
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise NotebookError(f"{path}: not a valid notebook: {first}") from None
-    if nb.nbformat_minor < 5:  # cell ids appeared in 4.5: give every cell a stable one
-        nb.nbformat_minor = 5
-    changed = False
-    for cell in nb.cells:
-        if not cell.get("id"):
-            cell["id"] = _stable_id(nb, cell)
-            changed = True
-    if changed:
-        nbformat.validator.normalize(nb)
-    check_repro_metadata(nb, Path(path))
-    return nb
-
-
-def check_repro_metadata(nb: Any, path: Path) -> dict[str, Any]:
-    """The notebook's repro metadata, every cell's too, validated: a hand-edited or foreign file gets
-    one line naming the cell and the field, never a traceback deep in the judge."""
-    meta = nb.metadata.get(METADATA_KEY)
-    if meta is None:
-        meta = {}
-    problems = schema.errors("notebookMetadata", meta) if meta else []
-    if problems:
-        raise NotebookError(
-            f"{path.name}: notebook metadata '{METADATA_KEY}' is not valid: {problems[0][:200]}"
-        )
-    for index, cell in enumerate(nb.cells):
-        cell_meta = cell.get("metadata", {}).get(METADATA_KEY)
-        if cell_meta is None:
-            continue
-        problems = schema.errors("cellMetadata", cell_meta)
-        if problems:
-            raise NotebookError(
-                f"{path.name}: {cell_label(index)} metadata '{METADATA_KEY}' is not valid: "
-                f"{problems[0][:200]}"
-            )
-    return meta
-
-
-def _stable_id(nb: Any, cell: Any) -> str:
-    """A deterministic id for a cell that has none (index + source), so re-runs agree."""
-    import hashlib
-
-    index = nb.cells.index(cell)
-    return hashlib.sha256(f"{index}:{cell.get('source', '')}".encode()).hexdigest()[:8]
 
 
 class ReproNotebookClient(NotebookClient):

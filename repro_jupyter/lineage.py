@@ -22,8 +22,8 @@ from . import METADATA_KEY
 from .canonical import digest_bytes
 from .compare.upstream import loop_names, names_read
 from .errors import ReproError
-from .headless import read_notebook
 from .magic_args import is_configuration_cell
+from .notebook_io import read_notebook
 from .numbering import cell_label
 from .redact import redact_text
 from .state_chain import full_state, state_of

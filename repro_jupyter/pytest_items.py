@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from .errors import ReproError
-from .headless import read_notebook
+from .notebook_io import read_notebook
 from .numbering import cell_label, cell_number
 from .redaction import redact_report
 from .verify import VerifyOptions, verify_notebook

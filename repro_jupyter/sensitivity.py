@@ -19,7 +19,8 @@ from .compare.clocks import mask_own_clocks
 from .compare.normalize import coalesce_streams, join_text, normalise_text
 from .compare.numeric import tokenize
 from .errors import ExecutionError
-from .headless import read_notebook, run_notebook
+from .headless import run_notebook
+from .notebook_io import read_notebook
 from .store.location import scratch_store
 
 

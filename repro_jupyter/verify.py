@@ -28,8 +28,9 @@ from .compare.rules import CompareOptions, cell_control, options_from_pyproject
 from .compare.upstream import upstream_cause
 from .environment.diff import environment_diff
 from .errors import ExecutionError, NotebookError, ReproError, StoreError, UsageError
-from .headless import read_notebook, run_notebook
+from .headless import run_notebook
 from .magic_args import is_configuration_cell
+from .notebook_io import file_state, read_notebook, write_notebook, write_unless_changed
 from .numbering import cell_label
 from .redact import redact_text
 from .state_chain import comparable
@@ -124,6 +125,7 @@ def verify_notebook(path: str | os.PathLike[str], options: VerifyOptions | None 
 
 
 def _verify(path: Path, options: VerifyOptions, started: float) -> dict[str, Any]:
+    before = file_state(path) if options.update else None  # --update: a save meanwhile wins
     nb = read_notebook(path)
     if options.cells is not None:
         code = {i for i, c in enumerate(nb.cells) if c.cell_type == "code"}
@@ -169,9 +171,7 @@ def _verify(path: Path, options: VerifyOptions, started: float) -> dict[str, Any
                 f"not updated: {cell_label(errors[0]['index'])} raised; " + (report.get("reason") or "")
             ).rstrip("; ")
         else:
-            from .cli.run_cmd import write_notebook
-
-            write_notebook(runs[0], path)
+            write_unless_changed(runs[0], path, before, write_notebook)
     return report
 
 

@@ -15,8 +15,8 @@ import nbformat
 import pytest
 
 from repro_jupyter import METADATA_KEY
-from repro_jupyter.cli.run_guard import file_state, write_unless_changed
 from repro_jupyter.errors import NotebookError
+from repro_jupyter.notebook_io import file_state, write_unless_changed
 from repro_jupyter.store import open_store
 from repro_jupyter.store.maintenance import _objects, fsck
 from repro_jupyter.verify import VerifyOptions, verify_notebook

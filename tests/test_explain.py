@@ -192,7 +192,11 @@ def test_one_changed_distribution_is_proven_and_nothing_of_the_users_is_written(
 def test_eight_changed_distributions_bisect_to_the_one_that_matters(world, tmp_path, capsys):
     world.install("1.0", ["tinypkg", *FILLERS])
     imports = ", ".join(FILLERS)
-    sources = [f"import {imports}\nimport tinypkg", "data = list(range(5))", "print(sum(data) * tinypkg.VALUE)"]
+    sources = [
+        f"import {imports}\nimport tinypkg",
+        "data = list(range(5))",
+        "print(sum(data) * tinypkg.VALUE)",
+    ]
     path = notebook(tmp_path / "eight", sources)
     record(path)
     world.install("2.0", ["tinypkg", *FILLERS])

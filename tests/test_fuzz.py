@@ -14,7 +14,7 @@ from repro_jupyter.compare.outputs import compare_outputs
 from repro_jupyter.compare.rules import CompareOptions, RunWindows
 from repro_jupyter.compare.text import compare_texts
 from repro_jupyter.errors import NotebookError
-from repro_jupyter.headless import read_notebook
+from repro_jupyter.notebook_io import read_notebook
 
 FUZZ = settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 RULES = compile_rules()

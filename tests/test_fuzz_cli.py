@@ -29,7 +29,7 @@ from repro_jupyter.cli import build_parser, main
 from repro_jupyter.compare.normalize import compile_rules, normalise_text
 from repro_jupyter.compare.rules import CompareOptions, options_from_pyproject
 from repro_jupyter.errors import NotebookError, ReproError, UsageError
-from repro_jupyter.headless import read_notebook
+from repro_jupyter.notebook_io import read_notebook
 from repro_jupyter.store.location import resolve_location
 
 SCALE = float(os.environ.get("REPRO_FUZZ_SCALE", "1"))  # < 1 for a quick local pass

@@ -14,7 +14,11 @@ NOISE = ("IPKernelApp", "without encryption", "KeyboardInterrupt caught", "Trace
 
 def _jupyter_repro(*args: str, cwd) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "repro_jupyter.cli", *args], cwd=cwd, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "repro_jupyter.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -23,7 +27,10 @@ def test_a_clean_run_and_verify_print_only_our_lines(tmp_path):
     run = _jupyter_repro("run", "q.ipynb", "-q", cwd=tmp_path)
     assert run.returncode == 0 and run.stderr == "" and run.stdout == "", (run.stdout, run.stderr)
     verify = _jupyter_repro("verify", "q.ipynb", "-q", cwd=tmp_path)
-    assert verify.returncode == 0 and verify.stderr == "" and verify.stdout == "", (verify.stdout, verify.stderr)
+    assert verify.returncode == 0 and verify.stderr == "" and verify.stdout == "", (
+        verify.stdout,
+        verify.stderr,
+    )
 
 
 def test_a_timeout_is_one_line_naming_the_kernel_log(tmp_path):

@@ -26,7 +26,8 @@ from .. import METADATA_KEY
 from ..compare.normalize import compile_rules
 from ..compare.rules import CompareOptions
 from ..errors import NotebookError
-from ..headless import read_notebook, run_notebook
+from ..headless import run_notebook
+from ..notebook_io import read_notebook
 from ..store import open_store
 from ..store.location import scratch_store
 from ..verify import VerifyOptions, _judge, exit_code

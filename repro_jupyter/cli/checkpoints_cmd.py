@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import NotebookError, StoreError
-from ..headless import read_notebook
+from ..notebook_io import read_notebook
 from ..store import open_store
 
 

@@ -12,7 +12,7 @@ from ..environment import capture, environment_digest
 from ..environment.diff import environment_diff
 from ..environment.export import FORMATS
 from ..errors import NotebookError, StoreError, UsageError
-from ..headless import read_notebook
+from ..notebook_io import read_notebook
 from ..redaction import redact_data, redact_text
 from ..redaction.console import redacted_console
 from ..report import environment_summary

@@ -16,15 +16,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import nbformat
-
 from .. import METADATA_KEY
-from ..atomic import temp_beside
 from ..errors import NotebookError, StoreError, UsageError
 from ..headless import run_notebook
+from ..notebook_io import file_state, write_notebook, write_unless_changed
 from ..numbering import cell_label
 from ..store import fallback_root, looks_writable, open_store, resolve_location
-from .run_guard import file_state, write_unless_changed
 from .show_cmd import print_provenance
 
 
@@ -43,22 +40,6 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--kernel", help="kernel name (default: the notebook's kernelspec)")
     p.add_argument("--allow-errors", action="store_true", help="continue after a failing cell")
     p.add_argument("-q", "--quiet", action="store_true", help="no summary")
-
-
-def write_notebook(nb: Any, path: Path) -> None:
-    """Atomic write: the old file stays intact if anything fails half way."""
-    path = path.resolve()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with temp_beside(path.parent, f".{path.name}.", ".tmp") as (fd, tmp):
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                nbformat.write(nb, fh)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.chmod(tmp, path.stat().st_mode & 0o777 if path.exists() else 0o644)
-            os.replace(tmp, path)
-    except OSError as exc:
-        raise NotebookError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def check_writable(path: Path) -> None:

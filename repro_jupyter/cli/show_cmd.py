@@ -10,7 +10,7 @@ from typing import Any
 from .. import METADATA_KEY
 from ..canonical import short
 from ..errors import ReproError, StoreError
-from ..headless import read_notebook
+from ..notebook_io import read_notebook
 from ..numbering import cell_number
 from ..redaction import notebook_secrets, redact_data
 from ..redaction.console import redacted_console

@@ -22,7 +22,7 @@ from ..compare.normalize import compile_rules
 from ..compare.outputs import compare_outputs
 from ..compare.rules import options_from_pyproject
 from ..errors import StoreError
-from ..headless import read_notebook
+from ..notebook_io import read_notebook
 from ..numbering import cell_label
 from ..store import Store, open_store
 from ..store.location import scratch_store

@@ -11,7 +11,7 @@ from typing import Any
 
 from .. import METADATA_KEY
 from ..errors import NotebookError
-from ..headless import read_notebook
+from ..notebook_io import read_notebook
 from ..store import Store, open_store
 
 

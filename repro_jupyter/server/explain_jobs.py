@@ -232,7 +232,7 @@ def explain_request(root: Path, path: Path, data: dict[str, Any]) -> dict[str, A
     ``max_trials``, else the notebook's pyproject ``explain-find-links`` / ``explain-index-url``.
     Request folders are relative to the server root and must stay inside it; every problem is one
     line (``UsageError``, 400) before any process starts."""
-    from ..headless import read_notebook
+    from ..notebook_io import read_notebook
     from ..project_config import explain_sources
 
     if not path.is_file():

@@ -1,0 +1,82 @@
+"""Notebook files (``repro_jupyter.notebook_io``): stable cell ids, writes that never lose a save, and
+the core that never reaches into the CLI or the server to do its job."""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import nbformat
+
+from repro_jupyter.notebook_io import read_notebook
+from repro_jupyter.verify import VerifyOptions, verify_notebook
+
+from .conftest import make_notebook
+
+ROOT = Path(__file__).resolve().parent.parent / "repro_jupyter"
+
+
+def test_repeated_and_missing_cell_ids_get_stable_unique_ones(tmp_path):
+    """A copy-pasted cell repeats its id in hand-edited files: two cells must never share one record key,
+    and the repaired ids must be the same on every read (nbformat's repair picks random ones)."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(s) for s in ("a = 1", "b = 2", "c = 3", "a = 1")]
+    raw = json.loads(nbformat.writes(nb))
+    raw["cells"][0]["id"] = raw["cells"][1]["id"] = "same"
+    raw["cells"][3]["id"] = "same"
+    del raw["cells"][2]["id"]
+    path = tmp_path / "dup.ipynb"
+    path.write_text(json.dumps(raw))
+    first = [c.id for c in read_notebook(path).cells]
+    assert first[0] == "same" and len(set(first)) == 4
+    assert [c.id for c in read_notebook(path).cells] == first  # stable across reads
+
+
+def test_verify_update_keeps_a_save_made_while_it_ran(tmp_path):
+    """``verify --update`` replaced the notebook even when an editor had saved it meanwhile."""
+    path = make_notebook(tmp_path / "nb.ipynb", ["x = 1", "print(x)"])
+    from repro_jupyter.cli import main
+
+    assert main(["run", str(path), "-q"]) == 0
+    edited = path.read_text().replace("print(x)", "print(x + 1)")
+
+    def editor_saves(done: int, total: int, cell: object) -> None:
+        if done == 1:
+            path.write_text(edited)
+
+    report = verify_notebook(path, VerifyOptions(update=True, progress=editor_saves))
+    assert path.read_text() == edited  # the save survives
+    assert report["status"] == "error" and "changed on disk while this run executed" in report["reason"]
+    side = list(tmp_path.glob("nb.repro-conflict-*.ipynb"))
+    assert len(side) == 1 and "print(x)" in side[0].read_text()
+
+
+def _imports(path: Path) -> set[str]:
+    rel = path.relative_to(ROOT.parent)
+    package = list(rel.parts[:-1])
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            module = ".".join([*base, node.module] if node.module else base)
+            found |= {module, *(f"{module}.{a.name}" for a in node.names)}
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+    return found
+
+
+def test_the_core_never_imports_the_cli_or_the_server():
+    """Adapters (cli/, server/) call the core, never the other way round; the package's own entry point
+    (``repro_jupyter/__init__.py``, which Jupyter Server calls) is the one place that wires the server."""
+    offenders = []
+    for path in sorted(ROOT.rglob("*.py")):
+        rel = path.relative_to(ROOT)
+        if rel.parts[0] in ("cli", "server") or rel == Path("__init__.py"):
+            continue
+        bad = sorted(
+            m for m in _imports(path) if m.startswith(("repro_jupyter.cli", "repro_jupyter.server"))
+        )
+        if bad:
+            offenders.append(f"{rel}: {bad[0]}")
+    assert offenders == []
