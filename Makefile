@@ -67,6 +67,7 @@ test-ui: $(STAMP) chromium $(UI_STAMP)
 
 lint: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check repro_jupyter tests
+	$(BIN)/mypy repro_jupyter
 	PATH="$(BIN):$$PATH" jlpm check:schema
 	PATH="$(BIN):$$PATH" jlpm lint:check
 
