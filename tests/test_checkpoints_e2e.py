@@ -144,9 +144,9 @@ def test_check_reloads_a_checkpoint_in_a_fresh_kernel(tmp_path, capsys):
     src = make_notebook(
         tmp_path / "k.ipynb",
         [
-            "import numpy as np\nw = np.random.rand(4)",
+            "%precision 3\nimport numpy as np\nw = np.random.rand(4)",
             "def scale(v):\n    return v * 3\nw2 = scale(w)",
-            "noise = np.random.rand(2)\nprint((w2 + noise.sum()).round(6))",
+            "noise = np.random.rand(2)\nprint((scale(w2) + noise.sum()).round(6))",
         ],
         ids=["k0", "k1", "k2"],
     )

@@ -17,20 +17,18 @@ the same judge as ``verify``.
 from __future__ import annotations
 
 import argparse
-import ast
 import copy
 from pathlib import Path
 from typing import Any
 
 from .. import METADATA_KEY
-from ..compare.normalize import compile_rules
-from ..compare.rules import CompareOptions
+from ..compare.judge import Case, exit_code, judge
 from ..errors import NotebookError
+from ..explain.shortcut import checkout_source, definitions_only
 from ..headless import run_notebook
 from ..notebook_io import read_notebook
 from ..store import open_store
 from ..store.location import scratch_store
-from ..verify import VerifyOptions, _judge, exit_code
 from .verify_cmd import print_summary
 
 
@@ -72,20 +70,6 @@ def check_milestone(args: argparse.Namespace) -> int:
     return 1 if status == "drift" else 0
 
 
-def _definitions_only(source: str) -> str:
-    """Keep imports and def/class statements of an earlier cell (checkpoints hold values, not code)."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return ""
-    keep = [
-        n
-        for n in tree.body
-        if isinstance(n, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-    ]
-    return "\n".join(ast.unparse(n) for n in keep)
-
-
 def main(args: argparse.Namespace) -> int:
     if args.checkpoint is not None:
         return check_milestone(args)
@@ -102,16 +86,12 @@ def main(args: argparse.Namespace) -> int:
     for index, cell in enumerate(run.cells):
         if cell.cell_type != "code":
             continue
+        source = cell.source if isinstance(cell.source, str) else "".join(cell.source)
         if index < at:
-            cell.source = _definitions_only(
-                cell.source if isinstance(cell.source, str) else "".join(cell.source)
-            )
-        elif index == at:
+            cell.source = definitions_only(source)
+        elif index == at:  # its functions too: the cells after it may call them
             record = nb.cells[at].metadata[METADATA_KEY]["record"]
-            at_store = store.url or store.root  # a team store by URL: the scratch kernel fetches from it
-            cell.source = (
-                f"get_ipython().run_line_magic('repro', 'checkout {record} --eager --store {at_store}')"
-            )
+            cell.source = definitions_only(source) + "\n" + checkout_source(record, store)
     # Seeded like the recorded run (so every later cell gets its recorded seed), recording into a
     # scratch store: a check must not add to the notebook's run log.
     with scratch_store():
@@ -136,20 +116,17 @@ def main(args: argparse.Namespace) -> int:
     ]
     if problems:
         raise NotebookError(f"the checkpoint of cell {args.cell} did not load: {problems[0]}")
-    opts = CompareOptions()
     selected = {i for i, c in enumerate(nb.cells) if c.cell_type == "code" and i > at}
-    report = _judge(
-        path,
-        nb,
-        [executed],
-        opts,
-        compile_rules(),
-        store,
-        None,
-        None,
-        True,
-        VerifyOptions(compare=opts, cells=selected),
+    report = judge(
+        Case(
+            path,
+            nb,
+            [executed],
+            store,
+            None,
+            cells=selected,
+            reason_when_reproduced=f"cells after {args.cell} reproduced from its checkpoint",
+        )
     )
-    report["reason"] = report["reason"] or f"cells after {args.cell} reproduced from its checkpoint"
     print_summary(report)
     return exit_code(report)

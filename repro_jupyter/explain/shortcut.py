@@ -199,8 +199,8 @@ def _unsafe_cells(nb: Any, code: list[int]) -> str:
     changed = True
     while changed:  # functions that (transitively) change such state
         changed = False
-        for name, node in functions.items():
-            if name not in unsafe and _unsafe_node(node, imported, unsafe):
+        for name, function in functions.items():
+            if name not in unsafe and _unsafe_node(function, imported, unsafe):
                 unsafe.add(name)
                 changed = True
     for i, statements in parsed:
@@ -243,27 +243,34 @@ def _not_checkpointed(store: Any, record_digest: str) -> tuple[str, int]:
     return "", len(variables)
 
 
+def definitions_only(source: str) -> str:
+    """A cell reduced to what a checkpoint cannot hold: imports, ``def``/``class`` statements and line
+    magics (``%%repro`` bodies opened up; IPython syntax understood, so ``%matplotlib`` beside an
+    import keeps the import)."""
+    tree = _python(source)
+    return "\n".join(
+        ast.unparse(n)
+        for n in (_statements(tree) if tree else [])
+        if isinstance(n, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+        or (_magic(n) or ("", "", ""))[0] == "run_line_magic"
+    )
+
+
+def checkout_source(record: str, store: Any) -> str:
+    """The line that checks a record's variables out (from a team store by URL when it is one)."""
+    at_store = store.url or store.root
+    return f"get_ipython().run_line_magic('repro', 'checkout {record} --eager --store {at_store}')"
+
+
 def _notebook(nb: Any, code: list[int], start: int | None, at: int, store: Any) -> Any:
     """The trial's copy: definitions and kept line magics of the earlier cells, the checkout, cell ``at``."""
     out = copy.deepcopy(nb)
     out.cells = out.cells[: at + 1]
     for i in code:
-        tree = _python(_source(nb.cells[i]))
-        kept = [
-            ast.unparse(n)
-            for n in (_statements(tree) if tree else [])
-            if isinstance(
-                n, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-            )
-            or (_magic(n) or ("", "", ""))[0] == "run_line_magic"
-        ]
+        kept = definitions_only(_source(nb.cells[i]))
         if i == start:
-            record = nb.cells[i].metadata[METADATA_KEY]["record"]
-            at_store = store.url or store.root  # a team store by URL: the trial kernel fetches from it
-            kept.append(
-                f"get_ipython().run_line_magic('repro', 'checkout {record} --eager --store {at_store}')"
-            )
-        out.cells[i].source = "\n".join(kept)
+            kept += "\n" + checkout_source(nb.cells[i].metadata[METADATA_KEY]["record"], store)
+        out.cells[i].source = kept
     return out
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import METADATA_KEY
+from ..compare.judge import Case, judge, load
 from ..compare.normalize import compile_rules
 from ..compare.outputs import compare_outputs
 from ..compare.rules import options_from_pyproject
@@ -26,7 +27,7 @@ from ..notebook_io import read_notebook
 from ..numbering import cell_label
 from ..store import Store, open_store
 from ..store.location import scratch_store
-from ..verify import VerifyOptions, _execute, _judge, _load
+from ..verify import VerifyOptions, _execute
 from .shortcut import Shortcut, checkout_problem
 
 REPRODUCED = ("same", "benign", "within_tolerance", "skipped")
@@ -51,7 +52,7 @@ def open_context(path: Path, options: VerifyOptions) -> Context:
     nb = read_notebook(path)
     meta = nb.metadata.get(METADATA_KEY) or {}
     store = open_store(path.resolve().parent, create=False)
-    old_env = _load(store, meta.get("environment"), "environment")
+    old_env = load(store, meta.get("environment"), "environment")
     return Context(
         path=path,
         nb=nb,
@@ -136,9 +137,8 @@ def run(
         except StoreError:
             new_store = None  # nothing was recorded (no code cell ran)
         try:
-            report = _judge(
-                ctx.path, nb, [new_nb], opts, rules, ctx.store, new_store, ctx.old_env, True, options
-            )
+            case = Case(ctx.path, nb, [new_nb], ctx.store, new_store, opts, rules, ctx.old_env)
+            report = judge(replace(case, cells=cells, timeout=options.timeout))
             new_env = _environment_at(new_nb, new_store, report)
         finally:
             if new_store is not None:
@@ -168,7 +168,7 @@ def _environment_at(new_nb: Any, new_store: Store | None, report: dict[str, Any]
         digest = (cell.metadata.get(METADATA_KEY) or {}).get("environment")
         if digest and new_store is not None:
             try:
-                return _load(new_store, digest, "environment")
+                return load(new_store, digest, "environment")
             except StoreError:
                 return None
     return None
@@ -177,7 +177,7 @@ def _environment_at(new_nb: Any, new_store: Store | None, report: dict[str, Any]
 def recorded_environment(ctx: Context, index: int) -> Any:
     """The environment recorded with cell ``index`` (imports change it cell by cell)."""
     digest = (ctx.nb.cells[index].metadata.get(METADATA_KEY) or {}).get("environment")
-    return _load(ctx.store, digest, "environment") if digest else ctx.old_env
+    return load(ctx.store, digest, "environment") if digest else ctx.old_env
 
 
 def classify(report: dict[str, Any], upto: int | None) -> str:

@@ -8,6 +8,7 @@ folder, and use the same store readers and drift engine as the CLI.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ import nbformat
 
 from .. import METADATA_KEY
 from ..canonical import digest_bytes
-from ..compare.normalize import compile_rules
+from ..compare.judge import Case, judge
 from ..compare.rules import CompareOptions, options_from_pyproject
 from ..environment.diff import environment_diff
 from ..errors import NotebookError, ReproError, StoreError
@@ -23,7 +24,6 @@ from ..lineage import graph_from
 from ..report import KEY_PACKAGES
 from ..state_chain import full_state, state_of
 from ..store import Store, open_store
-from ..verify import VerifyOptions, _judge
 from .lab_text import for_lab
 
 
@@ -182,20 +182,8 @@ def compare(recorded: Any, current: Any, path: Path, options: dict[str, Any] | N
             old_env = store.objects.get_environment(nb_meta["environment"])
         except ReproError:
             old_env = None
-    report = _judge(
-        path,
-        recorded,
-        [current],
-        opts,
-        compile_rules(opts.extra_rules),
-        store,
-        store,
-        old_env,
-        bool(nb_meta),
-        VerifyOptions(compare=opts),
-    )
-    report["notebook"] = path.name
-    return for_lab(report)
+    case = Case(path, recorded, [current], store, store, opts, old_env=old_env, recorded=bool(nb_meta))
+    return for_lab(judge(replace(case, name=path.name)))
 
 
 MILESTONE_ROLES = ("weights", "optimizer", "scheduler", "scaler", "loader", "probe", "rng")
