@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
-import pytest
 from jupyter_client.manager import start_new_kernel
 
 from repro_jupyter import lineage, magics
