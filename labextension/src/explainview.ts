@@ -21,7 +21,7 @@ import {
   type IExplainJob
 } from './api';
 import { button, h, note } from './dom';
-import { cellName } from './lineage';
+import { cellName } from './lineagegraph';
 import type { ExplainReport } from './schema';
 
 export const EXPLAIN_CLASS = 'jp-repro-explain';

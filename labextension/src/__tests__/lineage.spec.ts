@@ -6,16 +6,15 @@
  * layout.
  */
 import type { ILineage, ILineageNode } from '../api';
+import { renderLineage } from '../lineage';
 import {
   cellName,
   describe as describeNode,
-  layoutLineage,
-  LINEAGE_GEOMETRY,
   neighbours,
-  renderLineage,
   variableName,
   visibleGraph
-} from '../lineage';
+} from '../lineagegraph';
+import { layoutLineage, LINEAGE_GEOMETRY } from '../lineagelayout';
 
 /**
  * A notebook whose first cell is markdown: code cells sit at indices 1, 2, 3
