@@ -18,13 +18,28 @@
  * about it (outputs, a `cell_recorded` of the interrupted cell) is dropped
  * until it is idle again; after a Cancel the kernel is interrupted, and
  * restarted in the background if the interrupt does not stop it.
+ *
+ * The kernel's part of each step (the calls, their time limits, the guard
+ * against a kernel that dies) is in replaykernel.ts; this module orders the
+ * steps and keeps the notebook's recorded state safe around them.
  */
 import { CodeCell } from '@jupyterlab/cells';
 import type * as nbformat from '@jupyterlab/nbformat';
 import type { NotebookPanel } from '@jupyterlab/notebook';
-import type { Kernel, KernelMessage } from '@jupyterlab/services';
-import { compare, requestAPI, type ICompareOptions } from './api';
-import { METADATA_KEY, muteMetadataWrites } from './comm';
+import { compare, type ICompareOptions } from './api';
+import { METADATA_KEY } from './comm';
+import {
+  CancelledError,
+  configureReplayCode,
+  DEFAULT_TIMEOUTS,
+  FLUSH_RECORDS_CODE,
+  kernelGuard,
+  ReexecuteError,
+  runSilent,
+  setReplayEnvironment,
+  settleStoppedKernel,
+  withTimeout
+} from './replaykernel';
 import type { CellMetadata, DriftReport, NotebookMetadata } from './schema';
 import {
   holdSaves,
@@ -67,231 +82,7 @@ export interface IReexecuteOptions {
   timeouts?: Partial<typeof DEFAULT_TIMEOUTS>;
 }
 
-export const DEFAULT_TIMEOUTS = {
-  restart: 120_000,
-  configure: 120_000,
-  flush: 300_000
-};
-
-/** The user cancelled. */
-export class CancelledError extends Error {
-  constructor(readonly cellIndex: number | null) {
-    super('cancelled');
-    this.name = 'CancelledError';
-  }
-}
-
-/** Re-execution could not complete; the message is one line for the panel. */
-export class ReexecuteError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ReexecuteError';
-  }
-}
-
-/** The silent code that prepares a restarted kernel for the replay. */
-export function configureReplayCode(
-  metadata: NotebookMetadata | undefined
-): string {
-  const seed =
-    typeof metadata?.master_seed === 'number'
-      ? String(metadata.master_seed)
-      : 'None';
-  const deterministic = metadata?.deterministic ? 'True' : 'False';
-  return `__import__('repro_jupyter.magics').magics.configure_replay(get_ipython(), ${seed}, ${deterministic})`;
-}
-
-/** The silent code that waits until the replay's records are on disk. */
-export const FLUSH_RECORDS_CODE =
-  "__import__('repro_jupyter.magics').magics.flush_records(get_ipython())";
-
-/** How long a cancelled replay's kernel may take to become idle before it is restarted. */
-const SETTLE_MS = 5_000;
-
-/**
- * `POST kernel-env`: the environment the kernel gets at its next start (the
- * replay's restart). Returns what the server set.
- */
-export async function setReplayEnvironment(
-  kernelId: string,
-  deterministic: boolean
-): Promise<Record<string, string>> {
-  const reply = await requestAPI<{ env: Record<string, string> }>(
-    'kernel-env',
-    {
-      method: 'POST',
-      body: JSON.stringify({ kernel_id: kernelId, deterministic })
-    }
-  );
-  return reply.env;
-}
-
-/** Resolves true once the kernel of `ctx` is idle (or gone), false after `ms`. */
-function whenIdle(
-  ctx: NotebookPanel['sessionContext'],
-  ms: number
-): Promise<boolean> {
-  return new Promise(resolve => {
-    const kernel = ctx.session?.kernel;
-    if (
-      !kernel ||
-      kernel.isDisposed ||
-      kernel.status === 'idle' ||
-      kernel.status === 'dead'
-    ) {
-      resolve(true);
-      return;
-    }
-    const finish = (idle: boolean): void => {
-      clearTimeout(timer);
-      ctx.statusChanged.disconnect(onStatus);
-      resolve(idle);
-    };
-    const onStatus = (_: unknown, status: Kernel.Status): void => {
-      if (status === 'idle' || status === 'dead') {
-        finish(true);
-      }
-    };
-    const timer = setTimeout(() => finish(false), ms);
-    ctx.statusChanged.connect(onStatus);
-  });
-}
-
-/**
- * After a stopped replay: drop the kernel's metadata messages until it is
- * idle; a cancelled one still busy after SETTLE_MS is restarted (its state is
- * a partial replay, nothing of the user's). Runs in the background.
- */
-/** Kernel side of a replay that stopped early (cancel, failure): see repro_jupyter.magics.end_replay. */
-const END_REPLAY =
-  "__import__('repro_jupyter.magics', fromlist=['end_replay']).end_replay(get_ipython())";
-
-async function settleStoppedKernel(
-  panel: NotebookPanel,
-  cancelled: boolean
-): Promise<void> {
-  const unmute = muteMetadataWrites(panel);
-  try {
-    const idle = await whenIdle(panel.sessionContext, SETTLE_MS);
-    if (!idle && cancelled && !panel.isDisposed) {
-      console.warn(
-        'repro-jupyter: the interrupted replay did not stop; restarting the kernel'
-      );
-      await panel.sessionContext.restartKernel();
-    } else if (idle && !panel.isDisposed) {
-      // The replay never reached flush_records: give the kernel back its user's seed and settings.
-      const kernel = panel.sessionContext.session?.kernel;
-      await kernel
-        ?.requestExecute({
-          code: END_REPLAY,
-          silent: true,
-          store_history: false,
-          allow_stdin: false
-        })
-        .done.catch(() => undefined);
-    }
-  } catch (error) {
-    console.warn(
-      'repro-jupyter: could not settle the kernel after a stopped replay',
-      error
-    );
-  } finally {
-    unmute();
-  }
-}
-
-function withTimeout<T>(
-  promise: Promise<T>,
-  ms: number,
-  what: string
-): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new ReexecuteError(
-            `${what} did not finish within ${Math.round(ms / 1000)} s`
-          )
-        ),
-      ms
-    );
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-async function runSilent(
-  kernel: Kernel.IKernelConnection,
-  code: string,
-  what: string
-): Promise<void> {
-  const future = kernel.requestExecute({
-    code,
-    silent: true,
-    store_history: false,
-    allow_stdin: false
-  });
-  let reply: KernelMessage.IExecuteReplyMsg;
-  try {
-    reply = await future.done;
-  } catch (error) {
-    throw new ReexecuteError(`${what}: ${String(error)}`);
-  }
-  const content = reply.content;
-  if (content.status === 'error') {
-    throw new ReexecuteError(
-      `${what} failed: ${content.ename}: ${content.evalue}`
-    );
-  }
-}
-
-/**
- * A promise that rejects when the kernel dies, is restarted or replaced
- * behind our back, or the run is cancelled; `dispose` stops watching.
- */
-function kernelGuard(
-  panel: NotebookPanel,
-  signal: AbortSignal | undefined,
-  where: () => string
-): { promise: Promise<never>; dispose: () => void } {
-  const ctx = panel.sessionContext;
-  let fail: (error: Error) => void = () => undefined;
-  const promise = new Promise<never>((_, reject) => (fail = reject));
-  promise.catch(() => undefined); // observed by the race; avoid unhandled rejections
-  const onStatus = (_: unknown, status: Kernel.Status): void => {
-    if (status === 'dead' || status === 'autorestarting') {
-      fail(new ReexecuteError(`the kernel died ${where()}`));
-    } else if (status === 'restarting') {
-      // Also what the server reports when it restarts a kernel that died.
-      fail(new ReexecuteError(`the kernel died or was restarted ${where()}`));
-    }
-  };
-  const onConnection = (_: unknown, status: Kernel.ConnectionStatus): void => {
-    if (status === 'disconnected') {
-      fail(new ReexecuteError(`lost the connection to the kernel ${where()}`));
-    }
-  };
-  const onKernel = (): void =>
-    fail(new ReexecuteError(`the kernel was changed ${where()}`));
-  const onAbort = (): void => fail(new CancelledError(null));
-  ctx.statusChanged.connect(onStatus);
-  ctx.connectionStatusChanged.connect(onConnection);
-  ctx.kernelChanged.connect(onKernel);
-  signal?.addEventListener('abort', onAbort);
-  if (signal?.aborted) {
-    onAbort();
-  }
-  return {
-    promise,
-    dispose: () => {
-      ctx.statusChanged.disconnect(onStatus);
-      ctx.connectionStatusChanged.disconnect(onConnection);
-      ctx.kernelChanged.disconnect(onKernel);
-      signal?.removeEventListener('abort', onAbort);
-    }
-  };
-}
-
+/** The cell's status as recorded (`error`: it raised when recorded, so raising again is no stop). */
 function recordedStatus(
   snapshot: nbformat.INotebookContent,
   cellId: string

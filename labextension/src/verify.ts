@@ -17,11 +17,11 @@ import {
   CAUSE_LABELS
 } from './driftview';
 import {
-  CancelledError,
   reexecuteAndCompare,
   type IReexecuteProgress,
   type IStopped
 } from './reexecute';
+import { CancelledError } from './replaykernel';
 import type { CellComparison, DriftReport } from './schema';
 import { findCell, restoreCells, restoreNotebookMetadata } from './snapshot';
 

@@ -9,7 +9,7 @@ import type { Cell, ICellModel } from '@jupyterlab/cells';
 import type * as nbformat from '@jupyterlab/nbformat';
 import type { DocumentRegistry } from '@jupyterlab/docregistry';
 import type { NotebookPanel } from '@jupyterlab/notebook';
-import { configureReplayCode } from '../reexecute';
+import { configureReplayCode } from '../replaykernel';
 import type { NotebookMetadata } from '../schema';
 import {
   cellsById,
