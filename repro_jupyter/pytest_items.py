@@ -301,7 +301,10 @@ def format_notebook_error(report: dict[str, Any], options: VerifyOptions, path: 
     """Why a notebook could not be verified at all (shown in full by its first item)."""
     reason = report.get("reason") or "unknown reason"
     recorded = report.get("recorded")
-    kinds = {True: " (recorded with repro-jupyter)", False: " (compared with its saved outputs)"}
+    kinds: dict[object, str] = {
+        True: " (recorded with repro-jupyter)",
+        False: " (compared with its saved outputs)",
+    }
     kind = kinds.get(recorded, "")
     compare = options.compare
     lines = [

@@ -279,7 +279,7 @@ class StateTracker:
                         or (candidates is not None and name not in candidates and key not in reach)
                     )
                 )
-                if reuse:
+                if reuse and prev is not None:  # (reuse already implies prev)
                     fp = prev[1]
                     stats.reused += 1
                 else:

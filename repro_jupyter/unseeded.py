@@ -28,6 +28,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from types import FrameType
 from typing import Any
 
 from .seeding import SEED_ON_IMPORT
@@ -172,7 +173,7 @@ def _patch_numpy(p: _Patches, np_random: Any, log: RandomnessLog) -> None:
 
 def _caller_module() -> str:
     """The module that called into ``random`` (skipping random.py's own frames)."""
-    frame = sys._getframe(2)
+    frame: FrameType | None = sys._getframe(2)
     while frame is not None and frame.f_globals.get("__name__") == "random":
         frame = frame.f_back
     return "" if frame is None else str(frame.f_globals.get("__name__", ""))

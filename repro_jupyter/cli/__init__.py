@@ -14,7 +14,7 @@ import os
 import sys
 import warnings
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from .. import __version__
 from ..errors import ReproError, ReproWarning
@@ -32,7 +32,17 @@ from . import (
 )
 from .store_cmd import fsck_cmd, gc_cmd, sync_cmd
 
-COMMANDS = {
+
+class Command(Protocol):
+    """What each subcommand provides (a module, or a store command object): its argparse
+    sub-parser and the function that runs it, returning the exit code."""
+
+    def add_parser(self, sub: Any) -> None: ...
+
+    def main(self, args: argparse.Namespace) -> int: ...
+
+
+COMMANDS: dict[str, Command] = {
     "run": run_cmd,
     "verify": verify_cmd,
     "sensitivity": sensitivity_cmd,

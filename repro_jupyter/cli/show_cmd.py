@@ -39,6 +39,7 @@ def _load(store: Any, digest: str | None, kind: str = "record") -> tuple[Any, st
 def collect(nb: Any, path: Path) -> dict[str, Any]:
     """Everything recorded for ``nb``: metadata plus the store objects it points to."""
     nb_meta = nb.metadata.get(METADATA_KEY)
+    store_problem: str | None
     try:
         store = open_store(path.resolve().parent, create=False)
     except StoreError as exc:

@@ -212,7 +212,7 @@ def add_user(predicate: Callable[[Any], bool], func: Callable[[Any], Fingerprint
 def handler_for(value: Any) -> Handler:
     for predicate, func in _USER:
         if predicate(value):
-            return lambda v, _w, f=func: f(v)
+            return lambda v, _w: func(v)  # returned at once: func is this pair's
     t = type(value)
     found = _EXACT.get(t) or _CACHE.get(t)
     if found is not None:

@@ -14,7 +14,6 @@ loop continues exactly as without the checkpoint call.
 
 from __future__ import annotations
 
-import sys
 import warnings
 from typing import Any
 
@@ -154,14 +153,14 @@ def checkpoint(
         manifest["parts"] = parts
         manifest["extra"] = extra
         manifest = redact_data(manifest)
-        data = canonical_bytes(manifest)
-        digest, _ = store.objects.put_bytes(data)
+        manifest_bytes = canonical_bytes(manifest)
+        digest, _ = store.objects.put_bytes(manifest_bytes)
         catalog = store.catalog
         for role, part in parts.items():
             catalog.add_checkpoint(
                 part["object"], f"milestone-{role}", part["object"], {"milestone": name}, part["size"]
             )
-        catalog.add_checkpoint(digest, "milestone", digest, {"milestone": name}, len(data))
+        catalog.add_checkpoint(digest, "milestone", digest, {"milestone": name}, len(manifest_bytes))
         catalog.add_milestone(ctx.notebook, name, digest, ctx.run_id, ctx.cell_key)
         if store.remote is not None:  # a team store: upload now (the outbox keeps it if that fails)
             try:
@@ -178,8 +177,8 @@ def checkpoint(
         raise MilestoneError(f"milestone {name!r} not saved: {one_line(exc)}") from None
     finally:
         store.close()
-    assert digest == digest_bytes(data)
+    assert digest == digest_bytes(manifest_bytes)
     return digest
 
 
-__all__ = ["checkpoint", "check_name", "sys"]
+__all__ = ["checkpoint", "check_name"]
