@@ -229,7 +229,7 @@ def judge_cell(
     if control.raises and new_err:
         old_outputs = [o for o in old_outputs if o.get("output_type") != "error"]
         new_outputs = [o for o in new_outputs if o.get("output_type") != "error"]
-    differences: list[dict[str, Any]] = []
+    differences = []
     status = "same"
     if control.ignore_output:
         if old_outputs != new_outputs:

@@ -167,8 +167,8 @@ def _moments(match: re.Match[str], window: Window) -> list[Window]:
         clock = dtime(_int(match, "tH"), _int(match, "tM"), _int(match, "tS"), _micro(match.group("tf")))
         unit = 10.0 ** -min(len(match.group("tf")), 6) if match.group("tf") else 1.0
         spans = []
-        for day in _days(window):
-            spans += _span(datetime.combine(day, clock), unit, None)
+        for on_day in _days(window):
+            spans += _span(datetime.combine(on_day, clock), unit, None)
         return spans
     except ValueError:  # not a real date (month 13, hour 25): not a clock
         return []

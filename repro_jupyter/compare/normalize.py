@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..canonical import digest_json
-from ..notebook_io import coalesce_streams  # merged as a frontend shows them: the judge compares that
+from ..notebook_io import coalesce_streams as coalesce_streams  # merged as shown: the judge compares that
 
 Replacement = str | Callable[[re.Match[str]], str]
 Rules = list[tuple[str, re.Pattern[str], Replacement]]

@@ -49,6 +49,6 @@ def same_literal_value(old: str, new: str) -> bool:
     if not old or not new or len(old) > 200_000:
         return False
     try:
-        return ast.literal_eval(old) == ast.literal_eval(new)
+        return bool(ast.literal_eval(old) == ast.literal_eval(new))
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         return False

@@ -143,6 +143,16 @@ def _shown(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
+def _string_field(rule: dict[str, Any], key: str, default: str | None, entry: str) -> str:
+    """``rule[key]`` (or ``default``), which must be a string: a regex rule is nothing else."""
+    from ..errors import UsageError
+
+    item = rule.get(key, default)
+    if not isinstance(item, str):
+        raise UsageError(f"{entry}.{key} must be a string, not {_shown(item)}")
+    return item
+
+
 def _normalize_rules(value: Any, where: str) -> tuple[tuple[str, str, str], ...]:
     """``normalize = [{name, pattern, replace}, ...]`` checked field by field; patterns compiled."""
     from ..errors import UsageError
@@ -156,10 +166,10 @@ def _normalize_rules(value: Any, where: str) -> tuple[tuple[str, str, str], ...]
     for index, rule in enumerate(value):
         if not isinstance(rule, dict):
             raise UsageError(f"{where}: normalize[{index}] must be a table, not {_shown(rule)}")
-        name, pattern, repl = rule.get("name", f"rule {index}"), rule.get("pattern"), rule.get("replace", "")
-        for key, item in (("name", name), ("pattern", pattern), ("replace", repl)):
-            if not isinstance(item, str):
-                raise UsageError(f"{where}: normalize[{index}].{key} must be a string, not {_shown(item)}")
+        entry = f"{where}: normalize[{index}]"
+        name = _string_field(rule, "name", f"rule {index}", entry)
+        pattern = _string_field(rule, "pattern", None, entry)
+        repl = _string_field(rule, "replace", "", entry)
         try:
             re.compile(pattern).sub(repl, "")  # a bad group reference in replace fails here too
         except (re.error, IndexError, ValueError, OverflowError, RecursionError) as exc:
