@@ -4,14 +4,23 @@ Domain errors map to HTTP codes in one place (``_ERRORS``); notebook paths are
 resolved inside the server's root only (no ``..``, no absolute paths, no symlinks
 leading out); request bodies are size-limited.  ``info`` is the version handshake
 the frontend uses to say "server extension missing or mismatched".
+
+The loop is never blocked: every handler is ``async`` and its work (parsing the body, opening a
+store, a team-store pull, SQLite, reading notebooks, lineage, comparing outputs and images, the
+redaction and JSON of the reply) runs in a worker thread (``asyncio.to_thread``, as Jupyter
+Server's own kernelspec handlers do), so one slow request leaves Lab's other requests answered.
+Only state the loop owns (explain jobs, the kernel manager) is read on the loop, and only in
+memory.  Exceptions cross the thread unchanged, so the error map below still applies.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import tornado
 from jupyter_server.base.handlers import APIHandler
@@ -21,6 +30,7 @@ from .. import SCHEMA_VERSION, __version__
 from ..errors import NotebookError, ObjectCorrupt, ObjectMissing, ReproError, StoreError
 from ..redaction import notebook_secrets, redact_data, redact_text
 from . import explain_jobs, services
+from .explain_jobs import Job
 
 URL_PREFIX = "repro-jupyter"
 MAX_BODY_BYTES = 64 * 1024 * 1024  # two notebooks with images
@@ -52,37 +62,53 @@ def resolve_notebook(root: str, relative: Any) -> Path:
     return candidate
 
 
+def parse_body(raw: bytes) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """The request's JSON object and the secret literals of the notebooks it carries (what a
+    response may quote and must not), or a one-line 400.  Up to 64 MiB: runs in a worker thread."""
+    try:
+        data = json.loads(raw or b"{}")
+    except ValueError:
+        raise tornado.web.HTTPError(400, "the request body is not JSON") from None
+    if not isinstance(data, dict):
+        raise tornado.web.HTTPError(400, "the request body must be a JSON object")
+    secrets = tuple(s for key in ("notebook", "recorded", "current") for s in notebook_secrets(data.get(key)))
+    return data, secrets
+
+
 class ReproHandler(APIHandler):
     def root(self) -> str:
         return str(self.settings.get("server_root_dir") or self.contents_manager.root_dir)
 
-    def body(self) -> dict[str, Any]:
+    async def body(self) -> dict[str, Any]:
         raw = self.request.body or b""
         if len(raw) > MAX_BODY_BYTES:
             raise tornado.web.HTTPError(413, f"request body over {MAX_BODY_BYTES} bytes")
-        try:
-            data = json.loads(raw or b"{}")
-        except ValueError:
-            raise tornado.web.HTTPError(400, "the request body is not JSON") from None
-        if not isinstance(data, dict):
-            raise tornado.web.HTTPError(400, "the request body must be a JSON object")
-        # what a response may quote: the secret literals of the notebooks the request carries
-        self._secrets = tuple(
-            s for key in ("notebook", "recorded", "current") for s in notebook_secrets(data.get(key))
-        )
+        data, self._secrets = await asyncio.to_thread(parse_body, raw)
         return data
 
-    def reply(self, func: Any, *args: Any) -> None:
-        """``func``'s result as JSON, through the redaction service (the response leaves the server)."""
+    async def reply(self, func: Callable[..., Any], *args: Any, on_loop: bool = False) -> None:
+        """``func``'s result as JSON, through the redaction service (the response leaves the server).
+
+        ``func`` runs in a worker thread, or here with ``on_loop`` when it reads state only the
+        loop may touch (an explain job, the kernel manager: in memory, quick); the redaction and
+        the JSON of its result run in the thread either way.  Domain errors become their status.
+        """
         secrets = getattr(self, "_secrets", ())
+
+        def answer(result: Any) -> str:
+            return json.dumps(redact_data(result, secrets))
+
         try:
-            result = func(*args)
+            if on_loop:
+                text = await asyncio.to_thread(answer, func(*args))
+            else:
+                text = await asyncio.to_thread(lambda: answer(func(*args)))
         except PathRefused as exc:
             raise tornado.web.HTTPError(403, redact_text(str(exc), secrets)) from None
         except ReproError as exc:
             code = next(status for kind, status in _ERRORS if isinstance(exc, kind))
             raise tornado.web.HTTPError(code, redact_text(str(exc), secrets)) from None
-        self.finish(json.dumps(redact_data(result, secrets)))
+        self.finish(text)
 
     def notebook_and_folder(self, data: dict[str, Any]) -> tuple[Any, Path, Path]:
         path = resolve_notebook(self.root(), data.get("path"))
@@ -92,7 +118,7 @@ class ReproHandler(APIHandler):
 
 class InfoHandler(ReproHandler):
     @tornado.web.authenticated
-    def get(self) -> None:
+    async def get(self) -> None:
         self.finish(
             json.dumps({"name": "repro-jupyter", "version": __version__, "schema_version": SCHEMA_VERSION})
         )
@@ -100,27 +126,27 @@ class InfoHandler(ReproHandler):
 
 class ProvenanceHandler(ReproHandler):
     @tornado.web.authenticated
-    def post(self) -> None:
-        data = self.body()
+    async def post(self) -> None:
+        data = await self.body()
 
         def run() -> dict[str, Any]:
             nb, folder, path = self.notebook_and_folder(data)
             return {"path": data["path"], **services.provenance(nb, folder)}
 
-        self.reply(run)
+        await self.reply(run)
 
 
 class LineageHandler(ReproHandler):
     @tornado.web.authenticated
-    def post(self) -> None:
-        data = self.body()
-        self.reply(lambda: services.lineage(*self.notebook_and_folder(data)[:2]))
+    async def post(self) -> None:
+        data = await self.body()
+        await self.reply(lambda: services.lineage(*self.notebook_and_folder(data)[:2]))
 
 
 class EnvDiffHandler(ReproHandler):
     @tornado.web.authenticated
-    def post(self) -> None:
-        data = self.body()
+    async def post(self) -> None:
+        data = await self.body()
 
         def run() -> dict[str, Any]:
             nb, folder, _ = self.notebook_and_folder(data)
@@ -129,13 +155,13 @@ class EnvDiffHandler(ReproHandler):
                 raise NotebookError("'current' must be an environment digest")
             return services.envdiff(nb, folder, current)
 
-        self.reply(run)
+        await self.reply(run)
 
 
 class CompareHandler(ReproHandler):
     @tornado.web.authenticated
-    def post(self) -> None:
-        data = self.body()
+    async def post(self) -> None:
+        data = await self.body()
 
         def run() -> dict[str, Any]:
             path = resolve_notebook(self.root(), data.get("path"))
@@ -144,19 +170,19 @@ class CompareHandler(ReproHandler):
             options = data.get("options") if isinstance(data.get("options"), dict) else {}
             return services.compare(recorded, current, path, options)
 
-        self.reply(run)
+        await self.reply(run)
 
 
 class MilestonesHandler(ReproHandler):
     @tornado.web.authenticated
-    def post(self) -> None:
-        data = self.body()
+    async def post(self) -> None:
+        data = await self.body()
 
         def run() -> dict[str, Any]:
             nb, folder, path = self.notebook_and_folder(data)
             return services.milestones(nb, folder, path.name)
 
-        self.reply(run)
+        await self.reply(run)
 
 
 class ExplainHandler(ReproHandler):
@@ -164,58 +190,66 @@ class ExplainHandler(ReproHandler):
     gives back the one running); ``explain-status`` {job} or {path} and ``explain-cancel`` {job}
     follow it.  Errors before the job starts are one line; a job's own failure is its ``error``."""
 
-    def fail(self, exc: ReproError) -> None:
+    def fail(self, exc: ReproError) -> NoReturn:
         codes = [(explain_jobs.UnknownJob, 404), (explain_jobs.ExplainUnavailable, 503), (PathRefused, 403)]
         code = next(c for kind, c in [*codes, *_ERRORS] if isinstance(exc, kind))
         raise tornado.web.HTTPError(code, redact_text(" ".join(str(exc).split()), ())) from None
 
     @tornado.web.authenticated
     async def post(self) -> None:
-        data, jobs = self.body(), explain_jobs.jobs_of(self.settings)
-        try:
-            path = resolve_notebook(self.root(), data.get("path"))
+        data, jobs, root = await self.body(), explain_jobs.jobs_of(self.settings), self.root()
+
+        def prepare() -> tuple[Path, dict[str, Any]]:  # finds uv, reads the notebook and pyproject
+            path = resolve_notebook(root, data.get("path"))
             explain_jobs.check_uv()
-            params = explain_jobs.explain_request(Path(self.root()), path, data)
+            return path, explain_jobs.explain_request(Path(root), path, data)
+
+        try:
+            path, params = await asyncio.to_thread(prepare)
         except ReproError as exc:
             self.fail(exc)
         job, started = await jobs.start(path, data["path"], **params)
-        self.reply(lambda: {**jobs.status(job), "started": started})
+        await self.reply(lambda: {**jobs.status(job), "started": started}, on_loop=True)
 
 
 class ExplainStatusHandler(ExplainHandler):
     @tornado.web.authenticated
     async def post(self) -> None:
-        data, jobs = self.body(), explain_jobs.jobs_of(self.settings)
+        data, jobs = await self.body(), explain_jobs.jobs_of(self.settings)
+        job: Job | None
         try:
             if "job" in data:
                 job = jobs.get(data["job"])
             else:
-                job = jobs.latest_for(resolve_notebook(self.root(), data.get("path")))
+                path = await asyncio.to_thread(resolve_notebook, self.root(), data.get("path"))
+                job = jobs.latest_for(path)
         except ReproError as exc:
             self.fail(exc)
-        self.reply(lambda: jobs.status(job) if job else {"job": None, "state": "none"})
+        await self.reply(lambda: jobs.status(job) if job else {"job": None, "state": "none"}, on_loop=True)
 
 
 class ExplainCancelHandler(ExplainHandler):
     @tornado.web.authenticated
     async def post(self) -> None:
-        data, jobs = self.body(), explain_jobs.jobs_of(self.settings)
+        data, jobs = await self.body(), explain_jobs.jobs_of(self.settings)
         try:
             job = jobs.get(data.get("job"))
         except ReproError as exc:
             self.fail(exc)
         await jobs.cancel(job)
-        self.reply(lambda: jobs.status(job))
+        await self.reply(jobs.status, job, on_loop=True)
 
 
 class KernelEnvHandler(ReproHandler):
-    """``POST kernel-env`` {kernel_id, deterministic}: the replay environment for the next restart."""
+    """``POST kernel-env`` {kernel_id, deterministic}: the replay environment for the next restart.
+
+    On the loop: it changes the kernel manager's launch arguments (loop-owned, in memory)."""
 
     @tornado.web.authenticated
-    def post(self) -> None:
-        data = self.body()
+    async def post(self) -> None:
+        data = await self.body()
         kernel_id, deterministic = data.get("kernel_id"), data.get("deterministic", False)
-        self.reply(services.set_kernel_env, self.kernel_manager, kernel_id, deterministic)
+        await self.reply(services.set_kernel_env, self.kernel_manager, kernel_id, deterministic, on_loop=True)
 
 
 ROUTES = [
