@@ -10,31 +10,27 @@ A failure in recording never fails the user's cell: it becomes one warning line.
 
 from __future__ import annotations
 
-import hashlib
 import time
 import uuid
 import warnings
 from contextlib import ExitStack
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from . import METADATA_KEY, SCHEMA_VERSION, seeding
 from .canonical import canonical_bytes, digest_bytes, digest_json
+from .cell_record import ActiveCell, CellOptions, build_record, cell_key_for
 from .checkpointing import Checkpointer
-from .compare.normalize import output_digests
 from .environment import EnvironmentTracker
 from .errors import ReproError, ReproWarning
-from .inputs import DEFAULT_SIZE_CAP, OpenedFiles, hash_path
+from .inputs import DEFAULT_SIZE_CAP, OpenedFiles
 from .notebook_path import NotebookLocation
 from .outputs import OutputCapture
-from .params import collect_params
-from .redaction import redact_data, redact_text
+from .redaction import redact_data
 from .session_settings import SessionSettings, UserSettings
 from .state import StateTracker
 from .store import STORE_DIRNAME, Store, open_store, resolve_location
 from .store.writer import BackgroundWriter
-from .unseeded import RandomnessLog, detect_unseeded
+from .unseeded import detect_unseeded
 
 
 def _write_environment(store: Store, data: bytes, digest: str) -> None:
@@ -42,39 +38,10 @@ def _write_environment(store: Store, data: bytes, digest: str) -> None:
     store.catalog.add_environment(digest)
 
 
-@dataclass
-class CellOptions:
-    seed: int | None = None
-    inputs: list[str] = field(default_factory=list)
-    params: list[str] = field(default_factory=list)
-    state: bool = True
-    deterministic: bool | None = None
-
-
-def cell_key_for(cell_id: str | None, source: str) -> str:
-    """The nbformat cell id when the frontend sent one; else a digest of the source."""
-    if cell_id:
-        return str(cell_id)
-    return "src:" + hashlib.sha256(source.encode()).hexdigest()[:16]
-
-
-@dataclass
-class ActiveCell:
-    key: str
-    source: str
-    options: CellOptions
-    seed: int
-    seeded: list[str]
-    rng_before: dict[str, str]
-    started: float
-    stack: ExitStack
-    capture: OutputCapture
-    opened: OpenedFiles
-    unseeded: RandomnessLog
-    nd_warnings: list[str]
-
-
 class RecordingSession(SessionSettings):
+    """One kernel's recording: its settings (seed, deterministic mode, state, store), the store and its
+    background writer, the run in the catalog's log, and the cell being recorded (``begin``/``end``)."""
+
     def __init__(self, shell: Any, location: NotebookLocation) -> None:
         self.shell = shell
         self.location = location
@@ -178,11 +145,15 @@ class RecordingSession(SessionSettings):
         store = self.store()
         if store is None:
             return None
+        self._write_environment_once(store, snapshot, digest)
+        self.flush()
+        return digest
+
+    def _write_environment_once(self, store: Store, snapshot: dict[str, Any], digest: str) -> None:
+        """Queue the environment for the store unless this kernel wrote it already."""
         if digest not in self._written_envs:
             self.writer(store).submit(_write_environment, canonical_bytes(snapshot), digest)
             self._written_envs.add(digest)
-        self.flush()
-        return digest
 
     def flush(self) -> None:
         """Wait until every record so far is on disk; report write failures as one line each."""
@@ -208,12 +179,15 @@ class RecordingSession(SessionSettings):
 
     # --- one cell -------------------------------------------------------------------------
     def begin(self, cell_id: str | None, source: str, options: CellOptions) -> None:
+        """Before a recorded cell runs: seed every RNG from its derived seed, apply deterministic mode,
+        and start the observers (outputs, opened files, unseeded generators, nondeterminism warnings)."""
         if self.active is not None:  # a nested or unfinished cell: finish it first
             self.end(None)
         key = cell_key_for(cell_id, source)
         master = self.ensure_master_seed()
         seed = options.seed if options.seed is not None else seeding.derive_cell_seed(master, key)
-        if options.deterministic if options.deterministic is not None else self.deterministic:
+        deterministic = options.deterministic if options.deterministic is not None else self.deterministic
+        if deterministic:
             seeding.apply_deterministic_mode()
         seeded = seeding.seed_all(seed)
         stack = ExitStack()
@@ -232,6 +206,7 @@ class RecordingSession(SessionSettings):
             seeded,
             seeding.rng_state_digests(),
             time.time(),
+            bool(deterministic),
             stack,
             capture,
             opened,
@@ -240,6 +215,8 @@ class RecordingSession(SessionSettings):
         )
 
     def end(self, error: BaseException | None) -> dict[str, Any] | None:
+        """After the cell: stop the observers, store its record (and checkpoints, environment, log row)
+        and return its cell metadata; None when nothing was recorded (a warning says why, never raises)."""
         cell, self.active = self.active, None
         if cell is None:
             return None
@@ -266,11 +243,23 @@ class RecordingSession(SessionSettings):
             if component not in cell.seeded:
                 cell.seeded.append(component)
         snapshot, env_digest, _changed = self._env.current()
-        # the redaction service at the store door: every string of the record (params, error, paths, ...)
-        record = redact_data(self._build_record(cell, error, rng_after, env_digest))
         store = self.store()
         if store is None:
             return None
+        record, variables = build_record(self, cell, error, rng_after, env_digest)
+        if "state" in record:  # checkpoints of what changed: written by the writer, named in the record
+            skipped = self.checkpoints.after_cell(
+                store,
+                self.writer(store),
+                self.shell.user_ns,
+                self.hidden_names(),
+                variables,
+                self.state.last_stats.hashed_names,
+            )
+            if skipped:
+                record["state"]["not_checkpointed"] = skipped
+        # the redaction service at the store door: every string of the record (params, error, paths, ...)
+        record = redact_data(record)
         record_bytes = canonical_bytes(record)
         record_digest = digest_bytes(record_bytes)
         writer = self.writer(store)
@@ -279,14 +268,7 @@ class RecordingSession(SessionSettings):
                 f"repro: an earlier record could not be written: {error}", ReproWarning, stacklevel=2
             )
         run_id = self.run_id(store)
-        if env_digest not in self._written_envs:
-            env_bytes = canonical_bytes(snapshot)
-            writer.submit(
-                lambda st, data, digest: (st.objects.put_bytes(data), st.catalog.add_environment(digest)),
-                env_bytes,
-                env_digest,
-            )
-            self._written_envs.add(env_digest)
+        self._write_environment_once(store, snapshot, env_digest)
         writer.submit(lambda st, data: st.objects.put_bytes(data), record_bytes)
         if "state" in record:
             self.state.commit(record_digest)  # the next record's state delta points at this one
@@ -322,78 +304,6 @@ class RecordingSession(SessionSettings):
             except Exception as exc:
                 warnings.warn(f"repro: could not notify the frontend: {exc}", ReproWarning, stacklevel=2)
         return meta
-
-    def _build_record(
-        self, cell: ActiveCell, error: BaseException | None, rng_after: dict[str, str], env_digest: str
-    ) -> dict[str, Any]:
-        ns = self.shell.user_ns
-        declared = [
-            hash_path(
-                Path(p).expanduser() if Path(p).expanduser().is_absolute() else Path.cwd() / p,
-                self.location.directory,
-                "declared",
-            )
-            for p in cell.options.inputs
-        ]
-        declared_paths = {str((Path.cwd() / p).resolve()) for p in cell.options.inputs}
-        opened = [
-            hash_path(p, self.location.directory, "opened", self.input_size_cap)
-            for p in cell.opened.relevant()
-            if str(p.resolve()) not in declared_paths
-        ]
-        params = collect_params(cell.options.params, cell.source, ns)
-        consumed = sorted(k for k in cell.rng_before if rng_after.get(k) != cell.rng_before[k])
-        record: dict[str, Any] = {
-            "schema_version": SCHEMA_VERSION,
-            "kind": "cell_record",
-            "cell_key": cell.key,
-            "source": digest_bytes(cell.source.encode()),
-            "master_seed": self.master_seed,
-            "seed": cell.seed,
-            "seeded": cell.seeded,
-            "options": {
-                "deterministic": bool(cell.options.deterministic or self.deterministic),
-                "state": bool(cell.options.state and self.state_enabled),
-                "explicit_seed": cell.options.seed is not None,
-            },
-            "environment": env_digest,
-            "rng": {"before": cell.rng_before, "after": rng_after, "consumed": consumed},
-            "unseeded": list(cell.unseeded.unseeded),
-            "nondeterministic": bool(cell.unseeded.unseeded or cell.nd_warnings),
-            "deterministic_settings": seeding.deterministic_settings(),
-            "nondeterminism_warnings": list(cell.nd_warnings),
-            "inputs": declared + opened,
-            "params": params,
-            # the clocks a cell prints while it runs are masked, so its digest holds from run to run
-            "outputs": output_digests(cell.capture.outputs, clock_window=(cell.started, time.time())),
-            "status": "error" if error is not None else "ok",
-        }
-        if not cell.unseeded.auto_seed:
-            record["options"]["auto_seed"] = False
-        if cell.unseeded.auto_seeded:
-            record["auto_seeded"] = {"calls": list(cell.unseeded.auto_seeded)}
-            if cell.unseeded.not_listed:
-                record["auto_seeded"]["not_listed"] = cell.unseeded.not_listed
-        if error is not None:
-            record["error"] = {"ename": type(error).__name__, "evalue": redact_text(str(error))[:500]}
-        if record["options"]["state"]:
-            variables = self.state.update(ns, cell.source, self.hidden_names())
-            # only what changed since this kernel's previous record, chained by its digest (linear growth)
-            delta = self.state.delta(variables)
-            record["state"] = {"previous": self.state.previous_record, "variables": delta}
-            store = self.store()
-            if store is not None:
-                skipped = self.checkpoints.after_cell(
-                    store,
-                    self.writer(store),
-                    ns,
-                    self.hidden_names(),
-                    variables,
-                    self.state.last_stats.hashed_names,
-                )
-                if skipped:
-                    record["state"]["not_checkpointed"] = skipped
-        return record
 
     def hidden_names(self) -> set[str]:
         hidden = getattr(self.shell, "user_ns_hidden", {})

@@ -90,6 +90,20 @@ def test_inputs_params_and_opened_files(ip, tmp_path):
     assert "hunter2" not in json.dumps(record)
 
 
+def test_a_declared_input_under_home_is_listed_once_when_the_cell_opens_it(ip, tmp_path, monkeypatch):
+    """``--inputs ~/x.csv`` was expanded for hashing but not for matching the files the cell opened, so
+    the same file was listed twice (declared, and again as opened)."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "x.csv").write_text("a\n1\n")
+    run(
+        ip,
+        "%%repro --inputs ~/x.csv\nimport os\ntext = open(os.path.expanduser('~/x.csv')).read()",
+        cell_id="h",
+    )
+    inputs = _record(ip, "h")["inputs"]
+    assert [(i["path"], i["how"]) for i in inputs] == [("x.csv", "declared")], inputs
+
+
 def test_changed_input_changes_record(ip, tmp_path):
     (tmp_path / "d.txt").write_text("one")
     run(ip, "%%repro --inputs d.txt\npass", cell_id="d")
