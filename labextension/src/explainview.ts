@@ -1,31 +1,29 @@
 /**
  * "Find the cause" in the drift view: asks the server to prove what made the
  * notebook drift by re-running it with factors put back as recorded
- * (`jupyter repro explain`), follows the job's progress and shows its
+ * (`jupyter repro explain`), shows the job's progress (Cancel) and its
  * conclusion, a "proven" badge apart from the heuristic "likely" causes, and
  * the trials table.
  *
- * The server runs one job per notebook (in a process of its own); here one
- * `ExplainSession` per notebook path polls it and every drift view of that
- * notebook shows the same state (explain always explains the *first*
+ * The job itself, one per notebook and shared by its drift views, is
+ * explainjob.ts's `ExplainSession` (explain always explains the *first*
  * drifting cell). Nothing is judged here: texts and results are the server's.
  */
-import { NotebookPanel } from '@jupyterlab/notebook';
+import type { NotebookPanel } from '@jupyterlab/notebook';
 import type { Cell } from '@jupyterlab/cells';
-import { Signal, type ISignal } from '@lumino/signaling';
-import {
-  cancelExplain,
-  explainStatus,
-  startExplain,
-  type ExplainTrial,
-  type IExplainJob
-} from './api';
+import type { ExplainTrial, IExplainJob } from './api';
 import { button, h, note } from './dom';
+import {
+  isReexecuting,
+  panelOf,
+  reexecutingStateChanged,
+  sessionFor,
+  type ExplainSession
+} from './explainjob';
 import { cellName } from './lineagegraph';
 import type { ExplainReport } from './schema';
 
 export const EXPLAIN_CLASS = 'jp-repro-explain';
-const POLL_MS = 1000;
 
 /** Readable names of the trial kinds of the schema. */
 export const TRIAL_LABELS: Record<ExplainTrial['kind'], string> = {
@@ -55,173 +53,6 @@ const STATUS_BADGES: Record<
     title: 'The saved notebook reproduced when explain verified it'
   }
 };
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise(resolve => setTimeout(resolve, ms));
-}
-
-/** Display state of one notebook's explain job. */
-export interface IExplainState {
-  job: IExplainJob | null;
-  /** Saving or starting: the request is in flight. */
-  starting: boolean;
-  /** A one-line error of a request (the job's own failure is `job.error`). */
-  error: string | null;
-}
-
-/** The explain job of one notebook, polled while it runs. */
-export class ExplainSession {
-  constructor(readonly path: string) {}
-
-  get changed(): ISignal<this, IExplainState> {
-    return this._changed;
-  }
-
-  get state(): IExplainState {
-    return this._state;
-  }
-
-  get running(): boolean {
-    return this._state.starting || this._state.job?.state === 'running';
-  }
-
-  /** Attach to a job started before (another tab, a reload); finished ones are not shown again. */
-  async attach(): Promise<void> {
-    if (this._attached || this.running || this._state.job) {
-      return;
-    }
-    this._attached = true;
-    try {
-      const job = await explainStatus({ path: this.path });
-      if (job.state === 'running' && !this._state.job) {
-        this._set({ job });
-        void this._poll(job.job as string);
-      }
-    } catch {
-      // no server extension or an old one: the button still says why when clicked
-    }
-  }
-
-  /** Save the notebook if it has unsaved changes (explain runs the saved file), then start. */
-  async start(panel: NotebookPanel | null): Promise<void> {
-    if (this.running) {
-      return;
-    }
-    this._set({ starting: true, error: null });
-    try {
-      if (panel && panel.context.model.dirty) {
-        await panel.context.save();
-      }
-      const job = await startExplain(this.path);
-      this._set({ job, starting: false });
-      if (job.state === 'running' && job.job) {
-        await this._poll(job.job);
-      }
-    } catch (error) {
-      this._set({ starting: false, error: describe(error) });
-    }
-  }
-
-  async cancel(): Promise<void> {
-    const id = this._state.job?.job;
-    if (!id || this._state.job?.state !== 'running') {
-      return;
-    }
-    try {
-      this._set({ job: await cancelExplain(id) });
-    } catch (error) {
-      this._set({ error: describe(error) });
-    }
-  }
-
-  private async _poll(id: string): Promise<void> {
-    if (this._polling === id) {
-      return;
-    }
-    this._polling = id;
-    try {
-      while (this._polling === id) {
-        await delay(POLL_MS);
-        let job: IExplainJob;
-        try {
-          job = await explainStatus({ job: id });
-        } catch (error) {
-          this._set({ error: describe(error) });
-          if (this._state.job) {
-            this._set({
-              job: { ...this._state.job, state: 'failed', progress: null }
-            });
-          }
-          return;
-        }
-        if (this._state.job?.job !== id) {
-          return; // cancelled and started again meanwhile
-        }
-        this._set({ job });
-        if (job.state !== 'running') {
-          return;
-        }
-      }
-    } finally {
-      if (this._polling === id) {
-        this._polling = null;
-      }
-    }
-  }
-
-  private _set(change: Partial<IExplainState>): void {
-    this._state = { ...this._state, ...change };
-    this._changed.emit(this._state);
-  }
-
-  private _state: IExplainState = { job: null, starting: false, error: null };
-  private _changed = new Signal<this, IExplainState>(this);
-  private _attached = false;
-  private _polling: string | null = null;
-}
-
-const sessions = new Map<string, ExplainSession>();
-
-/** The session of the notebook at `path` (one per path for the page's life). */
-export function sessionFor(path: string): ExplainSession {
-  let session = sessions.get(path);
-  if (!session) {
-    session = new ExplainSession(path);
-    sessions.set(path, session);
-  }
-  return session;
-}
-
-const reexecuting = new WeakSet<NotebookPanel>();
-const reexecutingChanged = new Signal<object, NotebookPanel>({});
-
-/**
- * Say that `panel` is being re-executed (or no longer is): "Find the cause"
- * is disabled meanwhile. Drift views are also removed while a re-execution
- * runs, so this is the second guard, for views that outlive its start.
- */
-export function setReexecuting(panel: NotebookPanel, running: boolean): void {
-  if (running) {
-    reexecuting.add(panel);
-  } else {
-    reexecuting.delete(panel);
-  }
-  reexecutingChanged.emit(panel);
-}
-
-/** The notebook panel a cell widget lives in (the cell's parent chain). */
-export function panelOf(cell: Cell): NotebookPanel | null {
-  let node = cell.parent;
-  while (node && !(node instanceof NotebookPanel)) {
-    node = node.parent;
-  }
-  return node instanceof NotebookPanel ? node : null;
-}
-
 function trialsTable(trials: ExplainTrial[]): HTMLElement {
   const body = h('tbody', {});
   trials.forEach((trial, i) => {
@@ -342,7 +173,7 @@ export class ExplainSection {
     const path = this._panel?.context.path ?? null;
     this._session = path ? sessionFor(path) : null;
     this._session?.changed.connect(this._render, this);
-    reexecutingChanged.connect(this._onReexecuting, this);
+    reexecutingStateChanged.connect(this._onReexecuting, this);
     this._render();
     void this._session?.attach();
   }
@@ -351,7 +182,7 @@ export class ExplainSection {
 
   dispose(): void {
     this._session?.changed.disconnect(this._render, this);
-    reexecutingChanged.disconnect(this._onReexecuting, this);
+    reexecutingStateChanged.disconnect(this._onReexecuting, this);
   }
 
   private _onReexecuting(_: unknown, panel: NotebookPanel): void {
@@ -365,7 +196,7 @@ export class ExplainSection {
     const state = session?.state ?? { job: null, starting: false, error: null };
     const job = state.job;
     const running = session?.running ?? false;
-    const blocked = this._panel !== null && reexecuting.has(this._panel);
+    const blocked = this._panel !== null && isReexecuting(this._panel);
     let why =
       'Re-run the saved notebook with what changed put back as it was recorded, one set at a time, to prove which change makes this drift (takes minutes)';
     if (!session) {
