@@ -15,7 +15,7 @@ import {
   statusLabel
 } from '../driftview';
 import { countStatuses, verdictTitle } from '../verify';
-import { cellList } from '../verifyview';
+import { cellList } from '../verifynotices';
 
 type Status = CellComparison['status'];
 
