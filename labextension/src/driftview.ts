@@ -4,10 +4,10 @@
  *
  * Everything shown comes from the server's `CellComparison`: recorded | new
  * text side by side, numeric deltas, images with their difference heatmap,
- * and the ranked causes (heuristic: "likely"). Nothing is recomputed here;
- * numbers are only formatted. A drifted cell's view also carries "Find the
- * cause" (explainview.ts), which proves a cause by controlled re-execution and
- * marks it "proven", apart from the likely ones.
+ * and the causes as the server ranked them (heuristic: "likely"). Nothing is
+ * recomputed here; numbers are only formatted. A drifted cell's view also
+ * carries "Find the cause" (explainview.ts), which proves a cause by
+ * controlled re-execution and marks it "proven", apart from the likely ones.
  */
 import type { Cell } from '@jupyterlab/cells';
 import { PanelLayout, Widget } from '@lumino/widgets';
@@ -54,17 +54,17 @@ export function statusLabel(status: CellComparison['status']): string {
   return STATUS_LABELS[status] ?? status;
 }
 
-/** Whether a compared cell gets the drift highlight. */
-export function isDrifted(cell: CellComparison): boolean {
-  return cell.status === 'drift' || cell.status === 'error';
-}
-
-/** Causes, highest score first (the server ranks them; we keep that order on ties). */
-export function rankedCauses(causes: Cause[]): Cause[] {
-  return causes
-    .map((cause, i) => ({ cause, i }))
-    .sort((a, b) => b.cause.score - a.cause.score || a.i - b.i)
-    .map(x => x.cause);
+/**
+ * `40%`, `5.0%`, `0.12%` for a fraction (0.4, 0.05, 0.0012): two significant
+ * digits below 1%, one decimal below 10%, whole percents above; the sign is
+ * dropped (the arrow beside it shows the direction). The one percent format
+ * of the frontend; display only.
+ */
+export function formatPercent(fraction: number): string {
+  const pct = Math.abs(fraction) * 100;
+  const digits =
+    pct >= 10 ? pct.toFixed(0) : pct >= 1 ? pct.toFixed(1) : pct.toPrecision(2);
+  return `${digits}%`;
 }
 
 /** `0.25 → 0.35 (rel 40%)`: display formatting only. */
@@ -74,14 +74,7 @@ export function formatDelta(delta: Record<string, unknown>): string {
   let text = `${show(delta.old)} → ${show(delta.new)}`;
   const rel = delta.rel;
   if (typeof rel === 'number' && Number.isFinite(rel)) {
-    const pct = Math.abs(rel) * 100;
-    const digits =
-      pct >= 10
-        ? pct.toFixed(0)
-        : pct >= 1
-          ? pct.toFixed(1)
-          : pct.toPrecision(2);
-    text += ` (rel ${digits}%)`;
+    text += ` (rel ${formatPercent(rel)})`;
   } else if (rel !== undefined && rel !== null) {
     text += ` (rel ${String(rel)})`;
   } else if (typeof delta.abs === 'number') {
@@ -90,11 +83,13 @@ export function formatDelta(delta: Record<string, unknown>): string {
   return text;
 }
 
-/** A list of causes: "code changed `source_changed` — detail". */
+/**
+ * A list of the first `limit` causes: "code changed — detail". The server
+ * ranks them, most likely first; they are shown in its order.
+ */
 export function renderCauses(causes: Cause[], limit = 3): HTMLElement {
-  const ranked = rankedCauses(causes).slice(0, limit);
   const list = h('ol', { class: 'jp-repro-causes' });
-  for (const cause of ranked) {
+  for (const cause of causes.slice(0, limit)) {
     list.appendChild(
       h(
         'li',
@@ -222,7 +217,11 @@ export interface IDriftViewActions {
   dismiss: () => void;
 }
 
-/** The drift view widget of one cell comparison. */
+/**
+ * The drift view of one drifted cell's comparison (highlightCell: the
+ * verifier shows it under the cells its report says drifted); with the
+ * cell, it also offers "Find the cause".
+ */
 export class DriftView extends Widget {
   constructor(
     readonly comparison: CellComparison,
@@ -280,7 +279,7 @@ export class DriftView extends Widget {
         )
       );
     }
-    if (cell && isDrifted(comparison)) {
+    if (cell) {
       this._explain = new ExplainSection(cell, comparison.index);
       this.node.append(this._explain.node);
     }

@@ -11,8 +11,6 @@ import type { NotebookBadges } from './badges';
 import {
   clearHighlight,
   highlightCell,
-  isDrifted,
-  rankedCauses,
   statusLabel,
   CAUSE_LABELS
 } from './driftview';
@@ -37,37 +35,51 @@ export interface IVerifyState {
   stopped: IStopped | null;
   /** Ids of the cells still highlighted (accepted or dismissed ones are removed). */
   highlighted: string[];
+  /** The report's drifting cells (`driftedCells`), open or resolved. */
+  drifted: CellComparison[];
 }
 
-/** Count the report's cells per status (display only; the statuses are the server's). */
-export function countStatuses(
-  report: DriftReport
-): Record<CellComparison['status'], number> {
-  const counts = {
-    same: 0,
-    benign: 0,
-    within_tolerance: 0,
-    unverified: 0,
-    drift: 0,
-    error: 0,
-    skipped: 0
-  };
-  for (const cell of report.cells) {
-    counts[cell.status] = (counts[cell.status] ?? 0) + 1;
-  }
-  return counts;
+/** The verdict badge a compared cell gets. */
+export type Verdict = 'reproduced' | 'unverified' | 'drift';
+
+/**
+ * What each status of the server's report shows as: `drift` and `error` are
+ * the drifting statuses (the ones the report's status and first drift are
+ * made of), highlighted with a drift view; skipped cells get no verdict.
+ */
+const STATUS_VERDICTS: Record<CellComparison['status'], Verdict | null> = {
+  same: 'reproduced',
+  benign: 'reproduced',
+  within_tolerance: 'reproduced',
+  unverified: 'unverified',
+  drift: 'drift',
+  error: 'drift',
+  skipped: null
+};
+
+/** The verdict of a compared cell (null: not compared); a status this page does not know is never "reproduced". */
+export function verdictOf(cell: CellComparison): Verdict | null {
+  const verdict = STATUS_VERDICTS[cell.status];
+  return verdict === undefined ? 'unverified' : verdict;
+}
+
+/** The report's drifting cells, in its order: the verifier keeps them in its state, once per report. */
+export function driftedCells(report: DriftReport): CellComparison[] {
+  return report.cells.filter(cell => verdictOf(cell) === 'drift');
 }
 
 /** The tooltip of a compared cell's verdict badge (display only: the status is the server's). */
 export function verdictTitle(cell: CellComparison): string {
-  if (cell.status === 'unverified') {
+  const verdict = verdictOf(cell);
+  if (verdict === 'unverified') {
     const why = cell.differences[0]?.detail ?? '';
     return `Not verified: ${why}`;
   }
-  if (!isDrifted(cell)) {
+  if (verdict !== 'drift') {
     return `Reproduced on re-execution (${statusLabel(cell.status)}).`;
   }
-  const top = rankedCauses(cell.causes)[0];
+  // the server ranks the causes: the first is the most likely
+  const top = cell.causes[0];
   const cause = top
     ? `\nLikely cause: ${CAUSE_LABELS[top.kind] ?? top.kind}${top.detail ? ` — ${top.detail}` : ''}`
     : '';
@@ -107,7 +119,8 @@ export class NotebookVerifier {
       message: null,
       report: null,
       stopped: null,
-      highlighted: []
+      highlighted: [],
+      drifted: []
     });
     try {
       const result = await reexecuteAndCompare(this.panel, {
@@ -116,13 +129,15 @@ export class NotebookVerifier {
           this._setState({ ...this._state, phase: progress.phase, progress })
       });
       this._current = result.current;
+      const drifted = driftedCells(result.report);
       const highlighted = this._apply(result.report);
       this._setState({
         ...this._state,
         phase: 'done',
         report: result.report,
         stopped: result.stopped,
-        highlighted
+        highlighted,
+        drifted
       });
     } catch (error) {
       if (error instanceof CancelledError || controller.signal.aborted) {
@@ -219,7 +234,8 @@ export class NotebookVerifier {
   private _apply(report: DriftReport): string[] {
     const highlighted: string[] = [];
     for (const comparison of report.cells) {
-      if (comparison.status === 'skipped') {
+      const verdict = verdictOf(comparison);
+      if (verdict === null) {
         continue;
       }
       const cell = findCell(this.panel, comparison.id, comparison.index);
@@ -227,16 +243,11 @@ export class NotebookVerifier {
         continue;
       }
       const id = cell.model.id;
-      const drifted = isDrifted(comparison);
       this._badges.setVerdict(id, {
-        kind: drifted
-          ? 'drift'
-          : comparison.status === 'unverified'
-            ? 'unverified'
-            : 'reproduced',
+        kind: verdict,
         title: verdictTitle(comparison)
       });
-      if (drifted) {
+      if (verdict === 'drift') {
         highlightCell(cell, comparison, {
           accept: () => this.acceptCell(id),
           dismiss: () => this.dismissCell(id)
@@ -261,7 +272,8 @@ export class NotebookVerifier {
     message: null,
     report: null,
     stopped: null,
-    highlighted: []
+    highlighted: [],
+    drifted: []
   };
   private _stateChanged = new Signal<this, IVerifyState>(this);
 }

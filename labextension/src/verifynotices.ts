@@ -8,7 +8,6 @@
 import type * as nbformat from '@jupyterlab/nbformat';
 import type { NotebookPanel } from '@jupyterlab/notebook';
 import { button, h } from './dom';
-import { isDrifted } from './driftview';
 import type { CellComparison, DriftReport } from './schema';
 import type { NotebookReproState } from './state';
 
@@ -55,10 +54,11 @@ export function skippedQuietly(why: string): boolean {
   return why === 'empty cell' || why.startsWith('configuration cell');
 }
 
-/** The cells to name, in notebook order. */
+/** The cells to name, in notebook order; the `drifted` ones are not (the first drift and its causes say it). */
 export function notices(
   state: NotebookReproState,
-  report: DriftReport
+  report: DriftReport,
+  drifted: CellComparison[]
 ): INotice[] {
   const out: INotice[] = [];
   let raised: CellComparison | null = null;
@@ -83,8 +83,8 @@ export function notices(
       });
       continue;
     }
-    if (isDrifted(cell)) {
-      continue; // the first drift and its causes say it
+    if (drifted.includes(cell)) {
+      continue;
     }
     const error = errorOutput(state, cell);
     if (error) {

@@ -12,15 +12,10 @@
  */
 import { Dialog, showDialog } from '@jupyterlab/apputils';
 import { button, h, note } from './dom';
-import {
-  isDrifted,
-  markResolved,
-  renderCauses,
-  resolutionOf
-} from './driftview';
+import { markResolved, renderCauses, resolutionOf } from './driftview';
 import type { CellComparison } from './schema';
 import type { NotebookReproState } from './state';
-import { countStatuses, type IVerifyState } from './verify';
+import type { IVerifyState } from './verify';
 import {
   cellList,
   notices,
@@ -29,7 +24,9 @@ import {
   type GoToCell
 } from './verifynotices';
 
-const SUMMARY_LABELS: [keyof ReturnType<typeof countStatuses>, string][] = [
+type Status = CellComparison['status'];
+
+const SUMMARY_LABELS: [Status, string][] = [
   ['same', 'reproduced'],
   ['benign', 'benign'],
   ['within_tolerance', 'within tolerance'],
@@ -44,6 +41,7 @@ const UNRECORDED_LABELS: Partial<Record<string, string>> = {
   same: 'same as saved',
   drift: 'differ from saved'
 };
+
 /** The report's drifted cells, split into still open and resolved ones. */
 interface IDriftProgress {
   open: CellComparison[];
@@ -60,10 +58,7 @@ function driftProgress(v: IVerifyState): IDriftProgress {
     dismissed: 0,
     rerun: 0
   };
-  for (const cell of v.report?.cells ?? []) {
-    if (!isDrifted(cell)) {
-      continue;
-    }
+  for (const cell of v.drifted) {
     const how = resolutionOf(cell);
     const open =
       how === undefined &&
@@ -148,26 +143,31 @@ export function renderSummary(
   goToCell: GoToCell
 ): HTMLElement {
   const report = v.report!;
-  const counts = countStatuses(report);
-  const compared = report.cells.length - counts.skipped;
+  // The server's counts per status (an error report has none).
+  const counts: Partial<Record<Status, number>> = { ...report.summary };
+  const count = (status: Status): number => counts[status] ?? 0;
+  const compared = report.cells.length - count('skipped');
   const progress = driftProgress(v);
   const resolved = progress.accepted + progress.dismissed + progress.rerun;
   // Drifts the user accepted or dismissed are no longer counted as open.
-  for (const cell of report.cells) {
-    if (isDrifted(cell) && !progress.open.includes(cell)) {
-      counts[cell.status]--;
+  for (const cell of v.drifted) {
+    if (!progress.open.includes(cell)) {
+      counts[cell.status] = count(cell.status) - 1;
     }
   }
   const allResolved =
     report.status === 'drift' && !progress.open.length && resolved > 0;
-  const found = report.status === 'error' ? [] : notices(state, report);
+  const found =
+    report.status === 'error' ? [] : notices(state, report, v.drifted);
   const serious = found.filter(n => n.serious);
   const unrecorded = report.recorded === false && report.status !== 'error';
   // Empty and configuration cells are no part of "N cells".
-  counts.skipped -= report.cells.filter(
-    c =>
-      c.status === 'skipped' && skippedQuietly(c.differences[0]?.detail ?? '')
-  ).length;
+  counts.skipped =
+    count('skipped') -
+    report.cells.filter(
+      c =>
+        c.status === 'skipped' && skippedQuietly(c.differences[0]?.detail ?? '')
+    ).length;
   let kind: string = allResolved ? 'resolved' : report.status;
   let headline =
     report.status === 'reproduced'
@@ -244,14 +244,15 @@ export function renderSummary(
   }
   const list = h('ul', { class: 'jp-repro-counts' });
   for (const [key, label] of SUMMARY_LABELS) {
-    if (counts[key] || key === 'same' || key === 'drift') {
+    const n = count(key);
+    if (n || key === 'same' || key === 'drift') {
       list.appendChild(
         h(
           'li',
           {
-            class: `jp-repro-count jp-repro-count-${key}${counts[key] ? '' : ' jp-repro-count-zero'}`
+            class: `jp-repro-count jp-repro-count-${key}${n ? '' : ' jp-repro-count-zero'}`
           },
-          h('span', { class: 'jp-repro-count-n' }, String(counts[key])),
+          h('span', { class: 'jp-repro-count-n' }, String(n)),
           ` ${(unrecorded && UNRECORDED_LABELS[key]) || label}`
         )
       );

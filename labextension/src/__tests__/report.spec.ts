@@ -1,21 +1,31 @@
 /**
- * What the frontend makes of the server's drift report: counts per status,
- * which cells get the drift highlight, the causes in ranked order, the
- * verdict tooltips, 1-based cell lists, and the formatting of numeric deltas
- * (percentages). Nothing here may turn a drift or an unverified cell into
+ * What the frontend makes of the server's drift report. The report carries
+ * its facts (counts per status in `summary`, each cell's `status`, causes
+ * ranked by the server, most likely first); the frontend only maps them to
+ * words, badges and the summary: the verdict of each status, the causes in
+ * the server's order, the verdict tooltips, the Verify summary's counts as
+ * drifts are accepted or dismissed, 1-based cell lists, and the one percent
+ * format. Nothing here may turn a drift or an unverified cell into
  * "reproduced".
  */
 import type { Cause, CellComparison, DriftReport } from '../schema';
+import type { NotebookReproState } from '../state';
 import {
   CAUSE_LABELS,
   formatDelta,
-  isDrifted,
-  rankedCauses,
+  formatPercent,
+  markResolved,
   renderCauses,
   statusLabel
 } from '../driftview';
-import { countStatuses, verdictTitle } from '../verify';
+import {
+  driftedCells,
+  verdictOf,
+  verdictTitle,
+  type IVerifyState
+} from '../verify';
 import { cellList } from '../verifynotices';
+import { renderSummary } from '../verifysummary';
 
 type Status = CellComparison['status'];
 
@@ -36,64 +46,57 @@ function comparison(
   return { index: 0, id: null, status, differences: [], causes: [], ...patch };
 }
 
-function report(cells: CellComparison[]): DriftReport {
+/** A report as the server sends it: the test gives its status and summary. */
+function report(
+  cells: CellComparison[],
+  patch: Partial<DriftReport> = {}
+): DriftReport {
   return {
     schema_version: 1,
     kind: 'drift_report',
     notebook: 'n.ipynb',
-    status: cells.some(isDrifted) ? 'drift' : 'reproduced',
+    status: 'reproduced',
     first_drift: null,
-    cells
+    cells,
+    ...patch
   };
+}
+
+/** The server's summary: every status, zero unless given. */
+function summary(
+  counts: Partial<Record<Status, number>>
+): DriftReport['summary'] {
+  const out: Record<string, number> = {};
+  for (const s of STATUSES) {
+    out[s] = counts[s] ?? 0;
+  }
+  return out;
 }
 
 function cause(kind: Cause['kind'], score: number, detail = ''): Cause {
   return { kind, score, detail };
 }
 
-describe('countStatuses', () => {
-  it('counts every status, zero included', () => {
-    const counts = countStatuses(
-      report([
-        comparison('same'),
-        comparison('same'),
-        comparison('drift'),
-        comparison('unverified'),
-        comparison('skipped')
-      ])
-    );
-    expect(counts).toEqual({
-      same: 2,
-      benign: 0,
-      within_tolerance: 0,
-      unverified: 1,
-      drift: 1,
-      error: 0,
-      skipped: 1
-    });
-  });
-
-  it('counts an empty report as all zeros', () => {
-    const counts = countStatuses(report([]));
-    expect(Object.values(counts).every(n => n === 0)).toBe(true);
-    expect(Object.keys(counts).sort()).toEqual([...STATUSES].sort());
-  });
-
-  it('does not throw on a status this frontend does not know, nor count it as same', () => {
-    const odd = comparison('same');
-    (odd as { status: string }).status = 'brand_new';
-    const counts = countStatuses(report([odd]));
-    expect(counts.same).toBe(0);
-    expect((counts as Record<string, number>).brand_new).toBe(1);
-  });
-});
-
-describe('isDrifted and statusLabel', () => {
-  it('highlights drift and error only', () => {
-    expect(STATUSES.filter(s => isDrifted(comparison(s)))).toEqual([
+describe('verdictOf and statusLabel', () => {
+  it('gives drift and error the drift verdict (highlight and drift view)', () => {
+    expect(STATUSES.filter(s => verdictOf(comparison(s)) === 'drift')).toEqual([
       'drift',
       'error'
     ]);
+  });
+
+  it('never makes an unverified cell reproduced, and gives skipped cells none', () => {
+    expect(verdictOf(comparison('unverified'))).toBe('unverified');
+    expect(verdictOf(comparison('skipped'))).toBeNull();
+    for (const s of ['same', 'benign', 'within_tolerance'] as Status[]) {
+      expect(verdictOf(comparison(s))).toBe('reproduced');
+    }
+  });
+
+  it('calls a status this frontend does not know unverified, never reproduced', () => {
+    const odd = comparison('same');
+    (odd as { status: string }).status = 'brand_new';
+    expect(verdictOf(odd)).toBe('unverified');
   });
 
   it('never labels an unverified cell as reproduced', () => {
@@ -110,37 +113,45 @@ describe('isDrifted and statusLabel', () => {
   });
 });
 
-describe('rankedCauses', () => {
-  it('puts the highest score first and keeps the server order on ties', () => {
-    const causes = [
-      cause('seed', 0.2),
+describe('driftedCells', () => {
+  it("is the report's drift and error cells, in its order, the same objects", () => {
+    const cells = STATUSES.map((s, index) => comparison(s, { index }));
+    const drifted = driftedCells(report(cells));
+    expect(drifted.map(c => c.status)).toEqual(['drift', 'error']);
+    expect(drifted[0]).toBe(cells[4]);
+  });
+});
+
+describe('renderCauses', () => {
+  it("shows the causes in the server's order (it ranks them), even on ties", () => {
+    const list = renderCauses([
       cause('data', 0.9),
-      cause('params', 0.5),
       cause('package_change', 0.9),
-      cause('unknown', 0.5)
-    ];
-    expect(rankedCauses(causes).map(c => c.kind)).toEqual([
-      'data',
-      'package_change',
-      'params',
-      'unknown',
-      'seed'
+      cause('params', 0.5)
+    ]);
+    expect(
+      Array.from(list.querySelectorAll('li')).map(li => li.className)
+    ).toEqual([
+      'jp-repro-cause jp-repro-cause-data',
+      'jp-repro-cause jp-repro-cause-package_change',
+      'jp-repro-cause jp-repro-cause-params'
     ]);
   });
 
-  it('does not reorder the report it was given', () => {
+  it('does not re-rank: the report is the authority on the order', () => {
     const causes = [cause('seed', 0.1), cause('data', 0.9)];
-    rankedCauses(causes);
+    const list = renderCauses(causes);
+    expect(list.querySelector('li')?.textContent).toContain(CAUSE_LABELS.seed);
     expect(causes.map(c => c.kind)).toEqual(['seed', 'data']);
   });
 
   it('renders at most `limit` causes, in words, details as text', () => {
     const list = renderCauses(
       [
-        cause('seed', 0.1),
         cause('data', 0.9, '<script>alert(1)</script>'),
         cause('params', 0.5),
-        cause('source_changed', 0.3)
+        cause('source_changed', 0.3),
+        cause('seed', 0.1)
       ],
       2
     );
@@ -181,10 +192,10 @@ describe('verdictTitle', () => {
     );
   });
 
-  it('names the most likely cause of a drift', () => {
+  it("names the most likely cause of a drift: the report's first", () => {
     const title = verdictTitle(
       comparison('drift', {
-        causes: [cause('seed', 0.2), cause('data', 0.8, 'train.csv changed')]
+        causes: [cause('data', 0.8, 'train.csv changed'), cause('seed', 0.2)]
       })
     );
     expect(title).toContain('Re-execution drifted');
@@ -256,5 +267,195 @@ describe('formatDelta', () => {
     expect(formatDelta({})).toBe('? → ?');
     expect(formatDelta({ old: null, new: undefined })).toBe('? → ?');
     expect(() => formatDelta({ old: {}, new: [1], rel: {} })).not.toThrow();
+  });
+});
+
+describe('formatPercent', () => {
+  it('is the one percent format: whole above 10%, one decimal above 1%, two digits below', () => {
+    expect(formatPercent(0.4)).toBe('40%');
+    expect(formatPercent(0.123)).toBe('12%');
+    expect(formatPercent(0.05)).toBe('5.0%');
+    expect(formatPercent(0.001234)).toBe('0.12%');
+    expect(formatPercent(-0.5)).toBe('50%');
+  });
+});
+
+/**
+ * The Verify summary of a finished run, rendered from a report as the
+ * server sends it (a page without notebook cells: no recorded errors to
+ * name). `open` are the ids of the drifted cells still highlighted.
+ */
+function summaryOf(drift: DriftReport, open: string[] = []): HTMLElement {
+  const v: IVerifyState = {
+    phase: 'done',
+    progress: null,
+    message: null,
+    report: drift,
+    stopped: null,
+    highlighted: open,
+    drifted: driftedCells(drift)
+  };
+  const state = {
+    panel: { content: { widgets: [] } },
+    provenance: { data: null },
+    verifier: { state: v, running: false }
+  } as unknown as NotebookReproState;
+  return renderSummary(state, v, () => undefined);
+}
+
+function shown(node: HTMLElement): {
+  headline: string;
+  counts: Record<string, string>;
+} {
+  const counts: Record<string, string> = {};
+  node.querySelectorAll('.jp-repro-count').forEach(li => {
+    const key = Array.from(li.classList)
+      .find(
+        c => c.startsWith('jp-repro-count-') && c !== 'jp-repro-count-zero'
+      )!
+      .slice('jp-repro-count-'.length);
+    counts[key] = li.textContent ?? '';
+  });
+  return {
+    headline: node.querySelector('.jp-repro-headline')?.textContent ?? '',
+    counts
+  };
+}
+
+describe('the Verify summary', () => {
+  it("shows the report's counts per status; reproduced and drifted always", () => {
+    const node = summaryOf(
+      report(
+        [
+          comparison('same', { index: 0 }),
+          comparison('same', { index: 1 }),
+          comparison('within_tolerance', { index: 2 })
+        ],
+        { summary: summary({ same: 2, within_tolerance: 1 }) }
+      )
+    );
+    expect(shown(node)).toEqual({
+      headline: 'All 3 cells reproduced',
+      counts: {
+        same: '2 reproduced',
+        within_tolerance: '1 within tolerance',
+        drift: '0 drifted'
+      }
+    });
+    expect(node.className).toContain('jp-repro-summary-reproduced');
+  });
+
+  it('shows zeros, never "undefined", for a report without counts (an error report)', () => {
+    const node = summaryOf(
+      report([], { status: 'error', reason: 'nothing to verify', summary: {} })
+    );
+    const { headline, counts } = shown(node);
+    expect(headline).toBe('Could not verify: nothing to verify');
+    expect(counts).toEqual({ same: '0 reproduced', drift: '0 drifted' });
+    expect(node.textContent).not.toMatch(/undefined|NaN/);
+  });
+
+  it('stops counting a drift once accepted or dismissed, and says when none is left', () => {
+    const cells = [
+      comparison('same', { index: 0, id: 'a' }),
+      comparison('drift', {
+        index: 1,
+        id: 'b',
+        causes: [cause('data', 0.8, 'train.csv changed')]
+      }),
+      comparison('error', { index: 2, id: 'c' })
+    ];
+    const drift = report(cells, {
+      status: 'drift',
+      first_drift: { index: 1, id: 'b' },
+      summary: summary({ same: 1, drift: 1, error: 1 })
+    });
+    let node = summaryOf(drift, ['b', 'c']);
+    expect(shown(node).headline).toBe('Drift in 2 of 3 cells');
+    expect(shown(node).counts.drift).toBe('1 drifted');
+    expect(node.querySelector('.jp-repro-first')?.textContent).toBe(
+      'First drift: cell 2'
+    );
+    expect(node.querySelector('.jp-repro-causes')?.textContent).toContain(
+      CAUSE_LABELS.data
+    );
+
+    markResolved(cells[1], 'accepted');
+    node = summaryOf(drift, ['c']);
+    expect(shown(node).headline).toBe('Drift in 1 of 3 cells');
+    expect(shown(node).counts).toEqual({
+      same: '1 reproduced',
+      drift: '0 drifted',
+      error: '1 errors'
+    });
+    expect(node.querySelector('.jp-repro-first')?.textContent).toBe(
+      'First drift: cell 3'
+    );
+
+    markResolved(cells[2], 'dismissed');
+    node = summaryOf(drift, []);
+    expect(shown(node).headline).toBe('All drifts resolved');
+    expect(node.className).toContain('jp-repro-summary-resolved');
+    expect(node.querySelector('.jp-repro-resolution')?.textContent).toBe(
+      '1 accepted, 1 dismissed'
+    );
+    expect(node.querySelector('.jp-repro-first')).toBeNull();
+  });
+
+  it('leaves empty cells out of "N cells" and names a cell skipped by tag', () => {
+    const node = summaryOf(
+      report(
+        [
+          comparison('same', { index: 0 }),
+          comparison('skipped', {
+            index: 1,
+            differences: [{ kind: 'skipped', detail: 'empty cell' }]
+          }),
+          comparison('skipped', {
+            index: 2,
+            differences: [{ kind: 'skipped', detail: 'skipped by tag' }]
+          }),
+          comparison('same', { index: 3 })
+        ],
+        { summary: summary({ same: 2, skipped: 2 }) }
+      )
+    );
+    expect(shown(node)).toEqual({
+      headline: 'All 2 cells reproduced',
+      counts: {
+        same: '2 reproduced',
+        drift: '0 drifted',
+        skipped: '1 skipped'
+      }
+    });
+    expect(node.querySelector('.jp-repro-notices')?.textContent).toContain(
+      'Cell 3 skipped: skipped by tag.'
+    );
+    expect(node.className).toContain('jp-repro-summary-reproduced');
+  });
+
+  it('says an unrecorded notebook was only compared with its saved outputs', () => {
+    const node = summaryOf(
+      report(
+        [
+          comparison('same', { index: 0, id: 'a' }),
+          comparison('drift', { index: 1, id: 'b' })
+        ],
+        {
+          status: 'drift',
+          recorded: false,
+          first_drift: { index: 1, id: 'b' },
+          summary: summary({ same: 1, drift: 1 })
+        }
+      ),
+      ['b']
+    );
+    expect(shown(node)).toEqual({
+      headline: 'Not recorded: outputs compared with the saved ones only',
+      counts: { same: '1 same as saved', drift: '1 differ from saved' }
+    });
+    expect(
+      node.querySelector('.jp-repro-unrecorded-detail')?.textContent
+    ).toContain('1 of 2 cells differ from the saved outputs.');
   });
 });
