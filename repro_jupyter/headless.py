@@ -23,6 +23,7 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 
 from . import METADATA_KEY
 from .errors import ExecutionError
+from .kernel_process import close_kernel_log, kernel_for, kernel_log
 from .notebook_io import coalesce_streams, read_notebook
 from .numbering import cell_label
 from .seeding import kernel_env
@@ -32,6 +33,9 @@ SETUP = (
     "get_ipython(), {notebook!r}, {seed!r}, {deterministic!r}, {excludes!r})"
 )
 FETCH = "__import__('repro_jupyter.magics').magics.headless_metadata_json(get_ipython())"
+# Our own set-up and metadata requests are not the notebook's cells: ``--timeout`` is for those.  A cold
+# kernel importing the tool on a busy machine can take seconds; a short --timeout must not fail it.
+SILENT_TIMEOUT = 120
 
 
 class ReproNotebookClient(NotebookClient):
@@ -80,7 +84,15 @@ class ReproNotebookClient(NotebookClient):
     async def _silent(self, code: str, expressions: dict[str, str] | None = None) -> dict[str, Any]:
         assert self.kc is not None
         msg_id = self.kc.execute(code, silent=True, store_history=False, user_expressions=expressions or {})
-        reply = await self.async_wait_for_reply(msg_id)
+        cell_timeout, self.timeout = self.timeout, SILENT_TIMEOUT
+        try:
+            reply = await self.async_wait_for_reply(msg_id)
+        except (AssertionError, TimeoutError) as exc:  # nbclient asserts a cell on timeouts
+            raise ExecutionError(
+                f"the kernel did not answer repro's set-up within {SILENT_TIMEOUT}s ({type(exc).__name__})"
+            ) from None
+        finally:
+            self.timeout = cell_timeout
         content = (reply or {}).get("content", {})
         if content.get("status") != "ok":
             raise ExecutionError(
@@ -257,7 +269,7 @@ def run_notebook(
         recorded = nb.metadata.get(METADATA_KEY, {}).get("master_seed")
         seed = recorded if isinstance(recorded, int) else None
     excludes = tuple(sorted({source.name} - {output.name}))
-    kernel = kernel_name or _kernel_for(nb, source)
+    kernel = kernel_name or kernel_for(nb, source)
     client = ReproNotebookClient(
         nb,
         notebook_path=output.resolve(),
@@ -319,33 +331,6 @@ def run_notebook(
     return nb, client.repro_metadata, failure
 
 
-def kernel_log() -> Any:
-    """A file for the kernel's stderr: ipykernel's log lines (shutdown chatter, interrupt tracebacks) are
-    not ours to print; ``REPRO_JUPYTER_KERNEL_LOG=inherit`` shows them on the terminal again."""
-    import tempfile
-
-    if os.environ.get("REPRO_JUPYTER_KERNEL_LOG") == "inherit":
-        return None
-    return tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed by close_kernel_log
-        "w+b", prefix="repro-jupyter-kernel-", suffix=".log", delete=False
-    )
-
-
-def close_kernel_log(log: Any, keep: bool) -> str | None:
-    """Close the log; when the run failed and the kernel said something, keep the file and name it."""
-    if log is None:
-        return None
-    log.close()
-    path = Path(log.name)
-    try:
-        if keep and path.stat().st_size > 0:
-            return str(path)
-        path.unlink()
-    except OSError:
-        pass
-    return None
-
-
 def expected_errors(nb: Any) -> dict[int, set[str]]:
     """Per code cell, the error names it may raise: those its saved outputs show, or any (``*``) when the
     cell is marked to raise (nbval's ``# NBVAL_RAISES_EXCEPTION``, tags ``raises-exception`` ...)."""
@@ -374,31 +359,6 @@ def mark_not_run(nb: Any, start: int) -> None:
         cell.outputs = []
         cell.execution_count = None
         cell.metadata.pop(METADATA_KEY, None)
-
-
-def _kernel_for(nb: Any, source: Path) -> str:
-    """The notebook's kernel; a Python kernelspec that is not installed here (``python2``, a conda env's
-    name) runs on ``python3``, said in one line, as Jupyter does when it offers the default kernel."""
-    import sys
-
-    spec = nb.metadata.get("kernelspec") or {}
-    name = spec.get("name") or "python3"
-    language = str(spec.get("language") or (nb.metadata.get("language_info") or {}).get("name") or "")
-    if name == "python3" or language.lower() != "python":
-        return name
-    try:
-        from jupyter_client.kernelspec import KernelSpecManager
-
-        installed = set(KernelSpecManager().find_kernel_specs())
-    except Exception:
-        return name
-    if name in installed or "python3" not in installed:
-        return name
-    print(
-        f"{source.name}: kernel '{name}' is not installed; running on 'python3' (the notebook is Python)",
-        file=sys.stderr,
-    )
-    return "python3"
 
 
 def _first_line(text: str) -> str:

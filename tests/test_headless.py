@@ -316,3 +316,15 @@ def test_consecutive_streams_are_merged_as_jupyterlab_does(tmp_path):
         ("display_data", None, None),
         ("stream", "stdout", "c\n"),
     ]
+
+
+def test_a_short_cell_timeout_does_not_apply_to_the_runs_own_set_up(tmp_path, monkeypatch):
+    """``--timeout 2`` on a busy machine failed with "AssertionError:" because the kernel took longer than
+    2 s to answer the silent set-up request (nbclient's timeout path asserts a cell)."""
+    from repro_jupyter import headless
+
+    monkeypatch.setattr(headless, "SETUP", "__import__('time').sleep(7)\n" + headless.SETUP)
+    path = make_notebook(tmp_path / "nb.ipynb", ["x = 1\nprint(x)"])
+    nb, meta, failure = headless.run_notebook(path, tmp_path / "out.ipynb", timeout=5)
+    assert failure is None and nb.cells[0].outputs[0]["text"] == "1\n"
+    assert meta and meta["cells"]

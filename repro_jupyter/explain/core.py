@@ -22,7 +22,7 @@ from typing import Any
 
 from .. import METADATA_KEY, SCHEMA_VERSION
 from ..errors import ReproError
-from ..headless import _kernel_for
+from ..kernel_process import kernel_for
 from ..numbering import cell_label
 from ..verify import VerifyOptions
 from . import trials
@@ -84,7 +84,7 @@ def explain_notebook(path: str | Path, options: ExplainOptions | None = None) ->
         raise ExplainError(
             f"{path.name} was never recorded: nothing to put back (jupyter repro run it first)"
         )
-    kernel = options.verify.kernel or _kernel_for(ctx.nb, path)
+    kernel = options.verify.kernel or kernel_for(ctx.nb, path)
     base = base_of_kernel(kernel)
     try:
         report = _explain(_Run(ctx, options), kernel, Builder(uv, base, options.sources, options.cache))
