@@ -149,7 +149,8 @@ def test_a_set_only_cheap_trials_showed_is_run_from_the_top_and_a_wrong_lead_is_
         )
     )
     monkeypatch.setattr(trials, "run", fake_run)
-    run = core._Run(SimpleNamespace(), core.ExplainOptions(max_trials=12))
+    events: list[dict] = []
+    run = core._Run(SimpleNamespace(), core.ExplainOptions(max_trials=12, on_event=events.append))
     run.shortcut = SimpleNamespace(start=1)
     changes = [
         SimpleNamespace(pin=p, name=p[:2], recorded="1.0", now="2.0", text=lambda p=p: p) for p in pins
@@ -161,6 +162,14 @@ def test_a_set_only_cheap_trials_showed_is_run_from_the_top_and_a_wrong_lead_is_
     assert any(cheap for _, cheap in calls)
     assert any("the search starts again from the top" in n for n in run.notes)
     assert run.bisection["trials"] == len(calls) <= 12
+    # progress (the Lab's "Find the cause"): each trial announced, then its report entry, in order
+    kinds = [e["event"] for e in events if e["event"] != "environment"]
+    assert kinds == ["trial", "done"] * len(calls)
+    assert [e["trial"] for e in events if e["event"] == "done"] == run.trials
+    assert events[0] == {
+        "event": "environment",
+        "text": "preparing a trial environment with " + ", ".join(p.replace("==", " ") for p in pins),
+    }
 
 
 def test_bisection_marks_the_trials_whose_answer_is_the_result():

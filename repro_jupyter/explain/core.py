@@ -16,6 +16,7 @@ checkpoint when that is sound (``shortcut``), and a set they alone showed is con
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,9 @@ class ExplainOptions:
     sources: Sources = field(default_factory=Sources)
     max_trials: int = 12
     cache: Path | None = None
+    # progress, for the Lab's "Find the cause": {"event": "trial", "kind", "put_back"} as a trial starts,
+    # {"event": "done", "trial": <report entry>} as it ends, {"event": "environment", "text"} before a build
+    on_event: Callable[[dict[str, Any]], None] | None = None
 
 
 class _Run:
@@ -51,6 +55,20 @@ class _Run:
         self.notes: list[str] = []
         self.bisection: dict[str, Any] | None = None
         self.shortcut: Shortcut | None = None  # how steering trials skip ahead (None: from the top)
+
+    def emit(self, **event: Any) -> None:
+        if self.options.on_event is not None:
+            self.options.on_event(event)
+
+    def trial(self, kind: str, put_back: list[str], kernel: str, **kw: Any) -> trials.Outcome:
+        """One trial (``trials.run``), announced first."""
+        self.emit(event="trial", kind=kind, put_back=put_back)
+        return trials.run(self.ctx, kernel, **kw)
+
+    def build(self, builder: Builder, pins: Any) -> Any:
+        shown = ", ".join(p.replace("==", " ") for p in pins) or "nothing"
+        self.emit(event="environment", text=f"preparing a trial environment with {shown}")
+        return builder.build(pins)
 
     def add(self, kind: str, put_back: list[str], outcome: trials.Outcome, env: Any = None) -> str:
         entry: dict[str, Any] = {
@@ -67,6 +85,7 @@ class _Run:
         if outcome.start is not None:
             entry["from_cell"] = outcome.start
         self.trials.append(entry)
+        self.emit(event="done", trial=entry)
         return outcome.result
 
 
@@ -96,7 +115,7 @@ def explain_notebook(path: str | Path, options: ExplainOptions | None = None) ->
 
 def _explain(run: _Run, kernel: str, builder: Builder) -> dict[str, Any]:
     ctx = run.ctx
-    first = trials.run(ctx, kernel)
+    first = run.trial("verify", [], kernel)
     run.add("verify", [], first)
     if first.result == "error":
         raise ExplainError(f"verify could not run {ctx.path.name}: {first.detail}")
@@ -118,6 +137,7 @@ def _explain(run: _Run, kernel: str, builder: Builder) -> dict[str, Any]:
         run.notes.append(FROM_TOP)
     # the same-seed control runs in another process while the packages are put back: on a machine
     # with two cores the two runs of the notebook cost about one (the late-drift case was 3.3x verify)
+    run.emit(event="trial", kind="same_seed_again", put_back=[])
     control = _start_control(ctx, kernel, at)
     try:
         cause, text = _packages(run, builder, found.distributions, at)
@@ -140,7 +160,7 @@ def _explain(run: _Run, kernel: str, builder: Builder) -> dict[str, Any]:
             if not variables or len(run.trials) - 2 >= run.options.max_trials:
                 continue
             shown = [f"{k}={'(unset)' if v is None else v}" for k, v in variables.items()]
-            outcome = trials.run(ctx, kernel, upto=at, env=variables)
+            outcome = run.trial(kind, shown, kernel, upto=at, env=variables)
             if run.add(kind, shown, outcome) == "reproduced":
                 cause = {"kind": kind, "put_back": [{"name": s} for s in shown]}
                 text = (
@@ -189,7 +209,7 @@ def _packages(run: _Run, builder: Builder, changes: list[Change], at: int) -> tu
         return None, "not the packages: no distribution changed; code, data, seed or nondeterminism"
     pins = [c.pin for c in changes]
     try:
-        builder.build(pins)
+        run.build(builder, pins)
     except PinError as exc:
         bad = builder.unresolvable(pins)
         if not bad:
@@ -205,20 +225,20 @@ def _packages(run: _Run, builder: Builder, changes: list[Change], at: int) -> tu
 
     def fixes(subset: tuple[str, ...], final: bool) -> bool:
         try:
-            env = builder.build(subset)
+            env = run.build(builder, subset)
         except PinError as exc:
             run.notes.append(f"trial not installable ({', '.join(subset)[:200]}): {exc}")
             return False
         shortcut = None if final else run.shortcut
-        outcome = trials.run(
-            run.ctx, env.kernel_name, upto=at, jupyter_path=env.jupyter_path, shortcut=shortcut
-        )
+        texts = [by_pin[p].text() for p in subset]
+        kernel, where = env.kernel_name, env.jupyter_path
+        outcome = run.trial("packages", texts, kernel, upto=at, jupyter_path=where, shortcut=shortcut)
         if shortcut is not None and outcome.result == "error":  # the checkout failed: from the top now
-            run.add("packages", [by_pin[p].text() for p in subset], outcome, env)
+            run.add("packages", texts, outcome, env)
             run.notes.append(f"{outcome.detail[:200]}; the remaining trials start from the top")
             run.shortcut = None
-            outcome = trials.run(run.ctx, env.kernel_name, upto=at, jupyter_path=env.jupyter_path)
-        fixed = run.add("packages", [by_pin[p].text() for p in subset], outcome, env) == "reproduced"
+            outcome = run.trial("packages", texts, kernel, upto=at, jupyter_path=where)
+        fixed = run.add("packages", texts, outcome, env) == "reproduced"
         if fixed and outcome.start is not None:
             cheap.add(frozenset(subset))
         return fixed

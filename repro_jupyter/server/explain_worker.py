@@ -6,10 +6,9 @@ is gone through ``JPY_PARENT_PID`` and exit).  ``SPEC`` is a JSON file: ``path``
 ``find_links``, ``index_url``, ``max_trials``, ``events`` (where progress goes, JSON lines)
 and ``result`` (written once at the end, atomically: ``{"report": ...}`` or ``{"error": line}``).
 
-Progress is observed from outside the explain package (which has no callback): a trial's start
-is ``trials.run`` being called, its end is ``_Run.add`` with the entry the report will list, and
-a trial environment is ``Builder.build``.  Anything missing there only costs progress lines;
-the final report is what the Lab shows as the result.
+Progress comes from explain's own callback (``ExplainOptions.on_event``): a trial starting, its
+report entry as it ends, a trial environment being prepared.  Progress lines are for the person
+watching; the final report is what the Lab shows as the result.
 """
 
 from __future__ import annotations
@@ -20,7 +19,6 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +31,7 @@ class Events:
     def __init__(self, path: Path) -> None:
         self._file = open(path, "a", encoding="utf-8")  # noqa: SIM115 - open for the process's life
         self._lock = threading.Lock()
-        self.started = 0  # trials started so far (this process's; the control may run elsewhere)
-        self.pins: tuple[str, ...] = ()  # the pins of the trial environment built last
+        self.started = 0  # trials announced so far
 
     def emit(self, **event: Any) -> None:
         event["time"] = round(time.time(), 3)
@@ -43,61 +40,16 @@ class Events:
             self._file.flush()
 
 
-def _pin_text(pin: str) -> str:
-    name, _, version = pin.partition("==")
-    return f"{name} {version}".strip()
+def progress(events: Events) -> Any:
+    """``ExplainOptions.on_event``: each event as a JSON line; a trial gets its number here."""
 
-
-def _wrap(owner: Any, name: str, make: Callable[[Callable[..., Any]], Callable[..., Any]]) -> None:
-    original = getattr(owner, name, None)
-    if callable(original):
-        setattr(owner, name, make(original))
-
-
-def observe(events: Events) -> None:
-    """Wrap the three points of the explain package that say what a trial is and when it ends."""
-    from ..explain import core, trialenv, trials
-
-    def run_hook(original: Callable[..., Any]) -> Callable[..., Any]:
-        def run(ctx: Any, kernel: str, *args: Any, **kw: Any) -> Any:
-            if kw.get("upto") is None and not args:
-                kind, put_back = "verify", []
-            elif kw.get("jupyter_path"):
-                kind, put_back = "packages", [_pin_text(p) for p in events.pins]
-            elif kw.get("env"):
-                kind = "hashseed" if "PYTHONHASHSEED" in kw["env"] else "threads"
-                put_back = [f"{k}={'(unset)' if v is None else v}" for k, v in kw["env"].items()]
-            else:
-                kind, put_back = "same_seed_again", []
+    def on_event(event: dict[str, Any]) -> None:
+        if event.get("event") == "trial":
             events.started += 1
-            events.emit(event="trial", n=events.started, kind=kind, put_back=put_back)
-            return original(ctx, kernel, *args, **kw)
+            event = {**event, "n": events.started}
+        events.emit(**event)
 
-        return run
-
-    def add_hook(original: Callable[..., Any]) -> Callable[..., Any]:
-        def add(self: Any, *args: Any, **kw: Any) -> Any:
-            result = original(self, *args, **kw)
-            entries = getattr(self, "trials", None)
-            if entries:
-                events.emit(event="done", trial=entries[-1])
-            return result
-
-        return add
-
-    def build_hook(original: Callable[..., Any]) -> Callable[..., Any]:
-        def build(self: Any, pins: Any) -> Any:
-            shown = ", ".join(_pin_text(p) for p in pins) or "nothing"
-            events.emit(event="environment", text=f"preparing a trial environment with {shown}")
-            env = original(self, pins)
-            events.pins = tuple(getattr(env, "pins", pins))
-            return env
-
-        return build
-
-    _wrap(trials, "run", run_hook)
-    _wrap(core._Run, "add", add_hook)
-    _wrap(trialenv.Builder, "build", build_hook)
+    return on_event
 
 
 def _watch_parent(parent: int) -> None:
@@ -130,8 +82,8 @@ def main(argv: list[str]) -> int:
     from ..verify import VerifyOptions
 
     events = Events(Path(spec["events"]))
-    observe(events)
     options = ExplainOptions(
+        on_event=progress(events),
         verify=VerifyOptions(timeout=int(spec.get("timeout", 600))),
         sources=Sources(tuple(spec.get("find_links") or ()), spec.get("index_url")),
         max_trials=int(spec["max_trials"]),
