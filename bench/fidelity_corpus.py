@@ -50,7 +50,7 @@ class Entry:
 REAL_WORLD_EXPECT: dict[str, dict[str, object]] = {
     "pdsh_03.06": {
         "record_exit": 1,
-        "note": "DataFrame.append was removed in pandas 2: cell 37 raises AttributeError where the saved "
+        "note": "DataFrame.append was removed in pandas 2: cell 38 raises AttributeError where the saved "
         "notebook shows a result; a new error, so `repro run` must fail (issue 12: a new error still fails)",
     },
 }
