@@ -22,9 +22,10 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 from . import METADATA_KEY
+from .compare.normalize import coalesce_streams
 from .errors import ExecutionError
 from .kernel_process import close_kernel_log, kernel_for, kernel_log
-from .notebook_io import coalesce_streams, read_notebook
+from .notebook_io import read_notebook
 from .numbering import cell_label
 from .seeding import kernel_env
 

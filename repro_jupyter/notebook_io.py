@@ -1,5 +1,9 @@
 """Notebook files: read (upgraded, every cell with a stable id, repro metadata validated), atomic
-write, the write that refuses to overwrite a file changed under it, and stream merging.
+write, and the write that refuses to overwrite a file changed under it.
+
+Stream merging (``compare.normalize.coalesce_streams``) stays with the output normalisation the kernel
+needs for its digests: the kernel must not import this module (nbformat and jsonschema: ~1.3 s more at
+``%load_ext``; ``tests/test_notebook_io.py`` guards it).
 
 One module, so the core (``headless``, ``verify``, ``explain``) never imports the CLI to save a notebook,
 and every writer keeps the same two promises: a crash half way leaves the old file intact (temp file,
@@ -198,26 +202,3 @@ def write_unless_changed(
         f"{output} changed on disk while this run executed (another run or an editor saved it): "
         f"it was left as it is; this run's result is in {side}"
     )
-
-
-def _join(value: Any) -> str:
-    return "".join(value) if isinstance(value, list) else str(value)
-
-
-def coalesce_streams(outputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Merge consecutive stream outputs of the same name, as notebook frontends do."""
-    merged: list[dict[str, Any]] = []
-    for out in outputs:
-        if (
-            out.get("output_type") == "stream"
-            and merged
-            and merged[-1].get("output_type") == "stream"
-            and merged[-1].get("name") == out.get("name")
-        ):
-            merged[-1] = {
-                **merged[-1],
-                "text": _join(merged[-1]["text"]) + _join(out.get("text", "")),
-            }
-        else:
-            merged.append(dict(out))
-    return merged

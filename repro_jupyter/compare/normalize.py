@@ -20,7 +20,6 @@ from collections.abc import Callable
 from typing import Any
 
 from ..canonical import digest_json
-from ..notebook_io import coalesce_streams as coalesce_streams  # merged as shown: the judge compares that
 
 Replacement = str | Callable[[re.Match[str]], str]
 Rules = list[tuple[str, re.Pattern[str], Replacement]]
@@ -230,6 +229,25 @@ def normalise_output(output: dict[str, Any], rules: Rules | None = None) -> dict
         else:
             data[mime] = normalise_text(join_text(value), rules)
     return {"output_type": kind, "data": data}
+
+
+def coalesce_streams(outputs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Merge consecutive stream outputs of the same name, as notebook frontends do."""
+    merged: list[dict[str, Any]] = []
+    for out in outputs:
+        if (
+            out.get("output_type") == "stream"
+            and merged
+            and merged[-1].get("output_type") == "stream"
+            and merged[-1].get("name") == out.get("name")
+        ):
+            merged[-1] = {
+                **merged[-1],
+                "text": join_text(merged[-1]["text"]) + join_text(out.get("text", "")),
+            }
+        else:
+            merged.append(dict(out))
+    return merged
 
 
 def _mask_clocks(norm: dict[str, Any], window: tuple[float, float]) -> dict[str, Any]:
