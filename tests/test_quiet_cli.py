@@ -34,9 +34,21 @@ def test_a_clean_run_and_verify_print_only_our_lines(tmp_path):
 
 
 def test_a_timeout_is_one_line_naming_the_kernel_log(tmp_path):
-    make_notebook(tmp_path / "slow.ipynb", ["import time\ntime.sleep(30)"])
+    """The kernel's own stderr goes to a log that a failed run names; a kernel that said nothing leaves
+    no log to name (the set-up and metadata requests wait for the kernel, not the cells' --timeout, so an
+    interrupted kernel now finishes cleanly instead of tracing a closed socket into its log)."""
+    cell = "import os, time\nos.write(2, b'kernel says: slow start\\n')\ntime.sleep(30)"
+    make_notebook(tmp_path / "slow.ipynb", [cell])
     run = _jupyter_repro("run", "slow.ipynb", "--timeout", "2", cwd=tmp_path)
     text = run.stdout + run.stderr
     assert run.returncode != 0 and not any(noise in text for noise in NOISE), text
     errors = [line for line in run.stderr.splitlines() if line.strip()]
     assert len(errors) == 1 and "timeout" in errors[0] and "kernel log:" in errors[0], errors
+    log = errors[0].split("kernel log: ", 1)[1].rstrip(")")
+    assert "kernel says: slow start" in open(log).read()
+
+    make_notebook(tmp_path / "quiet.ipynb", ["import time\ntime.sleep(30)"])
+    run = _jupyter_repro("run", "quiet.ipynb", "--timeout", "2", cwd=tmp_path)
+    errors = [line for line in run.stderr.splitlines() if line.strip()]
+    assert run.returncode != 0 and len(errors) == 1 and "timeout" in errors[0], errors
+    assert not any(noise in run.stdout + run.stderr for noise in NOISE)
