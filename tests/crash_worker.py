@@ -19,14 +19,14 @@ def main(folder: str) -> None:
     ip.run_cell(
         "import numpy as np\nbig = np.zeros(4_000_000)\nparts = [np.ones(100_000) for _ in range(8)]",
         cell_id="setup",
-    )
+    ).raise_error()  # a failing cell must fail the crash test, not look like a crash
     step = 0
     while True:
         step += 1
         key = f"step{step}"
         ip.run_cell(
             f"big[{step % 1000}] += 1\nparts[{step % 8}][0] = {step}\nlabel = 'step {step}'", cell_id=key
-        )
+        ).raise_error()
         session.flush()  # durable from here on
         print(session.cell_metadata[key]["record"], flush=True)
 

@@ -325,7 +325,7 @@ def test_location_precedence_traitlet_env_pyproject_default(tmp_path, monkeypatc
 def test_store_url_traitlet_reaches_the_recorder(ip, tmp_path, monkeypatch):
     monkeypatch.setenv("REPRO_JUPYTER_STORE", str(tmp_path / "from-env"))
     ip.run_line_magic("config", f"ReproMagics.store_url = {str(tmp_path / 'from-traitlet')!r}")
-    ip.run_cell("%%repro\nx = 1", store_history=True)
+    ip.run_cell("%%repro\nx = 1", store_history=True).raise_error()
     from repro_jupyter.magics import _LOADED
 
     session = _LOADED[id(ip)].session
