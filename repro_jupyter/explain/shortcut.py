@@ -33,6 +33,8 @@ from .. import METADATA_KEY
 from ..magic_args import is_configuration_cell
 from ..numbering import cell_label
 
+# what a trial replays of an earlier cell: a checkpoint holds values, not imports or definitions
+DEFINITIONS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 REPRODUCED_BEFORE = ("same", "benign", "within_tolerance", "skipped")
 KEPT_LINE_MAGICS = frozenset({"load_ext", "reload_ext", "repro", "matplotlib", "config", "precision", "env"})
 # Calls on imported names that change process-wide state, or write files.
@@ -205,9 +207,7 @@ def _unsafe_cells(nb: Any, code: list[int]) -> str:
                 changed = True
     for i, statements in parsed:
         for node in statements:
-            if isinstance(
-                node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-            ):
+            if isinstance(node, DEFINITIONS):
                 continue
             magic = _magic(node)
             if magic is not None:
@@ -251,8 +251,7 @@ def definitions_only(source: str) -> str:
     return "\n".join(
         ast.unparse(n)
         for n in (_statements(tree) if tree else [])
-        if isinstance(n, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
-        or (_magic(n) or ("", "", ""))[0] == "run_line_magic"
+        if isinstance(n, DEFINITIONS) or (_magic(n) or ("", "", ""))[0] == "run_line_magic"
     )
 
 
