@@ -183,3 +183,18 @@ def test_bisection_marks_the_trials_whose_answer_is_the_result():
     assert Bisection(fixes, 12).run(names) == ("p7",)
     assert seen[0] == (names, True) and seen[-1] == (("p7",), True)
     assert all(not final for _, final in seen[1:-1])
+
+
+def test_the_explain_report_is_redacted_where_it_is_made(tmp_path):
+    """A shortcut note quotes the assignment it refused (``os.environ['<a token>']``): the CLI printed
+    the report before anything redacted it."""
+    import json
+
+    token = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+    nb = _nb([f"import os\nos.environ['{token}'] = '1'", "print(1)"])
+    _, why = shortcut.plan(nb, None, _report(nb), 1)
+    assert token in why  # the note itself quotes the source
+    run = core._Run(SimpleNamespace(path=tmp_path / "nb.ipynb"), core.ExplainOptions())
+    run.notes.append(why)
+    out = core._report(run, "not_proven", "no cause proven", None, {"status": "drift"})
+    assert token not in json.dumps(out) and "<redacted>" in out["notes"][0]

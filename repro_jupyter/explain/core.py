@@ -25,6 +25,7 @@ from .. import METADATA_KEY, SCHEMA_VERSION
 from ..errors import ReproError
 from ..kernel_process import kernel_for
 from ..numbering import cell_label
+from ..redaction import redact_report
 from ..verify import VerifyOptions
 from . import trials
 from .bisect import Bisection
@@ -316,7 +317,8 @@ def _report(
     }
     if run.bisection is not None:
         out["bisection"] = run.bisection
-    return out
+    # notes and trial details quote sources and kernel errors: redacted here, before anyone prints them
+    return redact_report(out)  # type: ignore[no-any-return]
 
 
 def exit_code(report: dict[str, Any]) -> int:
