@@ -16,8 +16,8 @@ try:
 except ImportError:  # running from a source tree that was never built
     __version__ = "0.1.0"
 
-SCHEMA_VERSION = 1
-METADATA_KEY = "repro_jupyter"
+from .schema import METADATA_KEY as METADATA_KEY  # public names; the contract lives in .schema
+from .schema import SCHEMA_VERSION as SCHEMA_VERSION
 
 
 def _jupyter_labextension_paths() -> list[dict[str, str]]:

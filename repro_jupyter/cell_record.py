@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import SCHEMA_VERSION, seeding
+from . import seeding
 from .canonical import digest_bytes
 from .compare.normalize import output_digests
 from .inputs import OpenedFiles, hash_path
 from .outputs import OutputCapture
 from .params import collect_params
 from .redaction import redact_text
+from .schema import SCHEMA_VERSION
 from .unseeded import RandomnessLog
 
 

@@ -18,13 +18,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from . import METADATA_KEY
 from .canonical import canonical_bytes
 from .checkpoint import Skipped, decode, encode
 from .checkpoint.backlog import WriteBacklog, estimated_bytes
 from .errors import ReproError, StoreError
 from .fingerprint import fingerprint, user_variables
 from .redact import WITHHELD, chunks_hold_secret, is_secret_name, looks_secret
+from .schema import METADATA_KEY
 from .state_chain import full_state, state_of
 from .store import Store
 from .store.catalog import Catalog

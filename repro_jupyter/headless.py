@@ -21,12 +21,12 @@ from jupyter_core.utils import ensure_async, run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-from . import METADATA_KEY
 from .compare.normalize import coalesce_streams
 from .errors import ExecutionError
 from .kernel_process import close_kernel_log, kernel_for, kernel_log
 from .notebook_io import read_notebook
 from .numbering import cell_label
+from .schema import METADATA_KEY
 from .seeding import kernel_env
 
 SETUP = (

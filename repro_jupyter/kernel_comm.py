@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import METADATA_KEY, SCHEMA_VERSION, __version__
+from . import __version__
+from .schema import METADATA_KEY, SCHEMA_VERSION
 
 TARGET = METADATA_KEY
 

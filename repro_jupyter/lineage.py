@@ -18,7 +18,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-from . import METADATA_KEY
 from .canonical import digest_bytes
 from .compare.upstream import loop_names, names_read
 from .errors import ReproError
@@ -26,6 +25,7 @@ from .magic_args import is_configuration_cell
 from .notebook_io import read_notebook
 from .numbering import cell_label
 from .redact import redact_text
+from .schema import METADATA_KEY
 from .state_chain import full_state, state_of
 from .store import Store, open_store
 

@@ -303,7 +303,7 @@ class ReproMagics(Magics):
         if args.json:
             print(json.dumps(snapshot, indent=1, sort_keys=True))
         else:
-            from .report import environment_summary
+            from .environment.summary import environment_summary
 
             print(environment_summary(snapshot, digest))
 

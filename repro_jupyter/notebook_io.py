@@ -26,10 +26,11 @@ from typing import Any
 
 import nbformat
 
-from . import METADATA_KEY, schema
+from . import schema
 from .atomic import temp_beside
 from .errors import NotebookError
 from .numbering import cell_label
+from .schema import METADATA_KEY
 
 
 def read_notebook(path: str | os.PathLike[str]) -> nbformat.NotebookNode:

@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import METADATA_KEY
+from .schema import METADATA_KEY
 from .store import STORE_DIRNAME
 
 

@@ -16,7 +16,7 @@ import warnings
 from contextlib import ExitStack
 from typing import Any
 
-from . import METADATA_KEY, SCHEMA_VERSION, seeding
+from . import seeding
 from .canonical import canonical_bytes, digest_bytes, digest_json
 from .cell_record import ActiveCell, CellOptions, build_record, cell_key_for
 from .checkpointing import Checkpointer
@@ -26,6 +26,7 @@ from .inputs import DEFAULT_SIZE_CAP, OpenedFiles
 from .notebook_path import NotebookLocation
 from .outputs import OutputCapture
 from .redaction import redact_data
+from .schema import METADATA_KEY, SCHEMA_VERSION
 from .session_settings import SessionSettings, UserSettings
 from .state import StateTracker
 from .store import STORE_DIRNAME, Store, open_store, resolve_location

@@ -14,13 +14,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import METADATA_KEY
 from .compare.clocks import mask_own_clocks
 from .compare.normalize import coalesce_streams, join_text, normalise_text
 from .compare.numeric import tokenize
 from .errors import ExecutionError
 from .headless import run_notebook
 from .notebook_io import read_notebook
+from .schema import METADATA_KEY
 from .store.location import scratch_store
 
 

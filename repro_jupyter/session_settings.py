@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import METADATA_KEY
 from .canonical import short
 from .errors import ReproWarning
+from .schema import METADATA_KEY
 
 
 @dataclass

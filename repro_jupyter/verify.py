@@ -18,7 +18,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import METADATA_KEY
 from .compare.judge import Case, error_report, exit_code, judge, load
 from .compare.normalize import compile_rules
 from .compare.rules import CompareOptions, cell_control, options_from_pyproject
@@ -26,6 +25,7 @@ from .errors import ExecutionError, ReproError, StoreError, UsageError
 from .headless import run_notebook
 from .notebook_io import file_state, read_notebook, write_notebook, write_unless_changed
 from .numbering import cell_label
+from .schema import METADATA_KEY
 from .store import Store, open_store
 
 

@@ -96,3 +96,35 @@ def test_the_kernel_side_does_not_import_notebook_files_or_the_schema_validator(
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_no_module_imports_the_package_root_for_the_contract():
+    """``__init__`` → ``magics`` → ``recorder`` → ``__init__`` was an import cycle: modules took
+    ``METADATA_KEY`` and ``SCHEMA_VERSION`` from the package root.  They live in the leaf
+    ``repro_jupyter.schema``; only ``__version__`` (set before anything else) may come from the root."""
+    offenders = []
+    for path in sorted(ROOT.rglob("*.py")):
+        rel = path.relative_to(ROOT)
+        if rel == Path("__init__.py"):
+            continue
+        rooted = {m for m in _imports(path) if m.startswith("repro_jupyter.") and m.count(".") == 1}
+        bad = sorted(m for m in rooted if m.split(".")[1] in ("METADATA_KEY", "SCHEMA_VERSION"))
+        if bad:
+            offenders.append(f"{rel}: {bad[0]}")
+    assert offenders == []
+
+
+def test_the_schema_version_lives_in_the_schema_file_only():
+    """Python reads it from record.v1.json and the generated schema.ts exports the same const."""
+    import json
+    import re
+
+    from repro_jupyter import SCHEMA_VERSION, schema
+
+    raw = json.loads((ROOT / "schema" / "record.v1.json").read_text())
+    assert SCHEMA_VERSION == raw["$defs"]["notebookMetadata"]["properties"]["schema_version"]["const"]
+    assert schema.SCHEMA_VERSION is SCHEMA_VERSION
+    generated = (ROOT.parent / "labextension" / "src" / "schema.ts").read_text()
+    assert re.findall(r"export const SCHEMA_VERSION = (\d+);", generated) == [str(SCHEMA_VERSION)]
+    sources = "".join(p.read_text() for p in (ROOT.parent / "labextension" / "src").glob("*.ts"))
+    assert len(re.findall(r"\bSCHEMA_VERSION\s*=", sources)) == 1  # only the generated one

@@ -39,8 +39,32 @@ function parseArgs(argv) {
   return opts;
 }
 
+/**
+ * The data-model version, read from the schema (the `const` of the notebook
+ * metadata's `schema_version`): it lives in the schema file only, Python reads
+ * it from there too (repro_jupyter.schema.SCHEMA_VERSION).
+ */
+function schemaVersion(schemaPath) {
+  const schema = JSON.parse(readFileSync(schemaPath, 'utf8'));
+  const version =
+    schema.$defs?.notebookMetadata?.properties?.schema_version?.const;
+  if (!Number.isInteger(version)) {
+    throw new Error(`${schemaPath}: notebookMetadata.schema_version has no integer const`);
+  }
+  return version;
+}
+
 /** Render the schema to TypeScript; deterministic for a given lockfile. */
 async function render(schemaPath) {
+  const types = await renderTypes(schemaPath);
+  return (
+    types +
+    '\n/** The data-model version this frontend was built against (from the schema). */\n' +
+    `export const SCHEMA_VERSION = ${schemaVersion(schemaPath)};\n`
+  );
+}
+
+async function renderTypes(schemaPath) {
   const source = relative(ROOT, schemaPath).split('\\').join('/');
   return compileFromFile(schemaPath, {
     bannerComment:

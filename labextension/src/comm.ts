@@ -18,13 +18,12 @@
 import type { NotebookPanel } from '@jupyterlab/notebook';
 import type { Kernel, KernelMessage } from '@jupyterlab/services';
 import type { JSONObject } from '@lumino/coreutils';
+import { SCHEMA_VERSION } from './schema';
 import type { CellMetadata, NotebookMetadata } from './schema';
 
 /** Comm target name, also the metadata key in the notebook and its cells. */
 export const COMM_TARGET = 'repro_jupyter';
 export const METADATA_KEY = 'repro_jupyter';
-/** The data-model version this frontend was built against. */
-export const SCHEMA_VERSION = 1;
 
 /** Kernel → frontend, the data of `comm_open`. */
 export interface IHelloMessage {

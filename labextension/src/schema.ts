@@ -609,3 +609,6 @@ export interface ExplainReport {
   };
   duration_s?: number;
 }
+
+/** The data-model version this frontend was built against (from the schema). */
+export const SCHEMA_VERSION = 1;

@@ -21,12 +21,12 @@ import copy
 from pathlib import Path
 from typing import Any
 
-from .. import METADATA_KEY
 from ..compare.judge import Case, exit_code, judge
 from ..errors import NotebookError
 from ..explain.shortcut import checkout_source, definitions_only
 from ..headless import run_notebook
 from ..notebook_io import read_notebook
+from ..schema import METADATA_KEY
 from ..store import open_store
 from ..store.location import scratch_store
 from .verify_cmd import print_summary

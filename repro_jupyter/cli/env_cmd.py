@@ -7,15 +7,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .. import METADATA_KEY
 from ..environment import capture, environment_digest
 from ..environment.diff import environment_diff
 from ..environment.export import FORMATS
+from ..environment.summary import environment_summary
 from ..errors import NotebookError, StoreError, UsageError
 from ..notebook_io import read_notebook
 from ..redaction import redact_data, redact_text
 from ..redaction.console import redacted_console
-from ..report import environment_summary
+from ..schema import METADATA_KEY
 from ..store import open_store
 
 

@@ -16,11 +16,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .. import METADATA_KEY
 from ..errors import NotebookError, StoreError, UsageError
 from ..headless import run_notebook
 from ..notebook_io import file_state, write_notebook, write_unless_changed
 from ..numbering import cell_label
+from ..schema import METADATA_KEY
 from ..store import fallback_root, looks_writable, open_store, resolve_location
 from .show_cmd import print_provenance
 

@@ -7,14 +7,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .. import METADATA_KEY
 from ..canonical import short
+from ..environment.summary import environment_summary
 from ..errors import ReproError, StoreError
 from ..notebook_io import read_notebook
 from ..numbering import cell_number
 from ..redaction import notebook_secrets, redact_data
 from ..redaction.console import redacted_console
-from ..report import environment_summary
+from ..schema import METADATA_KEY
 from ..state_chain import full_state, state_of
 from ..store import open_store
 

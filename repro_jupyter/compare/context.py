@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from .. import METADATA_KEY
+from ..schema import METADATA_KEY
 from .rules import CompareOptions
 
 if TYPE_CHECKING:

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .. import METADATA_KEY, SCHEMA_VERSION
 from ..environment.diff import environment_diff
 from ..errors import NotebookError, StoreError
 from ..magic_args import is_configuration_cell
 from ..numbering import cell_label
 from ..redact import redact_text
+from ..schema import METADATA_KEY, SCHEMA_VERSION
 from ..state_chain import comparable
 from ..store import Store
 from .causes import rank_causes

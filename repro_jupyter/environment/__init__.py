@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from .. import SCHEMA_VERSION
 from ..canonical import digest_json
+from ..schema import SCHEMA_VERSION
 from . import packages, system
 from .envvars import captured_environment
 from .git import git_info

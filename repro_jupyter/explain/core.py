@@ -21,11 +21,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .. import METADATA_KEY, SCHEMA_VERSION
 from ..errors import ReproError
 from ..kernel_process import kernel_for
 from ..numbering import cell_label
 from ..redaction import redact_report
+from ..schema import METADATA_KEY, SCHEMA_VERSION
 from ..verify import VerifyOptions
 from . import trials
 from .bisect import Bisection

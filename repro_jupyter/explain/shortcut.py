@@ -29,9 +29,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .. import METADATA_KEY
 from ..magic_args import is_configuration_cell
 from ..numbering import cell_label
+from ..schema import METADATA_KEY
 
 # what a trial replays of an earlier cell: a checkpoint holds values, not imports or definitions
 DEFINITIONS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)

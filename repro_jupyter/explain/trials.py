@@ -17,7 +17,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .. import METADATA_KEY
 from ..compare.judge import Case, judge, load
 from ..compare.normalize import compile_rules
 from ..compare.outputs import compare_outputs
@@ -25,6 +24,7 @@ from ..compare.rules import options_from_pyproject
 from ..errors import StoreError
 from ..notebook_io import read_notebook
 from ..numbering import cell_label
+from ..schema import METADATA_KEY
 from ..store import Store, open_store
 from ..store.location import scratch_store
 from ..verify import VerifyOptions, _execute

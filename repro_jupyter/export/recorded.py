@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .. import METADATA_KEY
 from ..errors import NotebookError
 from ..notebook_io import read_notebook
+from ..schema import METADATA_KEY
 from ..store import Store, open_store
 
 

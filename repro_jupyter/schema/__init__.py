@@ -1,4 +1,8 @@
-"""Load and validate against the versioned record schema (``record.v1.json``)."""
+"""The contract: the versioned record schema (``record.v1.json``), its version and our metadata key.
+
+A leaf module (it imports nothing of the package), so every other module takes ``METADATA_KEY`` and
+``SCHEMA_VERSION`` from here without an import cycle through the package root.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +14,24 @@ from typing import Any
 
 SCHEMA_FILE = "record.v1.json"
 DEFINITIONS = ("notebookMetadata", "cellMetadata", "cellRecord", "environment")
+# The key of our metadata in a notebook and its cells, and the name of the kernel's comm.
+METADATA_KEY = "repro_jupyter"
 
 
 @lru_cache(maxsize=1)
 def load_schema() -> dict[str, Any]:
     return json.loads(files(__name__).joinpath(SCHEMA_FILE).read_text(encoding="utf-8"))
+
+
+def _schema_version() -> int:
+    """The data-model version lives in one place, the schema file (``schema_version: {const: N}`` of the
+    notebook metadata); Python reads it here and the frontend's generated ``schema.ts`` exports it."""
+    version = load_schema()["$defs"]["notebookMetadata"]["properties"]["schema_version"]["const"]
+    assert isinstance(version, int)
+    return version
+
+
+SCHEMA_VERSION = _schema_version()
 
 
 def _ecma_pattern(validator: Any, pattern: str, instance: Any, schema: dict[str, Any]) -> Any:

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import METADATA_KEY
 from ..errors import NotebookError, ReproError, UsageError
+from ..schema import METADATA_KEY
 
 GRACE_S = 10.0
 KEEP_FINISHED = 32  # finished jobs kept for polls (the newest of each notebook among them)

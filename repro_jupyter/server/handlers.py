@@ -26,9 +26,10 @@ import tornado
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
 
-from .. import SCHEMA_VERSION, __version__
+from .. import __version__
 from ..errors import NotebookError, ObjectCorrupt, ObjectMissing, ReproError, StoreError
 from ..redaction import notebook_secrets, redact_data, redact_text
+from ..schema import SCHEMA_VERSION
 from . import explain_jobs, services
 from .explain_jobs import Job
 

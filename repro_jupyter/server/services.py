@@ -14,14 +14,14 @@ from typing import Any
 
 import nbformat
 
-from .. import METADATA_KEY
 from ..canonical import digest_bytes
 from ..compare.judge import Case, judge
 from ..compare.rules import CompareOptions, options_from_pyproject
 from ..environment.diff import environment_diff
+from ..environment.summary import KEY_PACKAGES
 from ..errors import NotebookError, ReproError, StoreError
 from ..lineage import graph_from
-from ..report import KEY_PACKAGES
+from ..schema import METADATA_KEY
 from ..state_chain import full_state, state_of
 from ..store import Store, open_store
 from .lab_text import for_lab

@@ -1,10 +1,10 @@
-"""Plain-text summaries for people: the environment, and a notebook's provenance."""
+"""The environment in a few lines for people (`%repro env`, `jupyter repro env` and `show`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from .canonical import short
+from ..canonical import short
 
 KEY_PACKAGES = (
     "torch",
