@@ -297,9 +297,7 @@ class ReproMagics(Magics):
         p.add_argument("--json", action="store_true")
         p.add_argument("--refresh", action="store_true")
         args = p.parse_args(rest)
-        if args.refresh:
-            self.session._env.invalidate()
-        snapshot, digest, _ = self.session._env.current()
+        snapshot, digest = self.session.environment(refresh=args.refresh)
         if args.json:
             print(json.dumps(snapshot, indent=1, sort_keys=True))
         else:

@@ -140,6 +140,14 @@ class RecordingSession(SessionSettings):
             )
         return self._run_id
 
+    def environment(self, refresh: bool = False) -> tuple[dict[str, Any], str]:
+        """The kernel's environment snapshot and its digest (``refresh``: look again, e.g. after a
+        ``pip install`` in the kernel; otherwise the tracker's cached view)."""
+        if refresh:
+            self._env.invalidate()
+        snapshot, digest, _ = self._env.current()
+        return snapshot, digest
+
     def durable_environment(self) -> str | None:
         """The current environment's digest, written to the store and flushed (for the panel's diff)."""
         snapshot, digest, _ = self._env.current()

@@ -85,7 +85,7 @@ def collect(ctx: RunContext) -> None:
     master = session.ensure_master_seed()
     # written and flushed now: the manifest names it, and fsck expects every named object to exist
     env_digest = session.durable_environment()
-    snapshot, _, _ = session._env.current()
+    snapshot, _ = session.environment()
     if env_digest is not None:
         link["environment"] = env_digest
     git = snapshot.get("git") or {}
