@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .compare.clocks import mask_own_clocks
-from .compare.normalize import coalesce_streams, join_text, normalise_text
+from .compare.normalize import coalesce_streams, join_text, normalize_text
 from .compare.numeric import tokenize
 from .errors import ExecutionError
 from .headless import run_notebook
@@ -83,7 +83,7 @@ def seed_sensitivity(
         ]
         numbers = []
         for out_index in range(min(len(t) for t in per_run) if per_run else 0):
-            tokens = [tokenize(normalise_text(t[out_index])) for t in per_run]
+            tokens = [tokenize(normalize_text(t[out_index])) for t in per_run]
             skeletons = {tuple(" ".join(part.split()) for part in sk) for sk, _ in tokens}
             if len(skeletons) != 1:
                 continue  # the text itself changed with the seed: positions do not line up

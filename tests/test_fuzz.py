@@ -8,7 +8,7 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from repro_jupyter.compare.normalize import compile_rules, normalise_text, output_digests
+from repro_jupyter.compare.normalize import compile_rules, normalize_text, output_digests
 from repro_jupyter.compare.numeric import compare_text
 from repro_jupyter.compare.outputs import compare_outputs
 from repro_jupyter.compare.rules import CompareOptions, RunWindows
@@ -91,9 +91,9 @@ def test_numeric_compare_is_total_and_reflexive(a, b):
 
 @FUZZ
 @given(text)
-def test_normalisation_is_idempotent(t):
-    once = normalise_text(t, RULES)
-    assert normalise_text(once, RULES) == once
+def test_normalization_is_idempotent(t):
+    once = normalize_text(t, RULES)
+    assert normalize_text(once, RULES) == once
 
 
 @FUZZ

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from repro_jupyter import METADATA_KEY
 from repro_jupyter.cli import build_parser, main
-from repro_jupyter.compare.normalize import compile_rules, normalise_text
+from repro_jupyter.compare.normalize import compile_rules, normalize_text
 from repro_jupyter.compare.rules import CompareOptions, options_from_pyproject
 from repro_jupyter.errors import NotebookError, ReproError, UsageError
 from repro_jupyter.notebook_io import read_notebook
@@ -512,7 +512,7 @@ def test_pyproject_settings(workspace, tool, garbage, command):
     try:
         opts = options_from_pyproject(folder, CompareOptions())
         rules = compile_rules(opts.extra_rules)
-        normalise_text("2024-01-01 value 1.5 at 0x7f00 id=abc", rules)  # the rules apply without error
+        normalize_text("2024-01-01 value 1.5 at 0x7f00 id=abc", rules)  # the rules apply without error
     except UsageError as exc:
         assert "\n" not in str(exc)
         compare_refused = True

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from repro_jupyter.compare.normalize import compile_rules, normalise_text, output_digests
+from repro_jupyter.compare.normalize import compile_rules, normalize_text, output_digests
 from repro_jupyter.compare.outputs import compare_outputs
 from repro_jupyter.compare.rules import CompareOptions, RunWindows
 from repro_jupyter.compare.text import compare_texts
@@ -278,7 +278,7 @@ def test_digests_need_no_window_and_stay_stable_without_clocks():
     assert output_digests([{**outputs[0], "text": "peak on 2024-01-28\n"}, outputs[1]]) != output_digests(
         changed
     )
-    assert normalise_text("peak on 2024-01-28, mask 0xdeadbeef04") == "peak on 2024-01-28, mask 0xdeadbeef04"
+    assert normalize_text("peak on 2024-01-28, mask 0xdeadbeef04") == "peak on 2024-01-28, mask 0xdeadbeef04"
 
 
 # ---------------------------------------------------------------- 4. rich mimetypes

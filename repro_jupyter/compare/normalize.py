@@ -163,7 +163,7 @@ def collapse_carriage_returns(text: str) -> str:
     return "\n".join(line.rpartition("\r")[2] for line in text.split("\n"))
 
 
-def normalise_text(text: str, rules: Rules | None = None) -> str:
+def normalize_text(text: str, rules: Rules | None = None) -> str:
     """Text with its volatile contexts replaced by placeholders (no clock windows: see clocks.py)."""
     text = collapse_carriage_returns(text)
     home = os.path.expanduser("~")
@@ -201,20 +201,20 @@ def join_text(value: Any) -> str:
     return "".join(value) if isinstance(value, list) else str(value)
 
 
-def normalise_output(output: dict[str, Any], rules: Rules | None = None) -> dict[str, Any]:
+def normalize_output(output: dict[str, Any], rules: Rules | None = None) -> dict[str, Any]:
     """An nbformat-shaped output reduced to what matters for reproducibility."""
     kind = output.get("output_type")
     if kind == "stream":
         return {
             "output_type": "stream",
             "name": output.get("name", "stdout"),
-            "text": normalise_text(join_text(output.get("text", "")), rules),
+            "text": normalize_text(join_text(output.get("text", "")), rules),
         }
     if kind == "error":
         return {
             "output_type": "error",
             "ename": output.get("ename", ""),
-            "evalue": normalise_text(str(output.get("evalue", "")), rules),
+            "evalue": normalize_text(str(output.get("evalue", "")), rules),
         }
     data: dict[str, Any] = {}
     for mime, value in sorted((output.get("data") or {}).items()):
@@ -225,9 +225,9 @@ def normalise_output(output: dict[str, Any], rules: Rules | None = None) -> dict
         elif isinstance(value, (dict, list)) and mime.endswith("json"):
             data[mime] = value
         elif mime == "image/svg+xml":
-            data[mime] = normalise_text(SVG_IDS.sub(r"\1<ID>", join_text(value)), rules)
+            data[mime] = normalize_text(SVG_IDS.sub(r"\1<ID>", join_text(value)), rules)
         else:
-            data[mime] = normalise_text(join_text(value), rules)
+            data[mime] = normalize_text(join_text(value), rules)
     return {"output_type": kind, "data": data}
 
 
@@ -277,7 +277,7 @@ def output_digests(
     """
     result = []
     for out in coalesce_streams(outputs):
-        norm = normalise_output(out)
+        norm = normalize_output(out)
         if clock_window is not None:
             norm = _mask_clocks(norm, clock_window)
         entry: dict[str, Any] = {"output_type": norm["output_type"], "digest": digest_json(norm)}

@@ -16,7 +16,7 @@ from typing import Any
 
 from .images import LOCAL_SSIM_FLOOR, compare_images
 from .markup import html_text
-from .normalize import Rules, coalesce_streams, join_text, normalise_output
+from .normalize import Rules, coalesce_streams, join_text, normalize_output
 from .rules import CompareOptions
 from .text import clip as _clip
 from .text import compare_texts
@@ -159,8 +159,8 @@ def _compare_text_mime(
         old, new = json.dumps(old, sort_keys=True, indent=1), json.dumps(new, sort_keys=True, indent=1)
     if mime == "image/svg+xml":
         old, new = (
-            normalise_output({"data": {mime: old}}, rules)["data"][mime],
-            normalise_output({"data": {mime: new}}, rules)["data"][mime],
+            normalize_output({"data": {mime: old}}, rules)["data"][mime],
+            normalize_output({"data": {mime: new}}, rules)["data"][mime],
         )
     old_text, new_text = join_text(old), join_text(new)
     severity, diff = compare_texts(old_text, new_text, opts, rules)

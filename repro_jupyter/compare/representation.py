@@ -37,7 +37,7 @@ REPR_RULES: list[tuple[str, re.Pattern[str], str]] = [
 ]
 
 
-def normalise_repr(text: str) -> str:
+def normalize_repr(text: str) -> str:
     for _name, pattern, replacement in REPR_RULES:
         text = pattern.sub(replacement, text)
     return text

@@ -14,9 +14,9 @@ import difflib
 from typing import Any
 
 from .clocks import Masked, mask_run_clocks
-from .normalize import MARKUP_RULES, Rules, looks_like_markup, normalise_text
+from .normalize import MARKUP_RULES, Rules, looks_like_markup, normalize_text
 from .numeric import NumericComparison, compare_text
-from .representation import normalise_repr, same_literal_value
+from .representation import normalize_repr, same_literal_value
 from .rules import CompareOptions
 
 TEXT_LIMIT = 4000
@@ -138,7 +138,7 @@ def compare_texts(old: str, new: str, opts: CompareOptions, rules: Rules) -> tup
     """(severity, partial difference) for two texts: the whole ladder."""
     if old == new:
         return "same", {}
-    masked = mask_run_clocks(normalise_text(old, rules), normalise_text(new, rules), opts.run_windows)
+    masked = mask_run_clocks(normalize_text(old, rules), normalize_text(new, rules), opts.run_windows)
     norm_old, norm_new = masked.old, masked.new
     if norm_old == norm_new:
         noise = ", ".join(noise_found(old, new, rules, masked))
@@ -148,7 +148,7 @@ def compare_texts(old: str, new: str, opts: CompareOptions, rules: Rules) -> tup
             "new": clip(new),
         }
     if opts.representation_is_benign:
-        norm_old, norm_new = normalise_repr(norm_old), normalise_repr(norm_new)
+        norm_old, norm_new = normalize_repr(norm_old), normalize_repr(norm_new)
         if norm_old == norm_new:
             return "benign", {
                 "detail": "same values, different representation (library repr change)",
