@@ -252,7 +252,7 @@ def describe_differences(entry: dict[str, Any], report: dict[str, Any]) -> list[
 def _tolerance(entry: dict[str, Any], report: dict[str, Any]) -> str:
     options = report.get("options") or {}
     rtol, atol = options.get("rtol"), options.get("atol")
-    for diff in entry.get("differences", []):  # a repro-tolerance=... tag overrides per cell
+    for diff in entry.get("differences", []):  # a repro-rtol= / repro-atol= tag overrides per cell
         numeric = diff.get("numeric") or {}
         rtol, atol = numeric.get("rtol", rtol), numeric.get("atol", atol)
     text = f"tolerance: rtol {_number(rtol)}, atol {_number(atol)}"

@@ -18,7 +18,7 @@ import pytest
 from repro_jupyter import METADATA_KEY, schema
 from repro_jupyter.compare.normalize import compile_rules
 from repro_jupyter.compare.outputs import compare_outputs
-from repro_jupyter.compare.rules import CompareOptions
+from repro_jupyter.compare.rules import CompareOptions, cell_control
 from repro_jupyter.verify import VerifyOptions, verify_notebook
 
 from .conftest import cli, make_notebook
@@ -228,18 +228,25 @@ def test_cleared_outputs_verify_against_the_recorded_digests(work):
     )
 
 
-def test_tolerance_tag_is_applied(tmp_path):
+@pytest.mark.parametrize("tag", ["repro-rtol=1e-3", "repro-tolerance=1e-3"])  # the name, its alias
+def test_tolerance_tag_is_applied(tmp_path, tag):
     path = make_notebook(tmp_path / "tol.ipynb", ["print(1.0005)"])
     nb = nbformat.read(path, 4)
     nb.cells[0].outputs = [nbformat.from_dict({"output_type": "stream", "name": "stdout", "text": "1.0\n"})]
     nb.cells[0].execution_count = 1
     nbformat.write(nb, path)
     assert _verify(path)["status"] == "drift"
-    nb.cells[0].metadata["tags"] = ["repro-tolerance=1e-3"]
+    nb.cells[0].metadata["tags"] = [tag]
     nbformat.write(nb, path)
     report = _verify(path)
     assert report["status"] == "reproduced", report["reason"]
     assert _cell(report, 0)["status"] == "within_tolerance"
+
+
+def test_rtol_tag_and_its_alias_together_take_the_tighter_value():
+    tags = ["repro-tolerance=1e-2", "repro-rtol=1e-3", "repro-atol=1e-6", "repro-atol=1e-9"]
+    control = cell_control({"cell_type": "code", "source": "", "metadata": {"tags": tags}})
+    assert (control.rtol, control.atol) == (1e-3, 1e-9)  # a second tag never loosens the comparison
 
 
 def test_notebook_never_executed_whose_cells_raise_is_not_reproduced(tmp_path):

@@ -26,7 +26,9 @@ IGNORE_COMMENT = re.compile(
 CHECK_COMMENT = re.compile(r"^\s*#\s*(NBVAL_CHECK_OUTPUT|REPRO_CHECK_OUTPUT)\b", re.M)
 SKIP_COMMENT = re.compile(r"^\s*#\s*(NBVAL_SKIP|REPRO_SKIP)\b", re.M)
 RAISES_COMMENT = re.compile(r"^\s*#\s*(NBVAL_RAISES_EXCEPTION|REPRO_RAISES)\b", re.M)
-TOLERANCE_TAG = re.compile(r"^repro-tolerance=(?P<value>[0-9.eE+-]+)$")
+# ``repro-rtol=`` sets the relative tolerance, ``repro-atol=`` the absolute one.  ``repro-tolerance=``
+# is kept as an alias of ``repro-rtol=``: notebooks already carry it, and nbval users know ``tolerance``.
+RTOL_TAG = re.compile(r"^repro-(?:rtol|tolerance)=(?P<value>[0-9.eE+-]+)$")
 ATOL_TAG = re.compile(r"^repro-atol=(?P<value>[0-9.eE+-]+)$")
 
 
@@ -85,12 +87,12 @@ def cell_control(cell: Any) -> CellControl:
     source = cell.get("source", "")
     if isinstance(source, list):
         source = "".join(source)
-    rtol = atol = None
-    for tag in tags:
-        if m := TOLERANCE_TAG.match(tag):
-            rtol = float(m["value"])
-        if m := ATOL_TAG.match(tag):
-            atol = float(m["value"])
+    # With two names for rtol a cell can carry both; the tighter value wins (whatever the tags'
+    # order), so a second tag never loosens a comparison.
+    rtols = [float(m["value"]) for tag in tags if (m := RTOL_TAG.match(tag))]
+    atols = [float(m["value"]) for tag in tags if (m := ATOL_TAG.match(tag))]
+    rtol = min(rtols) if rtols else None
+    atol = min(atols) if atols else None
     return CellControl(
         skip=bool(tags & SKIP_TAGS) or bool(SKIP_COMMENT.search(source)),
         ignore_output=(bool(tags & IGNORE_OUTPUT_TAGS) and not CHECK_COMMENT.search(source))
