@@ -23,12 +23,12 @@ from .checkpointing import Checkpointer
 from .environment import EnvironmentTracker
 from .errors import ReproError, ReproWarning
 from .inputs import DEFAULT_SIZE_CAP, OpenedFiles
+from .namespace import StateTracker
 from .notebook_path import NotebookLocation
 from .outputs import OutputCapture
 from .redaction import redact_data
 from .schema import METADATA_KEY, SCHEMA_VERSION
 from .session_settings import SessionSettings, UserSettings
-from .state import StateTracker
 from .store import STORE_DIRNAME, Store, open_store, resolve_location
 from .store.writer import BackgroundWriter
 from .unseeded import detect_unseeded

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from repro_jupyter import fingerprint as fingerprint_module
-from repro_jupyter import state
-from repro_jupyter.state import StateTracker, candidate_names
+from repro_jupyter import namespace
+from repro_jupyter.namespace import StateTracker, candidate_names
 
 BIG = 128 * 1024 * 1024 // 4  # 128 MB of float32 keeps the test quick; the bench uses 1 GiB
 
@@ -22,7 +22,7 @@ def counted(monkeypatch):
         calls.append(type(value).__name__)
         return real(value)
 
-    monkeypatch.setattr(state, "fingerprint", counting)
+    monkeypatch.setattr(namespace, "fingerprint", counting)
     return calls
 
 
