@@ -27,7 +27,7 @@ from .namespace import StateTracker
 from .notebook_path import NotebookLocation
 from .outputs import OutputCapture
 from .redaction import redact_data
-from .schema import METADATA_KEY, SCHEMA_VERSION
+from .schema import SCHEMA_VERSION
 from .session_settings import SessionSettings, UserSettings
 from .store import STORE_DIRNAME, Store, open_store, resolve_location
 from .store.writer import BackgroundWriter
@@ -319,4 +319,4 @@ class RecordingSession(SessionSettings):
         return set(hidden)
 
 
-__all__ = ["RecordingSession", "CellOptions", "ReproWarning", "METADATA_KEY", "cell_key_for"]
+__all__ = ["RecordingSession", "CellOptions", "ReproWarning"]

@@ -21,7 +21,7 @@ from typing import Any
 from .compare.judge import Case, error_report, exit_code, judge, load
 from .compare.normalize import compile_rules
 from .compare.rules import CompareOptions, cell_control, options_from_pyproject
-from .errors import ExecutionError, ReproError, StoreError, UsageError
+from .errors import ReproError, StoreError, UsageError
 from .headless import run_notebook
 from .notebook_io import file_state, read_notebook, write_notebook, write_unless_changed
 from .numbering import cell_label
@@ -140,4 +140,4 @@ def _verify(path: Path, options: VerifyOptions, started: float) -> dict[str, Any
     return report
 
 
-__all__ = ["verify_notebook", "VerifyOptions", "exit_code", "ExecutionError"]
+__all__ = ["verify_notebook", "VerifyOptions", "exit_code"]

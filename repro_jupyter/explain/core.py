@@ -21,7 +21,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..errors import ReproError
 from ..kernel_process import kernel_for
 from ..numbering import cell_label
 from ..redaction import redact_report
@@ -325,4 +324,4 @@ def exit_code(report: dict[str, Any]) -> int:
     return {"no_drift": 0, "proven": 1, "not_proven": 3}.get(report.get("status", ""), 2)
 
 
-__all__ = ["ExplainOptions", "explain_notebook", "exit_code", "ReproError"]
+__all__ = ["ExplainOptions", "explain_notebook", "exit_code"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..redaction import MIN_LITERAL_SECRET, known_secret_values, notebook_secrets, redact_text
+from ..redaction import known_secret_values, notebook_secrets, redact_text
 from ..redaction.known import redact_known
 
 
@@ -53,4 +53,4 @@ class Scrubber:
         return value
 
 
-__all__ = ["MIN_LITERAL_SECRET", "Scrubber", "secret_environment_values"]
+__all__ = ["Scrubber", "secret_environment_values"]
