@@ -55,19 +55,19 @@ def _changed_in_place(ip: Any, big: Any) -> dict[str, Any]:
     """A cell that changes the big array in place: until the cell returns (writer idle), until the
     checkpoint is durable (vs a raw write+fsync of the same bytes), and cells back to back (the
     writer's backlog bound makes later cells wait: sustained rate, not latency)."""
-    from repro_jupyter import magics
+    from repro_jupyter import kernel_runner
 
     raw = timed(lambda: _raw_write_fsync(big, os.getcwd()), 3)
     foreground, durable = [], []
     for _ in range(5):
-        magics.flush_records(ip)  # writer idle, as when a person runs a cell now and then
+        kernel_runner.flush_records(ip)  # writer idle, as when a person runs a cell now and then
         start = time.perf_counter()
         ip.run_cell("big[12345] += 1", cell_id="bench-change")
         foreground.append(time.perf_counter() - start)
-        magics.flush_records(ip)
+        kernel_runner.flush_records(ip)
         durable.append(time.perf_counter() - start)
     back_to_back = _per_cell(ip, "big[12345] += 1", 5)
-    magics.flush_records(ip)
+    kernel_runner.flush_records(ip)
     return {
         "big_changed_foreground": {"recorded": _summary(foreground), "target_ms": 200},
         "big_changed_durable": {

@@ -127,6 +127,9 @@ def plain(python: str, folder: Path, epochs: int) -> dict[str, Any]:
         kernel.close()
 
 
+FLUSH = "from repro_jupyter.kernel_runner import flush_records\nflush_records(get_ipython())"
+
+
 def ours(folder: Path, epochs: int, k: int) -> dict[str, Any]:
     folder.mkdir(parents=True)
     nb = folder / "train.ipynb"
@@ -138,7 +141,9 @@ def ours(folder: Path, epochs: int, k: int) -> dict[str, Any]:
             raise RuntimeError(f"%repro on: {on['error']}")
         out = _run_epochs(kernel, cells)
         out["init_s"] = on["s"]
-        flush = kernel.run("from repro_jupyter import magics as _m\n_m.flush_records(get_ipython())", "flush")
+        flush = kernel.run(
+            "from repro_jupyter.kernel_runner import flush_records\nflush_records(get_ipython())", "flush"
+        )
         out["flush_s"] = flush["s"]
         out["store_bytes"] = _folder_bytes([folder / ".repro"])
         out["objects_bytes"] = _folder_bytes([folder / ".repro" / "objects"])

@@ -10,9 +10,10 @@ through ``user_expressions``.
 
 from __future__ import annotations
 
-import ast
-import json
 import os
+import queue
+import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -26,14 +27,10 @@ from .errors import ExecutionError
 from .kernel_process import close_kernel_log, kernel_for, kernel_log
 from .notebook_io import read_notebook
 from .numbering import cell_label
+from .runner_protocol import LOAD_LINE, RUNNER_TARGET, reply_type
 from .schema import METADATA_KEY
 from .seeding import kernel_env
 
-SETUP = (
-    "__import__('repro_jupyter.magics').magics.configure_headless("
-    "get_ipython(), {notebook!r}, {seed!r}, {deterministic!r}, {excludes!r})"
-)
-FETCH = "__import__('repro_jupyter.magics').magics.headless_metadata_json(get_ipython())"
 # Our own set-up and metadata requests are not the notebook's cells: ``--timeout`` is for those.  A cold
 # kernel importing the tool on a busy machine can take seconds; a short --timeout must not fail it.
 SILENT_TIMEOUT = 120
@@ -82,9 +79,10 @@ class ReproNotebookClient(NotebookClient):
             km.ip = os.path.join(self.repro_ipc_dir, "kernel")
         return km
 
-    async def _silent(self, code: str, expressions: dict[str, str] | None = None) -> dict[str, Any]:
+    async def _silent(self, code: str) -> None:
+        """Run our fixed set-up line silently (no output, no execution count, no history)."""
         assert self.kc is not None
-        msg_id = self.kc.execute(code, silent=True, store_history=False, user_expressions=expressions or {})
+        msg_id = self.kc.execute(code, silent=True, store_history=False)
         cell_timeout, self.timeout = self.timeout, SILENT_TIMEOUT
         try:
             reply = await self.async_wait_for_reply(msg_id)
@@ -99,7 +97,37 @@ class ReproNotebookClient(NotebookClient):
             raise ExecutionError(
                 f"repro setup failed in the kernel: {content.get('ename')}: {content.get('evalue')}"
             )
-        return content
+
+    async def _request(self, request: dict[str, Any]) -> dict[str, Any]:
+        """One runner request (``repro_jupyter.kernel_runner``): open a comm on its target with the request
+        as data, wait for the one reply.  Arguments travel as JSON, never as source code."""
+        assert self.kc is not None
+        kc: Any = self.kc  # nbclient's async client: get_iopub_msg is a coroutine there
+        comm_id = uuid.uuid4().hex
+        kind = request["type"]
+        kc.shell_channel.send(
+            kc.session.msg("comm_open", {"comm_id": comm_id, "target_name": RUNNER_TARGET, "data": request})
+        )
+        deadline = time.monotonic() + SILENT_TIMEOUT
+        while time.monotonic() < deadline:
+            try:
+                msg = await ensure_async(kc.get_iopub_msg(timeout=1))
+            except queue.Empty:
+                await self._async_check_alive()  # a dead kernel fails now, not after the timeout
+                continue
+            content = msg.get("content") or {}
+            if content.get("comm_id") != comm_id:
+                continue  # the end of a cell before (an idle status, a late stream): not ours
+            if msg["header"]["msg_type"] == "comm_msg":
+                reply = content.get("data") or {}
+                if reply.get("type") != reply_type(kind):
+                    raise ExecutionError(f"repro {kind}: the kernel answered {str(reply.get('type'))[:60]!r}")
+                if not reply.get("ok"):
+                    raise ExecutionError(f"repro {kind} failed in the kernel: {reply.get('error')}")
+                return dict(reply)
+            if msg["header"]["msg_type"] == "comm_close":
+                raise ExecutionError(f"repro {kind}: the kernel has no {RUNNER_TARGET} comm target")
+        raise ExecutionError(f"the kernel did not answer repro's {kind} within {SILENT_TIMEOUT}s")
 
     def _wrap_execute(self) -> None:
         assert self.kc is not None
@@ -182,13 +210,15 @@ class ReproNotebookClient(NotebookClient):
             assert self.kc is not None
             self._wrap_execute()
             if self._repro_record:
-                await self._silent(
-                    SETUP.format(
-                        notebook=str(self._repro_path),
-                        seed=self._repro_seed,
-                        deterministic=self._repro_deterministic,
-                        excludes=self._repro_excludes,
-                    )
+                await self._silent(LOAD_LINE)
+                await self._request(
+                    {
+                        "type": "configure_headless",
+                        "notebook": str(self._repro_path),
+                        "seed": self._repro_seed,
+                        "deterministic": self._repro_deterministic,
+                        "excludes": list(self._repro_excludes),
+                    }
                 )
             msg_id = await ensure_async(self.kc.kernel_info())
             info_msg = await self.async_wait_for_reply(msg_id)
@@ -205,8 +235,8 @@ class ReproNotebookClient(NotebookClient):
                 try:
                     if not self._repro_record:
                         raise LookupError("recording off")
-                    content = await self._silent("", {"meta": FETCH})
-                    self.repro_metadata = _parse_expression(content["user_expressions"]["meta"])
+                    reply = await self._request({"type": "headless_metadata"})
+                    self.repro_metadata = {k: reply.get(k) for k in ("cells", "notebook", "problems")}
                 except Exception as exc:
                     self.repro_metadata = None
                     self.repro_fetch_error = f"{type(exc).__name__}: {exc}"
@@ -214,12 +244,6 @@ class ReproNotebookClient(NotebookClient):
         return self.nb
 
     execute = run_sync(async_execute)
-
-
-def _parse_expression(result: dict[str, Any]) -> dict[str, Any]:
-    if result.get("status") != "ok":
-        raise ExecutionError(f"could not read the recorded metadata: {result.get('evalue')}")
-    return json.loads(ast.literal_eval(result["data"]["text/plain"]))
 
 
 def apply_metadata(nb: Any, meta: dict[str, Any] | None) -> int:

@@ -14,13 +14,13 @@ import atexit
 import json
 import shlex
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from traitlets import Bool, Integer, Unicode, observe
 
-from . import seeding
 from .checkpoint.snapshot_pool import POOL
 from .errors import ReproError
 from .kernel_comm import KernelComm
@@ -62,10 +62,19 @@ class ReproMagics(Magics):
         "", help="Store location (path or fsspec URL such as s3://bucket/prefix); wins over the environment."
     ).tag(config=True)
 
-    def __init__(self, shell: Any, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        shell: Any,
+        location: NotebookLocation | None = None,
+        comm_factory: Callable[[RecordingSession], KernelComm] = LabComm,
+        **kwargs: Any,
+    ) -> None:
+        """The session is made once, after traitlets applied the config (``%config``, profiles), and
+        ``_sync_traits`` is the one place that hands the traits to it.  ``location``: where the runner
+        says the notebook is (else ``JPY_SESSION_NAME``, as Jupyter Server tells kernels)."""
         super().__init__(shell, **kwargs)
-        self.session = RecordingSession(shell, NotebookLocation.from_environment())
-        self.comm: KernelComm = LabComm(self.session)
+        self.session = RecordingSession(shell, location or NotebookLocation.from_environment())
+        self.comm: KernelComm = comm_factory(self.session)
         self._pending: tuple[str | None, str] = (None, "")
         self._pin: Pin | None = None
         self._pinning = False  # the runner itself is changing a trait
@@ -98,6 +107,12 @@ class ReproMagics(Magics):
         self.session.pin(seed, kind)
         if deterministic:
             self._set_deterministic(True)
+
+    def end_pin_before_next_cell(self) -> None:
+        """A Lab replay ran to its end: the next cell the user runs gets the user's settings back (silent
+        requests fire no cell events, so unpinning waits for ``pre_run_cell``)."""
+        if self._pin is not None and self.session.kind == "replay":
+            self._pin.over = True
 
     def end_pin(self) -> bool:
         """Back to the user's settings (seed, deterministic, recording, kind); False if not pinned."""
@@ -311,7 +326,18 @@ class ReproMagics(Magics):
 _LOADED: dict[int, ReproMagics] = {}
 
 
-def _register(shell: Any, magics: ReproMagics) -> ReproMagics:
+def loaded(shell: Any) -> ReproMagics | None:
+    """The magics registered on ``shell``, if the extension (or a runner) loaded them."""
+    return _LOADED.get(id(shell))
+
+
+def register(
+    shell: Any,
+    location: NotebookLocation | None = None,
+    comm_factory: Callable[[RecordingSession], KernelComm] = LabComm,
+) -> ReproMagics:
+    """Make the magics and hook them into ``shell`` (the cell events, the ``%%repro`` transformer)."""
+    magics = ReproMagics(shell, location=location, comm_factory=comm_factory, parent=shell)
     shell.register_magics(magics)
     shell.events.register("pre_run_cell", magics.pre_run_cell)
     shell.events.register("post_run_cell", magics.post_run_cell)
@@ -320,20 +346,13 @@ def _register(shell: Any, magics: ReproMagics) -> ReproMagics:
     return magics
 
 
-def _record_every_cell(magics: ReproMagics, kind: str, seed: int | None, deterministic: bool) -> None:
-    """The runners' mode (``jupyter repro run``, Lab's re-execute): every cell, the pinned seed."""
-    install_warning_format()
-    magics.pin(kind, seed, deterministic)
-    magics.session.ensure_master_seed()
-
-
 def load(shell: Any) -> ReproMagics:
-    """Idempotent: a second ``%load_ext`` (or the headless runner) reuses the same session."""
-    existing = _LOADED.get(id(shell))
+    """Idempotent: a second ``%load_ext`` (or a runner) reuses the same session."""
+    existing = loaded(shell)
     if existing is not None:
         return existing
     install_warning_format()
-    magics = _register(shell, ReproMagics(shell, parent=shell))
+    magics = register(shell)
     magics.comm.open()
     atexit.register(magics.session.close)
     return magics
@@ -353,83 +372,5 @@ def unload(shell: Any) -> None:
     magics.session.close()
 
 
-def configure_headless(
-    shell: Any, notebook: str, seed: int | None, deterministic: bool, extra_excludes: tuple[str, ...] = ()
-) -> None:
-    """Called silently by ``jupyter repro run`` in a fresh kernel: record every code cell."""
-    from pathlib import Path
-
-    path = Path(notebook)
-    location = NotebookLocation(path.parent, path, extra_excludes)
-    magics = _LOADED.get(id(shell))
-    if magics is None:
-        magics = ReproMagics(shell, parent=shell)
-        magics.session = RecordingSession(shell, location)
-        magics.comm = KernelComm(magics.session)
-        _register(shell, magics)
-        magics._sync_traits()
-    _record_every_cell(magics, "headless", seed, deterministic)
-
-
-def configure_replay(shell: Any, seed: int | None, deterministic: bool) -> None:
-    """Called silently by the Lab "re-execute and compare" after a kernel restart.
-
-    Like a headless run, every cell is recorded with the recorded seeds; unlike it, the
-    notebook is the one the server session names and the comm is open.
-    """
-    _record_every_cell(load(shell), "replay", seed, deterministic)
-
-
-def flush_records(shell: Any) -> None:
-    """Block until every record so far is on disk (the frontend calls it before ``compare``).
-
-    It is a replay's last step: the kernel goes back to the user's settings before the next
-    cell the user runs (silent executions such as this one fire no cell events), so
-    ``%repro seed`` after a re-execution is obeyed.
-    """
-    magics = _LOADED.get(id(shell))
-    if magics is not None:
-        magics.session.flush()
-        if magics._pin is not None and magics.session.kind == "replay":
-            magics._pin.over = True
-
-
-def end_replay(shell: Any) -> None:
-    """The Lab replay is over, however it ended (done, cancelled, failed): unpin now.
-
-    The frontend calls it silently when a re-execution stops; ``flush_records`` alone covers
-    a replay that ran to its end.
-    """
-    magics = _LOADED.get(id(shell))
-    if magics is not None and magics.session.kind == "replay":
-        magics.end_pin()
-
-
-def headless_metadata_json(shell: Any) -> str:
-    """Everything the runner writes into the notebook, as one JSON string."""
-    magics = _LOADED.get(id(shell))
-    if magics is None:
-        return json.dumps({"cells": {}, "notebook": None})
-    session = magics.session
-    if session.active is not None:  # a cell that never reached post_run_cell (kernel interrupted)
-        session.end(None)
-    payload: dict[str, Any] = {"cells": session.cell_metadata, "notebook": session.notebook_metadata()}
-    with warnings.catch_warnings(record=True) as caught:  # the runner reports what was not written
-        warnings.simplefilter("always", ReproWarning)
-        session.close()  # the headless run is over: stamp its end in the run log (and upload it)
-    payload["problems"] = [str(w.message) for w in caught if issubclass(w.category, ReproWarning)]
-    return json.dumps(payload)
-
-
 warnings.filterwarnings("always", category=ReproWarning)
-__all__ = [
-    "ReproMagics",
-    "load",
-    "unload",
-    "configure_headless",
-    "configure_replay",
-    "flush_records",
-    "end_replay",
-    "headless_metadata_json",
-    "seeding",
-]
+__all__ = ["ReproMagics", "load", "loaded", "register", "unload"]

@@ -323,7 +323,7 @@ def test_a_short_cell_timeout_does_not_apply_to_the_runs_own_set_up(tmp_path, mo
     2 s to answer the silent set-up request (nbclient's timeout path asserts a cell)."""
     from repro_jupyter import headless
 
-    monkeypatch.setattr(headless, "SETUP", "__import__('time').sleep(7)\n" + headless.SETUP)
+    monkeypatch.setattr(headless, "LOAD_LINE", "__import__('time').sleep(7)\n" + headless.LOAD_LINE)
     path = make_notebook(tmp_path / "nb.ipynb", ["x = 1\nprint(x)"])
     nb, meta, failure = headless.run_notebook(path, tmp_path / "out.ipynb", timeout=5)
     assert failure is None and nb.cells[0].outputs[0]["text"] == "1\n"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from IPython.core.error import UsageError
 
-from repro_jupyter import magics, schema, seeding
+from repro_jupyter import kernel_runner, magics, schema, seeding
 from repro_jupyter.store import open_store
 
 from .conftest import run
@@ -241,9 +241,9 @@ def test_imported_distributions_leave_kernel_infrastructure_out():
 
 
 def test_replay_api_records_every_cell_with_pinned_seed(ip):
-    magics.configure_replay(ip, 21, False)
+    kernel_runner.configure_replay(ip, 21, False)
     run(ip, "import random\nr = random.random()", cell_id="p1")
-    magics.flush_records(ip)
+    kernel_runner.flush_records(ip)
     meta = _session(ip).cell_metadata["p1"]
     assert meta["seed"] == seeding.derive_cell_seed(21, "p1")
     assert open_store(Path.cwd(), create=False).objects.has(meta["record"])

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -22,13 +23,10 @@ from typing import Any
 import nbformat
 from jupyter_client.manager import start_new_kernel
 
-from repro_jupyter import lineage, magics
+from repro_jupyter import kernel_runner, lineage, magics, runner_protocol
 from repro_jupyter.store import open_store
 
 from .conftest import cli, make_notebook, run
-
-MAGICS = "__import__('repro_jupyter.magics').magics"
-
 
 # --- a real kernel, seen as the Lab extension sees it ----------------------------------------
 
@@ -56,6 +54,18 @@ class Kernel:
         if reply["content"]["status"] != "ok" and seen["error"] is None:
             seen["error"] = f"{reply['content'].get('ename')}: {reply['content'].get('evalue')}"
         return seen
+
+    def request(self, data: dict[str, Any]) -> dict[str, Any]:
+        """A runner request as Lab's replay sends it (runnercomm.ts): the fixed load line, then a comm
+        opened on the runner target with the request as data; returns the kernel's one reply."""
+        assert self.execute(runner_protocol.LOAD_LINE, silent=True)["error"] is None
+        comm_id = uuid.uuid4().hex
+        content = {"comm_id": comm_id, "target_name": runner_protocol.RUNNER_TARGET, "data": data}
+        self.client.shell_channel.send(self.client.session.msg("comm_open", content))
+        while True:
+            msg = self.client.get_iopub_msg(timeout=120)
+            if msg["header"]["msg_type"] == "comm_msg" and msg["content"]["comm_id"] == comm_id:
+                return msg["content"]["data"]
 
 
 @contextmanager
@@ -145,7 +155,8 @@ def test_configuration_cells_are_not_recorded(ip):
 def test_after_a_replay_the_users_seed_is_obeyed_and_warnings_are_one_line(tmp_path):
     nb, _ = _recorded_numpy_notebook(tmp_path)
     with kernel(tmp_path, nb) as k:
-        assert k.execute(f"{MAGICS}.configure_replay(get_ipython(), 21, True)", silent=True)["error"] is None
+        configured = k.request({"type": "configure_replay", "seed": 21, "deterministic": True})
+        assert configured == {"type": "configure_replay_reply", "ok": True}
         # the notebook's own cells run pinned; a different seed is refused in one line
         during = k.execute("%load_ext repro_jupyter\n%repro seed 123")
         assert during["stderr"].count("\n") == 1, during["stderr"]
@@ -153,7 +164,7 @@ def test_after_a_replay_the_users_seed_is_obeyed_and_warnings_are_one_line(tmp_p
         assert not re.search(r"\.py:\d+|Warning:|warnings\.warn", during["stderr"]), during["stderr"]
         pinned = k.execute("%repro status")["stdout"]
         assert "pinned by the runner" in pinned and "re-execution" in pinned
-        assert k.execute(f"{MAGICS}.flush_records(get_ipython())", silent=True)["error"] is None
+        assert k.request({"type": "flush_records"}) == {"type": "flush_records_reply", "ok": True}
 
         # the replay is over: the user's next cell runs with the user's settings
         after = k.execute("%repro seed 77")
@@ -169,9 +180,9 @@ def test_after_a_replay_the_users_seed_is_obeyed_and_warnings_are_one_line(tmp_p
 def test_end_replay_unpins_a_cancelled_replay(ip):
     """A cancelled replay never reaches flush_records: the frontend calls end_replay."""
     m = magics._LOADED[id(ip)]
-    magics.configure_replay(ip, 21, True)
+    kernel_runner.configure_replay(ip, 21, True)
     run(ip, "import random\nr = random.random()", cell_id="c1")
-    magics.end_replay(ip)
+    kernel_runner.end_replay(ip)
     assert m.session.kind == "interactive" and not m.session.pinned
     assert m.deterministic is False and m.session.record_all is False
     assert m.session.master_seed == 21 and m.session.master_seed_source == "notebook"
@@ -181,10 +192,10 @@ def test_end_replay_unpins_a_cancelled_replay(ip):
 
 def test_what_the_notebook_asked_for_during_a_replay_stays(ip):
     m = magics._LOADED[id(ip)]
-    magics.configure_replay(ip, 3, False)
+    kernel_runner.configure_replay(ip, 3, False)
     run(ip, "%load_ext repro_jupyter\n%repro on --seed 3 --deterministic", cell_id="setup")
     run(ip, "y = 2", cell_id="work")
-    magics.flush_records(ip)
+    kernel_runner.flush_records(ip)
     assert m.session.kind == "replay"  # ends before the user's next cell, not before
     run(ip, "z = 3", cell_id="mine")
     assert m.session.kind == "interactive" and not m.session.pinned
@@ -204,7 +215,7 @@ def test_status_speaks_words_and_explains_the_pin(ip, capsys):
     out = capsys.readouterr().out
     assert not re.search(r"\b(True|False|None)\b", out), out
     assert "deterministic: off   auto-seed: on   state fingerprints: on" in out
-    magics.configure_replay(ip, 21, False)
+    kernel_runner.configure_replay(ip, 21, False)
     run(ip, "%repro status")
     out = capsys.readouterr().out
     assert "master seed: 21 (pinned by the runner: the notebook's %repro seed is ignored" in out
