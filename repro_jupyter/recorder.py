@@ -272,9 +272,9 @@ class RecordingSession(SessionSettings):
         record_bytes = canonical_bytes(record)
         record_digest = digest_bytes(record_bytes)
         writer = self.writer(store)
-        for error in writer.drain_errors():
+        for failure in writer.drain_errors():  # not ``error``: that name is the cell's exception
             warnings.warn(
-                f"repro: an earlier record could not be written: {error}", ReproWarning, stacklevel=2
+                f"repro: an earlier record could not be written: {failure}", ReproWarning, stacklevel=2
             )
         run_id = self.run_id(store)
         self._write_environment_once(store, snapshot, env_digest)
