@@ -1,4 +1,6 @@
-"""The contract: the versioned record schema (``record.v1.json``), its version and our metadata key.
+"""The contract: the versioned record schema (``record.v1.json``), its version and our metadata key, and
+the wire schema beside it (``messages.v1.json``: the comm messages both ways, the runner comm's requests
+and replies, the JSON bodies of the server's routes).
 
 A leaf module (it imports nothing of the package), so every other module takes ``METADATA_KEY`` and
 ``SCHEMA_VERSION`` from here without an import cycle through the package root.
@@ -13,6 +15,7 @@ from importlib.resources import files
 from typing import Any
 
 SCHEMA_FILE = "record.v1.json"
+MESSAGES_FILE = "messages.v1.json"
 DEFINITIONS = ("notebookMetadata", "cellMetadata", "cellRecord", "environment")
 # The key of our metadata in a notebook and its cells, and the name of the kernel's comm.
 METADATA_KEY = "repro_jupyter"
@@ -51,15 +54,19 @@ def _ecma_pattern(validator: Any, pattern: str, instance: Any, schema: dict[str,
 
 
 @cache
-def _validator(definition: str) -> Any:
+def _strict_class() -> Any:
     import jsonschema
 
+    return jsonschema.validators.extend(jsonschema.Draft202012Validator, {"pattern": _ecma_pattern})
+
+
+@cache
+def _validator(definition: str) -> Any:
     schema = load_schema()
     if definition not in schema["$defs"]:
         raise KeyError(f"unknown schema definition {definition!r}")
     sub = {"$ref": f"#/$defs/{definition}", "$defs": schema["$defs"]}
-    strict = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"pattern": _ecma_pattern})
-    return strict(sub)
+    return _strict_class()(sub)
 
 
 def validate(definition: str, value: Any) -> None:
@@ -92,3 +99,39 @@ def violations(definition: str, value: Any) -> list[str]:
             rule = e.validator_value if e.validator in ("type", "pattern", "const", "enum") else ""
             out.append(f"{where}: breaks {e.validator} {rule}".rstrip()[:200])
     return out
+
+
+# --- messages.v1.json: what travels between the kernel, the runners, the server and the frontend ----
+
+
+@lru_cache(maxsize=1)
+def load_messages_schema() -> dict[str, Any]:
+    return json.loads(files(__name__).joinpath(MESSAGES_FILE).read_text(encoding="utf-8"))
+
+
+@cache
+def _message_validator(definition: str) -> Any:
+    """A validator of one ``$defs`` entry of messages.v1.json; its relative ``$ref``s into
+    record.v1.json (``record.v1.json#/$defs/cellMetadata``) resolve against the two files' ``$id``s."""
+    from referencing import Registry, Resource
+
+    messages, record = load_messages_schema(), load_schema()
+    if definition not in messages["$defs"]:
+        raise KeyError(f"unknown message definition {definition!r}")
+    registry = Registry().with_resource(record["$id"], Resource.from_contents(record))
+    sub = {"$id": messages["$id"], "$ref": f"#/$defs/{definition}", "$defs": messages["$defs"]}
+    return _strict_class()(sub, registry=registry)
+
+
+def validate_message(definition: str, value: Any) -> None:
+    """Raise ``jsonschema.ValidationError`` when a message or reply body breaks the wire contract
+    (``definition``: a ``$defs`` name of messages.v1.json, e.g. ``cellRecordedMessage``)."""
+    _message_validator(definition).validate(value)
+
+
+def message_errors(definition: str, value: Any) -> list[str]:
+    """All violations of the wire contract as readable one-liners (empty when valid)."""
+    return [
+        f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}"
+        for e in _message_validator(definition).iter_errors(value)
+    ]
