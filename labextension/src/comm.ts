@@ -6,59 +6,47 @@
  * kernel sends the values over this comm and we write them verbatim into the
  * notebook model (no hashing or normalisation here).
  *
- * | direction         | `type`              | payload                                         |
- * |-------------------|---------------------|-------------------------------------------------|
- * | kernel → frontend | `hello` (comm_open) | `version`, `schema_version`                     |
- * | frontend → kernel | `notebook`          | `metadata`: notebook `repro_jupyter` or null    |
- * | kernel → frontend | `cell_recorded`     | `cell_id`, `cell_metadata`, `notebook_metadata` |
- * | kernel → frontend | `notebook_metadata` | `notebook_metadata`                             |
- * | frontend → kernel | `environment_request` | (none)                                        |
- * | kernel → frontend | `environment`       | `digest`: the kernel's current environment      |
+ * The contract is repro_jupyter/schema/messages.v1.json; the types below are
+ * generated from it (messages.ts, `jlpm build:schema`), and the Python tests
+ * validate what the kernel really sends against the same file.
+ *
+ * | direction         | `type`                | messages.ts type            |
+ * |-------------------|-----------------------|-----------------------------|
+ * | kernel → frontend | `hello` (comm_open)   | `HelloMessage`              |
+ * | frontend → kernel | `notebook`            | `NotebookMessage`           |
+ * | kernel → frontend | `cell_recorded`       | `CellRecordedMessage`       |
+ * | kernel → frontend | `notebook_metadata`   | `NotebookMetadataMessage`   |
+ * | frontend → kernel | `environment_request` | `EnvironmentRequestMessage` |
+ * | kernel → frontend | `environment`         | `EnvironmentMessage`        |
+ *
+ * The runner comm (`repro_jupyter.runner`: `RunnerRequest` → `RunnerReply`)
+ * is described in the same file.
  */
 import type { NotebookPanel } from '@jupyterlab/notebook';
 import type { Kernel, KernelMessage } from '@jupyterlab/services';
 import type { JSONObject } from '@lumino/coreutils';
+import { COMM_TARGET } from './messages';
+import type {
+  CellRecordedMessage,
+  EnvironmentMessage,
+  EnvironmentRequestMessage,
+  HelloMessage,
+  KernelCommMessage,
+  NotebookMessage,
+  NotebookMetadataMessage
+} from './messages';
 import { SCHEMA_VERSION } from './schema';
-import type { CellMetadata, NotebookMetadata } from './schema';
+import type { NotebookMetadata } from './schema';
 
-/** Comm target name, also the metadata key in the notebook and its cells. */
-export const COMM_TARGET = 'repro_jupyter';
+/** Comm target name (from the schema), also the metadata key in the notebook and its cells. */
+export { COMM_TARGET };
 export const METADATA_KEY = 'repro_jupyter';
 
-/** Kernel → frontend, the data of `comm_open`. */
-export interface IHelloMessage {
-  type: 'hello';
-  version: string;
-  schema_version: number;
-}
+/** The kernel's messages that the frontend writes into the notebook. */
+export type KernelMessageData = Exclude<KernelCommMessage, EnvironmentMessage>;
 
-/** Frontend → kernel, sent once the comm is accepted. */
-export interface INotebookMessage {
-  type: 'notebook';
-  metadata: NotebookMetadata | null;
-}
-
-/** Kernel → frontend: a cell ran under `%%repro`; store its metadata. */
-export interface ICellRecordedMessage {
-  type: 'cell_recorded';
-  cell_id: string | null;
-  cell_metadata: CellMetadata;
-  notebook_metadata: NotebookMetadata;
-}
-
-/** Kernel → frontend: only the notebook-level metadata changed. */
-export interface INotebookMetadataMessage {
-  type: 'notebook_metadata';
-  notebook_metadata: NotebookMetadata;
-}
-
-/** Kernel → frontend: the answer to `environment_request`. */
-export interface IEnvironmentMessage {
-  type: 'environment';
-  digest: string;
-}
-
-export type KernelMessageData = ICellRecordedMessage | INotebookMetadataMessage;
+/** An `environment` answer that names an environment (the kernel sends null without a store). */
+export type EnvironmentAnswer = EnvironmentMessage & { digest: string };
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -80,24 +68,27 @@ export function parseKernelMessage(data: unknown): KernelMessageData | null {
     isObject(data.cell_metadata) &&
     isObject(data.notebook_metadata)
   ) {
-    return data as unknown as ICellRecordedMessage;
+    return data as unknown as CellRecordedMessage;
   }
   if (data.type === 'notebook_metadata' && isObject(data.notebook_metadata)) {
-    return data as unknown as INotebookMetadataMessage;
+    return data as unknown as NotebookMetadataMessage;
   }
   return null;
 }
 
-/** Narrow a comm message to an `environment` answer, or null. */
+/**
+ * Narrow a comm message to an `environment` answer naming a digest, or null
+ * (also for the kernel's `digest: null`, which the comm answers as "none").
+ */
 export function parseEnvironmentMessage(
   data: unknown
-): IEnvironmentMessage | null {
+): EnvironmentAnswer | null {
   if (
     isObject(data) &&
     data.type === 'environment' &&
     typeof data.digest === 'string'
   ) {
-    return data as unknown as IEnvironmentMessage;
+    return data as unknown as EnvironmentAnswer;
   }
   return null;
 }
@@ -106,7 +97,7 @@ export function parseEnvironmentMessage(
 const comms = new WeakMap<NotebookPanel, Kernel.IComm>();
 const environmentWaiters = new WeakMap<
   NotebookPanel,
-  ((digest: string) => void)[]
+  ((digest: string | null) => void)[]
 >();
 
 /** How many holders currently silence metadata writes of each notebook (see muteMetadataWrites). */
@@ -139,7 +130,8 @@ export function hasComm(panel: NotebookPanel): boolean {
  * Ask the kernel of `panel` for its current environment digest.
  *
  * Resolves to null when no comm is open (the kernel has not loaded
- * repro_jupyter) or the kernel does not answer within `timeoutMs`.
+ * repro_jupyter), when the kernel has no store to write its environment to
+ * (it answers `digest: null`) or does not answer within `timeoutMs`.
  */
 export function requestEnvironment(
   panel: NotebookPanel,
@@ -167,7 +159,9 @@ export function requestEnvironment(
     const timer = setTimeout(() => settle(null), timeoutMs);
     waiters.push(settle);
     try {
-      comm.send({ type: 'environment_request' });
+      comm.send({
+        type: 'environment_request'
+      } satisfies EnvironmentRequestMessage);
     } catch (error) {
       console.warn('repro-jupyter: environment_request not sent', error);
       settle(null);
@@ -175,7 +169,16 @@ export function requestEnvironment(
   });
 }
 
-function answerEnvironment(panel: NotebookPanel, digest: string): void {
+/**
+ * Whether `data` is the kernel's `environment` answer without a digest (it has
+ * no store to write the environment to): the waiters get null at once instead
+ * of waiting out their time limit.
+ */
+function isEnvironmentWithoutDigest(data: unknown): boolean {
+  return isObject(data) && data.type === 'environment' && data.digest === null;
+}
+
+function answerEnvironment(panel: NotebookPanel, digest: string | null): void {
   for (const waiter of [...(environmentWaiters.get(panel) ?? [])]) {
     waiter(digest);
   }
@@ -207,7 +210,7 @@ export function applyKernelMessage(
 }
 
 /** The `notebook` message: what the notebook already holds, or null. */
-export function notebookMessage(panel: NotebookPanel): INotebookMessage {
+export function notebookMessage(panel: NotebookPanel): NotebookMessage {
   const metadata = panel.model?.getMetadata(METADATA_KEY) as
     NotebookMetadata | undefined;
   return { type: 'notebook', metadata: metadata ?? null };
@@ -226,7 +229,7 @@ export function registerCommTarget(
   kernel.registerCommTarget(
     COMM_TARGET,
     (comm: Kernel.IComm, openMsg: KernelMessage.ICommOpenMsg) => {
-      const hello = openMsg.content.data as Partial<IHelloMessage>;
+      const hello = openMsg.content.data as Partial<HelloMessage>;
       if (hello.type !== 'hello' || hello.schema_version !== SCHEMA_VERSION) {
         console.warn(
           `repro-jupyter: kernel speaks schema_version ${String(hello.schema_version)}, ` +
@@ -250,6 +253,8 @@ export function registerCommTarget(
           applyKernelMessage(panel, message);
         } else if (environment) {
           answerEnvironment(panel, environment.digest);
+        } else if (isEnvironmentWithoutDigest(msg.content.data)) {
+          answerEnvironment(panel, null);
         } else {
           console.warn('repro-jupyter: ignored comm message', msg.content.data);
         }
