@@ -3,17 +3,28 @@
  *
  * The server computes everything (digests, staleness, lineage, comparisons);
  * this module only moves JSON. Errors come back as one line, from the
- * server's `{"message": ...}` body or from the network layer.
+ * server's `{"message": ...}` body (`ErrorReply`) or from the network layer.
  */
 import { URLExt } from '@jupyterlab/coreutils';
 import type * as nbformat from '@jupyterlab/nbformat';
 import { ServerConnection } from '@jupyterlab/services';
 import type {
-  Digest,
-  DriftReport,
-  ExplainReport,
-  NotebookMetadata
-} from './schema';
+  CellProvenance,
+  CompareReply,
+  EnvDiffReply,
+  EnvironmentChange,
+  EnvironmentSummary,
+  ErrorReply,
+  ExplainJobReply,
+  InfoReply,
+  LineageEdge,
+  LineageNode,
+  LineageReply,
+  Milestone,
+  MilestonesReply,
+  ProvenanceReply
+} from './messages';
+import type { Digest, ExplainReport } from './schema';
 
 /** URL prefix of every route. */
 export const URL_PREFIX = 'repro-jupyter';
@@ -57,8 +68,8 @@ export async function requestAPI<T>(
   }
   if (!response.ok) {
     const message =
-      data && typeof (data as { message?: unknown }).message === 'string'
-        ? (data as { message: string }).message
+      data && typeof (data as Partial<ErrorReply>).message === 'string'
+        ? (data as ErrorReply).message
         : `${response.status} ${response.statusText}`.trim();
     throw new ReproAPIError(message, response.status);
   }
@@ -78,131 +89,48 @@ function post<T>(endpoint: string, body: unknown): Promise<T> {
   });
 }
 
+/*
+ * The reply bodies are generated from repro_jupyter/schema/messages.v1.json
+ * (messages.ts); tests/test_server_contract.py validates what every route
+ * really answers against the same file. The names below are the ones the
+ * panel's modules have always imported.
+ */
+
 /** `GET info`: the version handshake. */
-export interface IServerInfo {
-  name: string;
-  version: string;
-  schema_version: number;
-}
+export type IServerInfo = InfoReply;
 
 /** The environment summary lines the server prepares for display. */
-export interface IEnvironmentSummary {
-  python?: string;
-  os?: string;
-  cpu?: string;
-  gpu?: string;
-  torch?: string;
-  git?: string;
-  packages?: string;
-  env_vars?: string;
-  [key: string]: string | undefined;
-}
+export type IEnvironmentSummary = EnvironmentSummary;
 
 /** One code cell in the provenance answer. */
-export interface ICellProvenance {
-  index: number;
-  id: string | null;
-  recorded: boolean;
-  /** The cell's source changed since its record (server-computed). */
-  stale: boolean;
-  status: 'ok' | 'error' | null;
-  seed: number | null;
-  nondeterministic: boolean;
-  record: {
-    consumed: string[];
-    unseeded: string[];
-    inputs: { path: string; digest?: string; how: string }[];
-    params: Record<string, unknown>;
-    variables: string[];
-    /** The error the cell raised when recorded (absent in records of older servers). */
-    error?: { ename?: string; evalue?: string } | null;
-    /** Generators made without a seed that got one derived from the cell seed (their calls). */
-    auto_seeded?: string[];
-    nondeterminism_warnings?: string[];
-  } | null;
-  problem: string | null;
-}
+export type ICellProvenance = CellProvenance;
 
 /** `POST provenance`. */
-export interface IProvenance {
-  path: string;
-  recorded: boolean;
-  notebook: NotebookMetadata | null;
-  environment: { digest: Digest; summary: IEnvironmentSummary } | null;
-  cells: ICellProvenance[];
-  store: { problem: string | null };
-}
+export type IProvenance = ProvenanceReply;
 
-export interface ILineageNode {
-  id: string;
-  kind: 'cell' | 'variable';
-  label: string;
-  cell_index?: number;
-  cell_id?: string;
-  stale?: boolean;
-  /** Variables: which write of the name this is (1, 2, …) and the cell index that wrote it. */
-  version?: number;
-  written_by?: number;
-  type?: string;
-  /** A loop variable or a `_name`: hidden unless the user asks for temporaries. */
-  temporary?: boolean;
-}
+/**
+ * A lineage node as lineage.ts draws it. The server sends `cell_id: null` for
+ * a cell without an nbformat id (`LineageNode` says so); lineage.ts hands the
+ * id to an SVG attribute that takes no null, so until it writes
+ * `node.cell_id ?? undefined` this keeps the old `cell_id?: string`.
+ */
+export type ILineageNode = Omit<LineageNode, 'cell_id'> & { cell_id?: string };
 
-export interface ILineageEdge {
-  source: string;
-  target: string;
-  /** cell → variable: the cell defined or changed it; variable → cell: the cell read it. */
-  kind: 'writes' | 'reads';
-}
+export type ILineageEdge = LineageEdge;
 
-/** `POST lineage`. */
-export interface ILineage {
-  nodes: ILineageNode[];
-  edges: ILineageEdge[];
-}
+/** `POST lineage` (`LineageReply`, with the nodes above). */
+export type ILineage = Omit<LineageReply, 'nodes'> & { nodes: ILineageNode[] };
 
-export interface IEnvChange {
-  key: string;
-  old: unknown;
-  new: unknown;
-}
+export type IEnvChange = EnvironmentChange;
 
 /** `POST envdiff`: an empty `diff` means the same environment. */
-export interface IEnvDiff {
-  recorded: Digest | null;
-  current: Digest;
-  diff: Record<string, IEnvChange[]>;
-}
+export type IEnvDiff = EnvDiffReply;
 
 /** One training milestone (`repro_jupyter.checkpoint(name, ...)`) as the panel shows it. */
-export interface IMilestone {
-  name: string;
-  manifest_digest: Digest;
-  /** Seconds since the epoch (the catalog's run log). */
-  created_at: number;
-  cell_key: string | null;
-  /** 0-based position of the cell that saved it in the open notebook, when known. */
-  cell_index: number | null;
-  /** The manifest could not be read: one line, and none of the fields below. */
-  error?: string;
-  /** The keyword values given to `checkpoint` (epoch, loss, ...). */
-  extra?: Record<string, unknown>;
-  /** Whether resuming gives the uninterrupted run's batches; null: no data loader was saved. */
-  exact_resume?: boolean | null;
-  not_exact_because?: string | null;
-  /** What it holds: weights, optimizer, scheduler, scaler, loader, probe, rng. */
-  parts?: string[];
-  size?: number;
-  model?: string | null;
-  recorded?: boolean;
-}
+export type IMilestone = Milestone;
 
 /** `POST milestones`: oldest first; `problem` says why there is no store. */
-export interface IMilestones {
-  notebook: string;
-  milestones: IMilestone[];
-  problem: string | null;
-}
+export type IMilestones = MilestonesReply;
 
 export interface ICompareOptions {
   rtol?: number;
@@ -253,8 +181,8 @@ export function compare(
   recorded: nbformat.INotebookContent,
   current: nbformat.INotebookContent,
   options?: ICompareOptions
-): Promise<DriftReport> {
-  return post<DriftReport>(
+): Promise<CompareReply> {
+  return post<CompareReply>(
     'compare',
     options ? { path, recorded, current, options } : { path, recorded, current }
   );
@@ -264,23 +192,7 @@ export function compare(
 export type ExplainTrial = ExplainReport['trials'][number];
 
 /** `POST explain` / `explain-status` / `explain-cancel`: one notebook's "Find the cause" job. */
-export interface IExplainJob {
-  /** null (with state `none`): no job for this notebook yet. */
-  job: string | null;
-  path?: string;
-  state: 'none' | 'running' | 'done' | 'failed' | 'cancelled';
-  seconds?: number;
-  max_trials?: number;
-  /** While running: the trial under way and the most there can be (display text from the server). */
-  progress?: { trial: number; bound: number; text: string } | null;
-  /** Trials finished so far, in the order they finished. */
-  trials?: ExplainTrial[];
-  report?: ExplainReport | null;
-  /** One line when the job failed (or `cancelled`). */
-  error?: string | null;
-  /** `POST explain` only: false when the notebook's running job was given back. */
-  started?: boolean;
-}
+export type IExplainJob = ExplainJobReply;
 
 export interface IExplainOptions {
   /** Folders (relative to the server root) or URLs of wheels; default: the notebook's pyproject. */
