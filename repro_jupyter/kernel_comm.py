@@ -6,13 +6,18 @@ notebook, being the only writer of an open notebook's metadata.  The frontend
 answers with the notebook's saved ``repro_jupyter`` metadata so an unsaved
 master seed chosen in the UI is honoured.
 
-Messages (all JSON objects with a ``type``):
-  kernel -> frontend: hello {version, schema_version}
+Messages (all JSON objects with a ``type``); the contract is ``schema/messages.v1.json`` (its
+``$defs`` named below; the frontend's types are generated from it, and tests/test_message_contract.py
+validates what a real kernel sends against it):
+  kernel -> frontend: hello {version, schema_version}        helloMessage (the comm_open's data)
                       cell_recorded {cell_id, cell_metadata, notebook_metadata}
-                      notebook_metadata {notebook_metadata}
-                      environment {digest}   (answer to environment_request)
-  frontend -> kernel: notebook {metadata}
-                      environment_request
+                                                             cellRecordedMessage
+                      notebook_metadata {notebook_metadata}  notebookMetadataMessage
+                      environment {digest}                   environmentMessage (answer to
+                                                             environment_request; digest null: no store)
+  frontend -> kernel: notebook {metadata}                    notebookMessage
+                      environment_request                    environmentRequestMessage
+The runners' requests and replies (comm target ``repro_jupyter.runner``) are in the same file.
 """
 
 from __future__ import annotations
