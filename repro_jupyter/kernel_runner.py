@@ -28,7 +28,7 @@ from .kernel_comm import KernelComm
 from .magics_support import install_warning_format
 from .notebook_path import NotebookLocation
 from .recorder import RecordingSession
-from .runner_protocol import LOAD_LINE, RUNNER_TARGET, reply_type
+from .runner_protocol import RUNNER_TARGET, reply_type
 
 Reply = dict[str, Any]
 Handler = Callable[[Any, dict[str, Any]], Reply]

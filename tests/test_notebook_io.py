@@ -74,9 +74,7 @@ def test_the_core_never_imports_the_cli_or_the_server():
         rel = path.relative_to(ROOT)
         if rel.parts[0] in ("cli", "server") or rel == Path("__init__.py"):
             continue
-        bad = sorted(
-            m for m in _imports(path) if m.startswith(("repro_jupyter.cli", "repro_jupyter.server"))
-        )
+        bad = sorted(m for m in _imports(path) if m.startswith(("repro_jupyter.cli", "repro_jupyter.server")))
         if bad:
             offenders.append(f"{rel}: {bad[0]}")
     assert offenders == []

@@ -6,9 +6,10 @@
  *      (autosave included) until the recorded state is back;
  *   2. ask the server to give the kernel's next start the replay environment
  *      (`kernel-env`: PYTHONHASHSEED, CUBLAS_WORKSPACE_CONFIG in deterministic
- *      mode), restart the kernel and run `configure_replay` silently;
+ *      mode), restart the kernel and send it `configure_replay` (runnercomm.ts:
+ *      a JSON request on the kernel's runner comm, one typed reply);
  *   3. execute every code cell in order, reporting "cell k of n";
- *   4. run `flush_records` silently (the new records are on disk), snapshot
+ *   4. send `flush_records` (the new records are on disk), snapshot
  *      the re-executed notebook and POST `compare`;
  *   5. always put the recorded outputs and metadata back, whatever happened.
  *
@@ -30,12 +31,11 @@ import { compare, type ICompareOptions } from './api';
 import { METADATA_KEY } from './comm';
 import {
   CancelledError,
-  configureReplayCode,
+  configureReplayRequest,
   DEFAULT_TIMEOUTS,
-  FLUSH_RECORDS_CODE,
   kernelGuard,
   ReexecuteError,
-  runSilent,
+  replayStep,
   setReplayEnvironment,
   settleStoppedKernel,
   withTimeout
@@ -191,7 +191,7 @@ export async function reexecuteAndCompare(
     report('configuring');
     await Promise.race([
       withTimeout(
-        runSilent(kernel, configureReplayCode(meta), 'configure_replay'),
+        replayStep(kernel, configureReplayRequest(meta)),
         timeouts.configure,
         'configure_replay'
       ),
@@ -227,7 +227,7 @@ export async function reexecuteAndCompare(
     report('flushing');
     await Promise.race([
       withTimeout(
-        runSilent(kernel, FLUSH_RECORDS_CODE, 'flush_records'),
+        replayStep(kernel, { type: 'flush_records' }),
         timeouts.flush,
         'flush_records'
       ),

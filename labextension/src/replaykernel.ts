@@ -1,15 +1,17 @@
 /**
  * The replay's kernel, step by step, for reexecute.ts: the environment it gets
- * at its restart (`kernel-env`), the silent `configure_replay` and
- * `flush_records` calls (each with a time limit), the guard that ends the run
+ * at its restart (`kernel-env`), the `configure_replay` and `flush_records`
+ * requests on the kernel's runner API (each with a time limit), the guard that ends the run
  * when the kernel dies, is restarted or replaced behind our back, and settling
  * a kernel after a replay that stopped early. Nothing here touches the
  * notebook's cells or metadata.
  */
 import type { NotebookPanel } from '@jupyterlab/notebook';
-import type { Kernel, KernelMessage } from '@jupyterlab/services';
+import type { Kernel } from '@jupyterlab/services';
 import { requestAPI } from './api';
 import { muteMetadataWrites } from './comm';
+import type { ConfigureReplayRequest, RunnerRequest } from './messages';
+import { loadRunner, runnerRequest } from './runnercomm';
 import type { NotebookMetadata } from './schema';
 
 /** Limits in ms for the kernel steps that must not hang (cells themselves have none). */
@@ -35,21 +37,44 @@ export class ReexecuteError extends Error {
   }
 }
 
-/** The silent code that prepares a restarted kernel for the replay. */
-export function configureReplayCode(
+/** The request that prepares a restarted kernel for the replay (the notebook's recorded seed). */
+export function configureReplayRequest(
   metadata: NotebookMetadata | undefined
-): string {
-  const seed =
-    typeof metadata?.master_seed === 'number'
-      ? String(metadata.master_seed)
-      : 'None';
-  const deterministic = metadata?.deterministic ? 'True' : 'False';
-  return `__import__('repro_jupyter.magics').magics.configure_replay(get_ipython(), ${seed}, ${deterministic})`;
+): ConfigureReplayRequest {
+  const seed = metadata?.master_seed;
+  return {
+    type: 'configure_replay',
+    seed:
+      typeof seed === 'number' && Number.isSafeInteger(seed) && seed >= 0
+        ? seed
+        : null,
+    deterministic: metadata?.deterministic === true
+  };
 }
 
-/** The silent code that waits until the replay's records are on disk. */
-export const FLUSH_RECORDS_CODE =
-  "__import__('repro_jupyter.magics').magics.flush_records(get_ipython())";
+/**
+ * One replay step on the kernel's runner API (see runnercomm.ts); a
+ * ReexecuteError naming the step when it fails. `configure_replay` first
+ * loads the runner module: the kernel was just restarted.
+ */
+export async function replayStep(
+  kernel: Kernel.IKernelConnection,
+  request: RunnerRequest
+): Promise<void> {
+  try {
+    if (request.type === 'configure_replay') {
+      await loadRunner(kernel);
+    }
+    await runnerRequest(kernel, request);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new ReexecuteError(
+      message.startsWith(request.type)
+        ? message
+        : `${request.type} failed: ${message}`
+    );
+  }
+}
 
 /** How long a cancelled replay's kernel may take to become idle before it is restarted. */
 const SETTLE_MS = 5_000;
@@ -103,10 +128,6 @@ export function whenIdle(
   });
 }
 
-/** Kernel side of a replay that stopped early (cancel, failure): see repro_jupyter.magics.end_replay. */
-const END_REPLAY =
-  "__import__('repro_jupyter.magics', fromlist=['end_replay']).end_replay(get_ipython())";
-
 /**
  * After a stopped replay: drop the kernel's metadata messages until it is
  * idle; a cancelled one still busy after SETTLE_MS is restarted (its state is
@@ -127,14 +148,13 @@ export async function settleStoppedKernel(
     } else if (idle && !panel.isDisposed) {
       // The replay never reached flush_records: give the kernel back its user's seed and settings.
       const kernel = panel.sessionContext.session?.kernel;
-      await kernel
-        ?.requestExecute({
-          code: END_REPLAY,
-          silent: true,
-          store_history: false,
-          allow_stdin: false
-        })
-        .done.catch(() => undefined);
+      if (kernel) {
+        await withTimeout(
+          runnerRequest(kernel, { type: 'end_replay' }),
+          SETTLE_MS,
+          'end_replay'
+        ).catch(error => console.warn('repro-jupyter: end_replay', error));
+      }
     }
   } catch (error) {
     console.warn(
@@ -165,32 +185,6 @@ export function withTimeout<T>(
     );
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** Run `code` silently; a ReexecuteError naming `what` when it raises or the kernel drops the request. */
-export async function runSilent(
-  kernel: Kernel.IKernelConnection,
-  code: string,
-  what: string
-): Promise<void> {
-  const future = kernel.requestExecute({
-    code,
-    silent: true,
-    store_history: false,
-    allow_stdin: false
-  });
-  let reply: KernelMessage.IExecuteReplyMsg;
-  try {
-    reply = await future.done;
-  } catch (error) {
-    throw new ReexecuteError(`${what}: ${String(error)}`);
-  }
-  const content = reply.content;
-  if (content.status === 'error') {
-    throw new ReexecuteError(
-      `${what} failed: ${content.ename}: ${content.evalue}`
-    );
-  }
 }
 
 /**

@@ -2,14 +2,14 @@
  * The replay's bookkeeping: the snapshot it takes, how it finds cells again
  * (by id, else by position), how it puts the recorded outputs and metadata
  * back, how it holds saves while the notebook shows the replay's outputs, and
- * the silent set-up code it sends to the kernel (nothing from the notebook
- * may be pasted into that code but a number).
+ * the set-up request it sends to the kernel (a seed that is not a whole
+ * number is never forwarded).
  */
 import type { Cell, ICellModel } from '@jupyterlab/cells';
 import type * as nbformat from '@jupyterlab/nbformat';
 import type { DocumentRegistry } from '@jupyterlab/docregistry';
 import type { NotebookPanel } from '@jupyterlab/notebook';
-import { configureReplayCode } from '../replaykernel';
+import { configureReplayRequest } from '../replaykernel';
 import type { NotebookMetadata } from '../schema';
 import {
   cellsById,
@@ -40,29 +40,39 @@ function notebook(
   };
 }
 
-describe('configureReplayCode', () => {
+describe('configureReplayRequest', () => {
   it('passes the recorded master seed and deterministic mode', () => {
-    const code = configureReplayCode({
+    const request = configureReplayRequest({
       master_seed: 42,
       deterministic: true
     } as NotebookMetadata);
-    expect(code).toContain('configure_replay(get_ipython(), 42, True)');
+    expect(request).toEqual({
+      type: 'configure_replay',
+      seed: 42,
+      deterministic: true
+    });
   });
 
-  it('uses None and False when the notebook has no metadata', () => {
-    expect(configureReplayCode(undefined)).toContain(
-      'configure_replay(get_ipython(), None, False)'
-    );
-  });
-
-  it('never pastes a non-number seed into the code', () => {
-    const hostile = {
-      master_seed: "0); __import__('os').system('rm -rf ~'",
+  it('sends null and false when the notebook has no metadata', () => {
+    expect(configureReplayRequest(undefined)).toEqual({
+      type: 'configure_replay',
+      seed: null,
       deterministic: false
-    } as unknown as NotebookMetadata;
-    const code = configureReplayCode(hostile);
-    expect(code).not.toContain('system');
-    expect(code).toContain('configure_replay(get_ipython(), None, False)');
+    });
+  });
+
+  it('never forwards a seed that is not a whole number', () => {
+    for (const seed of ["0); __import__('os').system('x'", -1, 1.5, NaN]) {
+      const hostile = {
+        master_seed: seed,
+        deterministic: 'yes'
+      } as unknown as NotebookMetadata;
+      expect(configureReplayRequest(hostile)).toEqual({
+        type: 'configure_replay',
+        seed: null,
+        deterministic: false
+      });
+    }
   });
 });
 
