@@ -512,3 +512,20 @@ def test_a_pandas_fingerprint_does_not_change_when_pandas_builds_its_lookup_tabl
     before = fingerprint(frame), fingerprint(series), fingerprint(series.index)
     frame.loc["a"], series.loc["a"], series.tail(), series.index.get_loc("b")
     assert (fingerprint(frame), fingerprint(series), fingerprint(series.index)) == before
+
+
+@pytest.mark.parametrize("tag", ["repro-rtol=1e-", "repro-atol=-1", "repro-tolerance=1e999", "repro-rtol=."])
+def test_a_malformed_tolerance_tag_is_one_line_and_exit_2(tmp_path, tag, capsys):
+    """``repro-rtol=1e-`` matched the tag's pattern, then ``float()`` raised: verify crashed with a
+    traceback.  A negative one would have failed every number.  Bad input: one line naming the tag."""
+    path = make_notebook(tmp_path / "tol.ipynb", ["print(1.0)"])
+    assert cli("run", path, "-q") == 0
+    nb = nbformat.read(path, 4)
+    nb.cells[0].metadata["tags"] = [tag]
+    nbformat.write(nb, path)
+    before = path.read_bytes()
+    assert cli("verify", path) == 2
+    seen = capsys.readouterr()
+    said = (seen.out + seen.err).strip()
+    assert len(said.splitlines()) == 1 and repr(tag) in said and "Traceback" not in said, said
+    assert path.read_bytes() == before

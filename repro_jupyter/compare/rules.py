@@ -82,6 +82,20 @@ class CellControl:
     atol: float | None = None
 
 
+def _tolerance(tag: str, text: str) -> float:
+    """A tag's tolerance, or a one-line ``UsageError``: ``repro-rtol=1e-`` or ``=-1`` in a notebook is
+    bad input, to be named, not a traceback (nor a negative tolerance that fails every number)."""
+    from ..errors import UsageError
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (0 <= value < float("inf")):  # also NaN
+        raise UsageError(f"cell tag {tag!r}: the tolerance must be a finite number >= 0")
+    return value
+
+
 def cell_control(cell: Any) -> CellControl:
     tags = set(cell.get("metadata", {}).get("tags", []) or [])
     source = cell.get("source", "")
@@ -89,8 +103,8 @@ def cell_control(cell: Any) -> CellControl:
         source = "".join(source)
     # With two names for rtol a cell can carry both; the tighter value wins (whatever the tags'
     # order), so a second tag never loosens a comparison.
-    rtols = [float(m["value"]) for tag in tags if (m := RTOL_TAG.match(tag))]
-    atols = [float(m["value"]) for tag in tags if (m := ATOL_TAG.match(tag))]
+    rtols = [_tolerance(tag, m["value"]) for tag in tags if (m := RTOL_TAG.match(tag))]
+    atols = [_tolerance(tag, m["value"]) for tag in tags if (m := ATOL_TAG.match(tag))]
     rtol = min(rtols) if rtols else None
     atol = min(atols) if atols else None
     return CellControl(
