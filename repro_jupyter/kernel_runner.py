@@ -29,6 +29,7 @@ from .magics_support import install_warning_format
 from .notebook_path import NotebookLocation
 from .recorder import RecordingSession
 from .runner_protocol import RUNNER_TARGET, reply_type
+from .seeding import SEED_BITS
 
 Reply = dict[str, Any]
 Handler = Callable[[Any, dict[str, Any]], Reply]
@@ -117,9 +118,9 @@ def headless_metadata(shell: Any) -> Reply:
 
 def _seed(data: dict[str, Any]) -> int | None:
     seed = data.get("seed")
-    if seed is None or (isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed < 2**64):
+    if seed is None or (isinstance(seed, int) and not isinstance(seed, bool) and 0 <= seed < 2**SEED_BITS):
         return seed
-    raise RequestError("seed must be a whole number from 0 to 2**64-1, or null")
+    raise RequestError(f"seed must be a whole number from 0 to 2**{SEED_BITS} - 1, or null")
 
 
 def _flag(data: dict[str, Any], name: str) -> bool:

@@ -32,6 +32,7 @@ def test_a_request_is_answered_by_one_typed_reply(ip):
         ({"type": "configure_replay", "seed": "1; import os", "deterministic": False}, "seed must be"),
         ({"type": "configure_replay", "seed": True, "deterministic": False}, "seed must be"),
         ({"type": "configure_replay", "seed": -1, "deterministic": False}, "seed must be"),
+        ({"type": "configure_replay", "seed": 2**32, "deterministic": False}, "seed must be"),
         ({"type": "configure_replay", "seed": 1, "deterministic": "yes"}, "deterministic must be"),
         ({"type": "configure_headless", "notebook": 3, "seed": 1, "deterministic": False}, "notebook must"),
         (
