@@ -108,18 +108,13 @@ export type ICellProvenance = CellProvenance;
 /** `POST provenance`. */
 export type IProvenance = ProvenanceReply;
 
-/**
- * A lineage node as lineage.ts draws it. The server sends `cell_id: null` for
- * a cell without an nbformat id (`LineageNode` says so); lineage.ts hands the
- * id to an SVG attribute that takes no null, so until it writes
- * `node.cell_id ?? undefined` this keeps the old `cell_id?: string`.
- */
-export type ILineageNode = Omit<LineageNode, 'cell_id'> & { cell_id?: string };
+/** A lineage node (`cell_id` null: a cell without an nbformat id). */
+export type ILineageNode = LineageNode;
 
 export type ILineageEdge = LineageEdge;
 
-/** `POST lineage` (`LineageReply`, with the nodes above). */
-export type ILineage = Omit<LineageReply, 'nodes'> & { nodes: ILineageNode[] };
+/** `POST lineage`. */
+export type ILineage = LineageReply;
 
 export type IEnvChange = EnvironmentChange;
 

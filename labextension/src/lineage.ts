@@ -89,7 +89,7 @@ function drawLineage(
       transform: `translate(${placed.x},${placed.y})`,
       'data-id': node.id,
       'data-cell-index': node.cell_index,
-      'data-cell-id': node.cell_id,
+      'data-cell-id': node.cell_id ?? undefined, // the server's null: no attribute, not "null"
       'data-version': node.version,
       'data-label': placed.text,
       tabindex: 0,

@@ -300,6 +300,29 @@ describe('renderLineage', () => {
     expect(view.querySelector('text')?.textContent).toContain('<img');
   });
 
+  it('gives a cell without an nbformat id no data-cell-id (the server sends null)', () => {
+    const graph: ILineage = {
+      nodes: [
+        {
+          id: 'c',
+          kind: 'cell',
+          label: 'cell 1',
+          cell_index: 0,
+          cell_id: null
+        },
+        { id: 'd', kind: 'cell', label: 'cell 2', cell_index: 1, cell_id: 'b' }
+      ],
+      edges: []
+    };
+    const view = renderLineage(graph, () => undefined, 300);
+    expect(
+      view.querySelector('[data-id="c"]')?.hasAttribute('data-cell-id')
+    ).toBe(false);
+    expect(
+      view.querySelector('[data-id="d"]')?.getAttribute('data-cell-id')
+    ).toBe('b');
+  });
+
   it('offers the temporaries switch only when some are hidden', () => {
     const withTemporary = renderLineage(notebookGraph(), () => undefined, 300);
     expect(
