@@ -10,7 +10,11 @@ import type { NotebookPanel } from '@jupyterlab/notebook';
 import type { Kernel } from '@jupyterlab/services';
 import { requestAPI } from './api';
 import { muteMetadataWrites } from './comm';
-import type { ConfigureReplayRequest, RunnerRequest } from './messages';
+import type {
+  ConfigureReplayRequest,
+  KernelEnvReply,
+  RunnerRequest
+} from './messages';
 import { loadRunner, runnerRequest } from './runnercomm';
 import type { NotebookMetadata } from './schema';
 
@@ -87,13 +91,10 @@ export async function setReplayEnvironment(
   kernelId: string,
   deterministic: boolean
 ): Promise<Record<string, string>> {
-  const reply = await requestAPI<{ env: Record<string, string> }>(
-    'kernel-env',
-    {
-      method: 'POST',
-      body: JSON.stringify({ kernel_id: kernelId, deterministic })
-    }
-  );
+  const reply = await requestAPI<KernelEnvReply>('kernel-env', {
+    method: 'POST',
+    body: JSON.stringify({ kernel_id: kernelId, deterministic })
+  });
   return reply.env;
 }
 
