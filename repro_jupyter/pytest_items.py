@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from .errors import ReproError
+from .figures import format_percent
 from .notebook_io import read_notebook
 from .numbering import cell_label, cell_number
 from .redaction import redact_report
@@ -190,13 +191,6 @@ def _number(x: Any) -> str:
     return f"{x:g}" if isinstance(x, (int, float)) else str(x)
 
 
-def _percent(rel: Any) -> str:
-    """``40%`` for visible changes, ``1.85e-16`` for float noise (``1.85e-14%`` reads badly)."""
-    if not isinstance(rel, (int, float)):
-        return str(rel)
-    return f"{rel * 100:.3g}%" if abs(rel) >= 1e-4 else f"{rel:.3g}"
-
-
 def format_source(source: str, limit: int = SOURCE_LINES) -> list[str]:
     lines = source.splitlines() or [""]
     shown = [f"    {line}" for line in lines[:limit]]
@@ -221,7 +215,7 @@ def format_delta(delta: dict[str, Any], rtol: Any, atol: Any) -> str:
         return f"{delta['old']} -> {delta['new']} (integers must match exactly)"
     rel, abs_ = delta.get("rel"), delta.get("abs")
     if (isinstance(rel, (int, float)) and rel > 0) or not isinstance(abs_, (int, float)):
-        return f"{delta['old']} -> {delta['new']} (rel {_percent(rel)}, rtol {_number(rtol)})"
+        return f"{delta['old']} -> {delta['new']} (rel {format_percent(rel)}, rtol {_number(rtol)})"
     return f"{delta['old']} -> {delta['new']} (abs {_number(abs_)}, atol {_number(atol)})"
 
 

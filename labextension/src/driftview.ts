@@ -54,17 +54,35 @@ export function statusLabel(status: CellComparison['status']): string {
   return STATUS_LABELS[status] ?? status;
 }
 
+/** Python's `format(x, '.3g')`: three significant digits, trailing zeros dropped, exponent form outside 1e-4..1e3. */
+export function formatG3(x: number): string {
+  if (x === 0) {
+    return '0';
+  }
+  const [mantissa, power] = x.toExponential(2).split('e');
+  const exp = Number(power);
+  const trim = (text: string): string =>
+    text.includes('.') ? text.replace(/0+$/, '').replace(/\.$/, '') : text;
+  if (exp < -4 || exp >= 3) {
+    const digits = String(Math.abs(exp)).padStart(2, '0');
+    return `${trim(mantissa)}e${exp < 0 ? '-' : '+'}${digits}`;
+  }
+  return trim(x.toFixed(Math.max(0, 2 - exp)));
+}
+
 /**
- * `40%`, `5.0%`, `0.12%` for a fraction (0.4, 0.05, 0.0012): two significant
- * digits below 1%, one decimal below 10%, whole percents above; the sign is
- * dropped (the arrow beside it shows the direction). The one percent format
- * of the frontend; display only.
+ * A relative change for people, by the rule of repro_jupyter/figures.py (both
+ * are tested against __tests__/percent_cases.json): at least 0.01% is a
+ * percent with three significant digits (`40%`, `33.3%`, `0.123%`), below
+ * that float noise shown as the ratio (`1.85e-16`); the sign is kept.
  */
 export function formatPercent(fraction: number): string {
-  const pct = Math.abs(fraction) * 100;
-  const digits =
-    pct >= 10 ? pct.toFixed(0) : pct >= 1 ? pct.toFixed(1) : pct.toPrecision(2);
-  return `${digits}%`;
+  if (!Number.isFinite(fraction)) {
+    return String(fraction);
+  }
+  return Math.abs(fraction) >= 1e-4 || fraction === 0
+    ? `${formatG3(fraction * 100)}%`
+    : formatG3(fraction);
 }
 
 /** `0.25 → 0.35 (rel 40%)`: display formatting only. */

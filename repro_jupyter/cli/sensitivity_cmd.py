@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
+from ..figures import format_percent
 from ..numbering import cell_number
 from ..sensitivity import seed_sensitivity
 
@@ -46,6 +47,6 @@ def main(args: argparse.Namespace) -> int:
             rel = spread / abs(num["median"]) if num["median"] else float("inf")
             print(
                 f"  cell {cell_number(cell['index']):>3}  {num['context'][:44]:<44} min {num['min']:<10.6g} "
-                f"median {num['median']:<10.6g} max {num['max']:<10.6g} spread {rel:.1%}"
+                f"median {num['median']:<10.6g} max {num['max']:<10.6g} spread {format_percent(rel)}"
             )
     return 0

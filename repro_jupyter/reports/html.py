@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..figures import format_percent
 from ..numbering import cell_label
 from ..redaction import redact_report
-from .html_diff import ANSI, NumberMarks, esc, fmt_number, fmt_percent, side_by_side
+from .html_diff import ANSI, NumberMarks, esc, fmt_number, side_by_side
 from .html_media import image_block
 from .html_style import CSS, SCRIPT
 
@@ -211,7 +212,7 @@ def _difference(diff: Mapping[str, Any], options: Mapping[str, Any], base: Path 
 def _numeric(numeric: Mapping[str, Any]) -> str:
     head = (
         f'<p class="numeric">max abs <b>{esc(fmt_number(numeric.get("max_abs")))}</b>, '
-        f"max rel <b>{esc(fmt_percent(numeric.get('max_rel')))}</b> "
+        f"max rel <b>{esc(format_percent(numeric.get('max_rel')))}</b> "
         f'<span class="muted">(rtol {esc(fmt_number(numeric.get("rtol")))}, '
         f"atol {esc(fmt_number(numeric.get('atol')))})</span></p>"
     )
@@ -221,7 +222,7 @@ def _numeric(numeric: Mapping[str, Any]) -> str:
     rows = "".join(
         f'<tr><td class="mono">{esc(str(d.get("old")))}</td>'
         f'<td class="mono">{esc(str(d.get("new")))}</td>'
-        f"<td>{esc(fmt_number(d.get('abs')))}</td><td>{esc(fmt_percent(d.get('rel')))}</td>"
+        f"<td>{esc(fmt_number(d.get('abs')))}</td><td>{esc(format_percent(d.get('rel')))}</td>"
         f"<td>{'integer' if d.get('exact') else ''}</td></tr>"
         for d in deltas[:DELTA_ROWS]
     )

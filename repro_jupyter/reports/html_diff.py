@@ -24,6 +24,7 @@ from itertools import zip_longest
 from typing import Any
 
 from ..compare.numeric import DEFAULT_ATOL, DEFAULT_RTOL, tokenize
+from ..figures import format_percent
 
 CONTEXT_LINES = 3  # unchanged lines kept around each change
 MAX_ROWS = 600  # a report is for reading; the full text is in the JSON
@@ -73,7 +74,7 @@ class NumberMarks:
             and math.isfinite(b)
             and abs(a - b) <= self.atol + self.rtol * abs(b)
         )
-        title = f"abs {fmt_number(abs_delta)}, rel {fmt_percent(rel_delta)}"
+        title = f"abs {fmt_number(abs_delta)}, rel {format_percent(rel_delta)}"
         if exact:
             title += " (integers must match)"
         return ("tol" if within else "moved"), title
@@ -149,12 +150,6 @@ def fmt_number(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return "" if value is None else str(value)
     return f"{value:.3g}"
-
-
-def fmt_percent(value: Any) -> str:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return "" if value is None else str(value)
-    return f"{value * 100:.3g}%" if math.isfinite(value) else str(value)
 
 
 def esc(text: object) -> str:

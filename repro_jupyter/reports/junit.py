@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import PurePosixPath
 from typing import Any
 
+from ..figures import format_percent
 from ..numbering import cell_label
 from ..redaction import redact_report
 
@@ -179,7 +180,7 @@ def _difference_lines(diff: Mapping[str, Any]) -> list[str]:
     numeric = diff.get("numeric") or {}
     if numeric:
         lines.append(
-            f"    max abs {_num(numeric.get('max_abs'))}, max rel {_pct(numeric.get('max_rel'))}"
+            f"    max abs {_num(numeric.get('max_abs'))}, max rel {format_percent(numeric.get('max_rel'))}"
             f" (rtol {_num(numeric.get('rtol'))}, atol {_num(numeric.get('atol'))})"
         )
         deltas = list(numeric.get("deltas") or [])
@@ -187,7 +188,7 @@ def _difference_lines(diff: Mapping[str, Any]) -> list[str]:
             exact = " (integers must match)" if delta.get("exact") else ""
             lines.append(
                 f"    {delta.get('old')} -> {delta.get('new')}  abs {_num(delta.get('abs'))}"
-                f" rel {_pct(delta.get('rel'))}{exact}"
+                f" rel {format_percent(delta.get('rel'))}{exact}"
             )
         if len(deltas) > DELTA_LINES:
             lines.append(f"    ... {len(deltas) - DELTA_LINES} more")
@@ -217,14 +218,6 @@ def _text(value: Any, none: str = "") -> str:
 
 def _num(value: Any) -> str:
     return f"{value:.3g}" if isinstance(value, (int, float)) and not isinstance(value, bool) else _text(value)
-
-
-def _pct(value: Any) -> str:
-    return (
-        f"{value * 100:.3g}%"
-        if isinstance(value, (int, float)) and not isinstance(value, bool)
-        else _text(value)
-    )
 
 
 def _seconds(value: Any) -> str:

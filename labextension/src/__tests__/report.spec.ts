@@ -8,6 +8,7 @@
  * format. Nothing here may turn a drift or an unverified cell into
  * "reproduced".
  */
+import percentCases from './percent_cases.json';
 import {
   CAUSE_LABELS,
   formatDelta,
@@ -173,23 +174,23 @@ describe('cellList', () => {
 });
 
 describe('formatDelta', () => {
-  it('shows a relative change in percent with sensible digits', () => {
+  it('shows a relative change as figures.py writes it (three digits, signed)', () => {
     expect(formatDelta({ old: 0.25, new: 0.35, rel: 0.4 })).toBe(
       '0.25 → 0.35 (rel 40%)'
     );
     expect(formatDelta({ old: 100, new: 105, rel: 0.05 })).toBe(
-      '100 → 105 (rel 5.0%)'
+      '100 → 105 (rel 5%)'
     );
     expect(formatDelta({ old: 1, new: 1.001234, rel: 0.001234 })).toBe(
-      '1 → 1.001234 (rel 0.12%)'
+      '1 → 1.001234 (rel 0.123%)'
     );
-    expect(formatDelta({ old: 2, new: 1, rel: -0.5 })).toBe('2 → 1 (rel 50%)');
+    expect(formatDelta({ old: 2, new: 1, rel: -0.5 })).toBe('2 → 1 (rel -50%)');
   });
 
   it('shows the boundary values with the right precision', () => {
     expect(formatDelta({ old: 0, new: 0, rel: 0.1 })).toBe('0 → 0 (rel 10%)');
-    expect(formatDelta({ old: 0, new: 0, rel: 0.01 })).toBe('0 → 0 (rel 1.0%)');
-    expect(formatDelta({ old: 0, new: 0, rel: 0 })).toBe('0 → 0 (rel 0.0%)');
+    expect(formatDelta({ old: 0, new: 0, rel: 0.01 })).toBe('0 → 0 (rel 1%)');
+    expect(formatDelta({ old: 0, new: 0, rel: 0 })).toBe('0 → 0 (rel 0%)');
   });
 
   it('passes a non-numeric relative change through, and falls back to abs', () => {
@@ -213,11 +214,14 @@ describe('formatDelta', () => {
 });
 
 describe('formatPercent', () => {
-  it('is the one percent format: whole above 10%, one decimal above 1%, two digits below', () => {
-    expect(formatPercent(0.4)).toBe('40%');
-    expect(formatPercent(0.123)).toBe('12%');
-    expect(formatPercent(0.05)).toBe('5.0%');
-    expect(formatPercent(0.001234)).toBe('0.12%');
-    expect(formatPercent(-0.5)).toBe('50%');
+  it('writes every shared case as repro_jupyter/figures.py does', () => {
+    for (const [fraction, expected] of percentCases.cases) {
+      expect(formatPercent(fraction as number)).toBe(expected);
+    }
+  });
+
+  it('shows what is not a finite number as it is', () => {
+    expect(formatPercent(Infinity)).toBe('Infinity');
+    expect(formatPercent(NaN)).toBe('NaN');
   });
 });
