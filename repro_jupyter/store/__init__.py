@@ -35,6 +35,8 @@ _LAST_PULL: dict[str, float] = {}
 
 
 def fallback_root(notebook_dir: Path) -> Path:
+    """Where the store goes when ``notebook_dir`` is read-only: a per-user cache folder keyed
+    by the notebook folder's resolved path, so writers and readers find the same one."""
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     key = hashlib.sha256(str(Path(notebook_dir).resolve()).encode()).hexdigest()[:16]
     return base / "repro-jupyter" / "stores" / key / STORE_DIRNAME
@@ -66,6 +68,9 @@ class _FallbackObjects(ObjectStore):
 
 @dataclass
 class Store:
+    """One opened store: local objects (plus a read-only fallback, or a remote tier for a team store)
+    and a catalog opened on first use; ``fallback_reason`` says why it is not where the notebook is."""
+
     root: Path  # the local store; for a team store, its local cache
     fallback_reason: str | None = None
     remote: RemoteTier | None = None
@@ -89,10 +94,14 @@ class Store:
         return self.remote.url if self.remote is not None else None
 
     def describe(self) -> str:
+        """Where this store is, for messages: the team store's
+        URL with its cache folder, else the local folder."""
         return f"{self.remote.url} (cache {self.root})" if self.remote is not None else str(self.root)
 
     @property
     def catalog(self) -> Catalog:
+        """The run log, opened on first use (journaled for a
+        team store); StoreError when SQLite cannot open it."""
         if self._catalog is None:
             try:
                 if self.remote is not None:
@@ -124,6 +133,7 @@ class Store:
         return count
 
     def close(self) -> None:
+        """Close the catalog connection, if open; ``catalog`` reopens it on the next use."""
         if self._catalog is not None:
             self._catalog.close()
             self._catalog = None

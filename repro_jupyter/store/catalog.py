@@ -87,6 +87,9 @@ CELL_EXECUTION_FIELDS = (
 
 
 class Catalog:
+    """The run log of one store: SQLite in WAL mode, every write one short transaction, so
+    several kernels can record into it at once; sqlite3.Error when the file cannot be opened."""
+
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self._wrote = False  # close() checkpoints the WAL only for a connection that wrote
@@ -150,6 +153,8 @@ class Catalog:
     def start_run(
         self, notebook: str | None, kind: str, master_seed: int | None, run_id: str | None = None
     ) -> str:
+        """Open a run row (status 'running', with host, pid and wall-clock
+        start); returns ``run_id``, a new uuid hex when None."""
         run_id = run_id or uuid.uuid4().hex
         row = (run_id, notebook, kind, master_seed, time.time(), socket.gethostname(), _pid())
         self._write(
@@ -161,6 +166,7 @@ class Catalog:
         return run_id
 
     def finish_run(self, run_id: str, status: str = "finished") -> None:
+        """Stamp the run's end time and final ``status``; an unknown ``run_id`` changes nothing."""
         now = time.time()
         self._write(
             "UPDATE runs SET finished_at = ?, status = ? WHERE run_id = ?",
@@ -169,6 +175,8 @@ class Catalog:
         )
 
     def add_environment(self, digest: str) -> None:
+        """Note an environment snapshot object as in use (a gc
+        root); idempotent, ``first_seen`` keeps the first time."""
         now = time.time()
         self._write(
             "INSERT OR IGNORE INTO environments(digest, first_seen) VALUES (?, ?)",
@@ -187,6 +195,8 @@ class Catalog:
         duration_s: float,
         status: str,
     ) -> None:
+        """Append one execution to the run log: record and environment object ids,
+        the seed it ran with, its start (epoch seconds) and duration in seconds."""
         row = (run_id, cell_key, record, environment, seed, started_at, duration_s, status)
         self._write(
             "INSERT INTO cell_executions(run_id, cell_key, record, environment, seed, started_at,"
@@ -196,6 +206,8 @@ class Catalog:
         )
 
     def add_checkpoint(self, fingerprint: str, fmt: str, obj: str, meta: dict[str, Any], size: int) -> None:
+        """Index a stored checkpoint object by value fingerprint and
+        format; a pair already indexed keeps its first object."""
         import json
 
         row = (fingerprint, fmt, obj, json.dumps(meta, sort_keys=True), size)
@@ -243,6 +255,8 @@ class Catalog:
         return [dict(r) for r in self._conn.execute(sql + " ORDER BY created_at, id", args)]
 
     def cell_history(self, cell_key: str) -> list[dict[str, Any]]:
+        """Every logged execution of ``cell_key`` across all
+        runs, oldest first, as plain dicts of catalog columns."""
         rows = self._conn.execute(
             "SELECT * FROM cell_executions WHERE cell_key = ? ORDER BY started_at", (cell_key,)
         ).fetchall()
@@ -275,6 +289,8 @@ class Catalog:
         return (float(row[0]), float(row[1])) if row and row[0] is not None else None
 
     def runs(self) -> list[dict[str, Any]]:
+        """Every run row, oldest first; ``status`` stays
+        'running' for a kernel that never finished its run."""
         return [dict(r) for r in self._conn.execute("SELECT * FROM runs ORDER BY started_at")]
 
 

@@ -108,9 +108,12 @@ class JournaledCatalog(Catalog):
         return [(int(r["seq"]), json.loads(r["op"])) for r in rows]
 
     def pending_count(self) -> int:
+        """How many catalog ops, of any writer of this cache, are still waiting for upload."""
         return int(self._conn.execute("SELECT COUNT(*) FROM journal_outbox").fetchone()[0])
 
     def mark_published(self, seqs: list[int], name: str) -> None:
+        """Forget the published ops and remember the entry ``name`` as imported
+        (one transaction), so ``pull`` does not apply our own entry again."""
         self._conn.execute("BEGIN IMMEDIATE")
         try:
             self._conn.executemany("DELETE FROM journal_outbox WHERE seq = ?", [(s,) for s in seqs])
@@ -123,6 +126,8 @@ class JournaledCatalog(Catalog):
             raise
 
     def mark_seen(self, names: list[str]) -> None:
+        """Remember refused entry ``names`` as imported, so
+        each is warned about once rather than on every open."""
         with self._conn:
             self._conn.executemany(
                 "INSERT OR IGNORE INTO journal_imported(name, imported_at) VALUES (?, ?)",
@@ -130,6 +135,7 @@ class JournaledCatalog(Catalog):
             )
 
     def imported_names(self) -> set[str]:
+        """Names of the journal entries already applied to (or refused by, or published from) this catalog."""
         return {r[0] for r in self._conn.execute("SELECT name FROM journal_imported")}
 
     def import_entries(self, entries: dict[str, bytes]) -> tuple[int, dict[str, str]]:
@@ -201,6 +207,9 @@ def checked_args(op: Any, args: Any) -> dict[str, Any]:
 
 @dataclass
 class PushReport:
+    """What ``push`` sent: journal entries and ops published, objects
+    uploaded, and the ids it could not send (missing or corrupt locally)."""
+
     entries: int = 0
     ops: int = 0
     objects: int = 0  # objects sent (those already on the remote are not counted)

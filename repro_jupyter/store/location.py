@@ -53,13 +53,17 @@ class StoreLocation:
 
     @property
     def remote(self) -> bool:
+        """True for a team store (an fsspec URL), whose ``path`` is only the local cache."""
         return self.url is not None
 
     def describe(self) -> str:
+        """The credential-free URL of a team store, else the local folder: the form messages name."""
         return self.url if self.url is not None else str(self.path)
 
 
 def is_url(value: str) -> bool:
+    """Whether ``value`` starts with ``scheme://`` (a team store
+    URL, ``file://`` included) rather than being a local path."""
     return bool(_SCHEME.match(value))
 
 

@@ -102,6 +102,9 @@ def notebook_pointers(folders: Iterable[Path]) -> dict[str, str]:
 
 @dataclass
 class FsckReport:
+    """What ``fsck`` found: object ids corrupt or missing, relative paths of interrupted writes,
+    what it quarantined, records no catalog row names, and whether the catalog is lost."""
+
     objects: int = 0
     corrupt: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)  # referenced by the catalog, a record or a notebook
@@ -112,6 +115,8 @@ class FsckReport:
 
     @property
     def clean(self) -> bool:
+        """No corrupt or missing object and the catalog not lost; temporaries
+        and unindexed records alone do not make a store unclean."""
         return not (self.corrupt or self.missing or self.catalog_lost)
 
 
@@ -265,6 +270,9 @@ def fsck(store: Store, quarantine: bool = False, notebook_dirs: Iterable[Path] =
 
 @dataclass
 class GcReport:
+    """What ``gc`` removed (or, with ``dry_run``, would remove): ids, bytes freed, and
+    how many unreachable objects it kept for being younger than the grace period."""
+
     objects: int = 0
     reachable: int = 0
     removed: list[str] = field(default_factory=list)

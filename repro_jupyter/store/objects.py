@@ -153,17 +153,24 @@ def _normal(digest: str) -> str:
 
 
 class ObjectStore:
+    """Content-addressed immutable files under ``root/objects``: writes are atomic and
+    idempotent, reads are hash-verified (``ObjectMissing``, ``ObjectCorrupt``)."""
+
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self.objects = self.root / "objects"
 
     def path_for(self, digest: str) -> Path:
+        """The file an object id would live at (whether or not it exists); StoreError
+        for a malformed id, so a crafted id never names a path outside the store."""
         try:
             return self.objects.joinpath(*digests.relative_parts(digest))
         except ValueError:
             raise StoreError(f"not a valid object id: {_shown(digest)}") from None
 
     def has(self, digest: str) -> bool:
+        """Whether the object's file exists (not verified:
+        ``get_bytes`` or ``verified_path`` check the hash)."""
         return self.path_for(digest).is_file()
 
     def put_bytes(self, data: bytes) -> tuple[str, bool]:
@@ -241,9 +248,12 @@ class ObjectStore:
         return path
 
     def put_json(self, value: Any) -> tuple[str, bool]:
+        """Store ``value`` as canonical JSON (equal values get one id); returns (digest, newly written)."""
         return self.put_bytes(canonical_bytes(value))
 
     def get_bytes(self, digest: str) -> bytes:
+        """The object's bytes, verified against its id: ``ObjectMissing``,
+        ``ObjectCorrupt`` on a mismatch, ``StoreError`` when the file cannot be read."""
         path = self.path_for(digest)
         try:
             data = path.read_bytes()

@@ -37,6 +37,9 @@ KEPT_REASON = "present when the catalog was rebuilt; no record names it (a check
 
 @dataclass
 class RebuildReport:
+    """What ``fsck --rebuild-catalog`` added back: catalog rows for cell executions, environments
+    and milestones, objects kept as gc roots, and where an unreadable catalog was moved."""
+
     records: int = 0  # cell executions added
     environments: int = 0  # environments added
     milestones: int = 0  # milestone rows added

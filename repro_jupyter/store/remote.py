@@ -63,10 +63,12 @@ class RemoteTier:
 
     # --- paths ------------------------------------------------------------------------------
     def object_path(self, digest: str) -> str:
+        """The remote path of an object (same layout as a local store); StoreError for a malformed id."""
         _hex(digest)  # StoreError for anything but an object id
         return "/".join([f"{self.root}/objects", *digests.relative_parts(digest)])
 
     def journal_dir(self) -> str:
+        """The remote folder of catalog journal entries (``catalog/<sha256>.json``)."""
         return f"{self.root}/catalog"
 
     # --- writes (never overwrite) -----------------------------------------------------------
@@ -114,6 +116,8 @@ class RemoteTier:
 
     # --- reads (always verified) ------------------------------------------------------------
     def has(self, digest: str) -> bool:
+        """Whether the remote holds the object (remembered once seen by
+        this process); StoreError when the remote cannot be reached."""
         return digest in self._known or self._exists(self.object_path(digest))
 
     def download(self, digest: str, into: ObjectStore) -> None:
@@ -191,13 +195,16 @@ class TieredObjects(ObjectStore):
             self.remote.download(digest, self.local)
 
     def has(self, digest: str) -> bool:
+        """Whether the local cache or the remote has the object (the remote is asked only on a cache miss)."""
         return self.local.has(digest) or self.remote.has(digest)
 
     def get_bytes(self, digest: str) -> bytes:
+        """The object's verified bytes, downloaded into the local cache first when missing there."""
         self._fetch(digest)
         return self.local.get_bytes(digest)
 
     def verified_path(self, digest: str) -> Path:
+        """The verified local file of the object, downloaded into the cache first when missing there."""
         self._fetch(digest)
         return self.local.verified_path(digest)
 

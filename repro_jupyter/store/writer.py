@@ -38,6 +38,9 @@ def _checkpoint_wal(store: Store) -> None:
 
 
 class BackgroundWriter:
+    """One daemon thread per store that performs queued writes in order; errors are
+    kept for ``flush`` to report, never raised into the cell that queued the write."""
+
     def __init__(self, store: Store) -> None:
         self.store = store
         self._queue: queue.Queue[Any] = queue.Queue()
@@ -83,6 +86,7 @@ class BackgroundWriter:
         self._queue.put((func, args))
 
     def drain_errors(self) -> list[str]:
+        """The write errors (one line each, deduplicated) since the last call, and clear them."""
         with self._lock:
             errors, self._errors = self._errors, []
         return errors
@@ -98,6 +102,8 @@ class BackgroundWriter:
         return self.drain_errors()
 
     def close(self) -> list[str]:
+        """Flush, then stop the thread (it closes the catalog it owns); returns
+        every error not yet reported. ``submit`` starts a new thread."""
         errors = self.flush()
         if self._thread is not None and self._thread.is_alive():
             self._queue.put(_STOP)
@@ -107,4 +113,5 @@ class BackgroundWriter:
         return errors + self.drain_errors()
 
     def pending(self) -> int:
+        """How many queued writes are not finished yet (the one running included)."""
         return self._queue.unfinished_tasks
