@@ -71,6 +71,9 @@ LS_TOTAL = re.compile(r"^total \d+(?:[.,]\d+)?[KMGTPE]?$")
 
 @dataclass(frozen=True)
 class Masked:
+    """Both texts after ``mask_run_clocks``, with how many clock pairs and
+    ``ls -l`` lines it masked (the report names these as noise found)."""
+
     old: str
     new: str
     clocks: int  # pairs of clocks masked

@@ -25,6 +25,10 @@ TILE = 16
 
 @dataclass
 class ImageComparison:
+    """How two images compare: byte-identical, or pixel-equal, or SSIM (global and
+    lowest local tile) with the changed region and an optional difference heatmap;
+    ``problem`` says why they could not be compared (undecodable, size changed)."""
+
     identical: bool
     ssim: float
     old_size: tuple[int, int] | None
@@ -38,6 +42,8 @@ class ImageComparison:
 
 
 def decode(data: str | bytes) -> bytes:
+    """Image bytes from an output bundle's base64 text (whitespace
+    allowed); bytes pass through; binascii.Error on bad base64."""
     if isinstance(data, bytes):
         return data
     return base64.b64decode("".join(data.split()), validate=False)
@@ -56,6 +62,8 @@ def _load(raw: bytes) -> Any:
 
 
 def compare_images(old: str | bytes, new: str | bytes, make_heatmap: bool = True) -> ImageComparison:
+    """Compare an old and a new image (base64 text or bytes) as pixels composited on white;
+    never raises on bad data (``problem`` says why); the heatmap only when ``make_heatmap``."""
     try:
         old_raw, new_raw = decode(old), decode(new)
     except (binascii.Error, ValueError) as exc:

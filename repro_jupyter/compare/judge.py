@@ -54,6 +54,8 @@ class Case:
 
 
 def error_report(notebook: str, reason: str, started: float, recorded: bool = False) -> dict[str, Any]:
+    """A drift report with status "error" and no cells, for a run that failed before
+    anything could be judged; ``started`` is the epoch time used for ``duration_s``."""
     return {
         "schema_version": SCHEMA_VERSION,
         "kind": "drift_report",
@@ -281,4 +283,5 @@ def _redact_cells(cells: list[dict[str, Any]]) -> None:
 
 
 def exit_code(report: dict[str, Any]) -> int:
+    """The CLI exit code of a finished report: 0 reproduced, 1 drift, 2 anything else (an error)."""
     return {"reproduced": 0, "drift": 1}.get(report["status"], 2)

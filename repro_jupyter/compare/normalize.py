@@ -198,6 +198,7 @@ def sort_set_repr(text: str) -> str:
 
 
 def join_text(value: Any) -> str:
+    """An nbformat text field as one string: a list of lines is joined, anything else goes through ``str``."""
     return "".join(value) if isinstance(value, list) else str(value)
 
 

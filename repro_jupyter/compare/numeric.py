@@ -25,6 +25,9 @@ DEFAULT_ATOL = 1e-8
 
 @dataclass(frozen=True)
 class Number:
+    """One number found in text: its spelling, its value, and
+    whether it is an integer (integers must match exactly)."""
+
     text: str
     value: float
     is_int: bool
@@ -39,6 +42,9 @@ def tokenize(text: str) -> tuple[list[str], list[Number]]:
 
 @dataclass
 class NumericDelta:
+    """One pair of numbers that differ, with absolute and relative
+    difference; ``exact_required`` when both are integers."""
+
     old: str
     new: str
     abs_delta: float
@@ -46,6 +52,8 @@ class NumericDelta:
     exact_required: bool
 
     def as_dict(self) -> dict[str, object]:
+        """The report's JSON form; an infinite or NaN difference
+        becomes its repr, since JSON has no such numbers."""
         return {
             "old": self.old,
             "new": self.new,
@@ -61,6 +69,9 @@ def _finite(x: float) -> float | str:
 
 @dataclass
 class NumericComparison:
+    """The result of ``compare_text``: ``comparable`` False when the texts differ in more than
+    their numbers, else whether every number is within tolerance and the largest differences."""
+
     comparable: bool  # same skeleton and the same count of numbers
     within: bool  # every number within tolerance
     deltas: list[NumericDelta]  # numbers that differ at all (within tolerance or not)
@@ -69,6 +80,8 @@ class NumericComparison:
 
 
 def close(a: Number, b: Number, rtol: float, atol: float) -> bool:
+    """Whether two numbers match: integers exactly, NaN equals NaN, infinities
+    only themselves, floats by ``|a - b| <= atol + rtol * |b|``."""
     if a.is_int and b.is_int:
         return int(a.text) == int(b.text)
     if math.isnan(a.value) and math.isnan(b.value):

@@ -25,15 +25,22 @@ LADDER = ("same", "benign", "within_tolerance", "unverified", "drift")
 
 
 def worst(*statuses: str) -> str:
+    """The most severe of ``statuses`` by ``LADDER`` (same < benign
+    < within_tolerance < unverified < drift); "same" for none."""
     return max(statuses, key=LADDER.index) if statuses else "same"
 
 
 @dataclass
 class OutputsComparison:
+    """A cell's outputs judged so far: the worst status seen and
+    the differences (every non-"same" one) to show a person."""
+
     status: str = "same"
     differences: list[dict[str, Any]] = field(default_factory=list)
 
     def add(self, severity: str, difference: dict[str, Any]) -> None:
+        """Record one output pair's verdict: raises the overall status to
+        ``severity`` if worse, and lists the difference unless it is "same"."""
         self.status = worst(self.status, severity)
         if severity != "same":
             self.differences.append({**difference, "severity": severity})

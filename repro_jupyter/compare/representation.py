@@ -38,6 +38,8 @@ REPR_RULES: list[tuple[str, re.Pattern[str], str]] = [
 
 
 def normalize_repr(text: str) -> str:
+    """Rewrite library-version spellings (NumPy 2 scalars, pandas 3 dtypes,
+    ...) to one form, for comparing only; never applied to what is digested."""
     for _name, pattern, replacement in REPR_RULES:
         text = pattern.sub(replacement, text)
     return text

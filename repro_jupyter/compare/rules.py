@@ -48,6 +48,9 @@ class RunWindows:
 
 @dataclass(frozen=True)
 class CompareOptions:
+    """How outputs are compared (tolerances, SSIM threshold, which changes count as
+    benign): an immutable config passed down, from CLI flags and ``pyproject.toml``."""
+
     rtol: float = DEFAULT_RTOL
     atol: float = DEFAULT_ATOL
     ssim_threshold: float = DEFAULT_SSIM_THRESHOLD
@@ -65,6 +68,8 @@ class CompareOptions:
     perceptual_images: bool = False
 
     def for_cell(self, control: CellControl) -> CompareOptions:
+        """These options with a cell's ``repro-rtol=`` / ``repro-atol=``
+        tags applied (unchanged when the cell has none)."""
         changes: dict[str, Any] = {}
         if control.rtol is not None:
             changes["rtol"] = control.rtol
@@ -75,6 +80,9 @@ class CompareOptions:
 
 @dataclass(frozen=True)
 class CellControl:
+    """What a cell's tags and comment markers (ours and nbval's) ask for: skip it,
+    ignore its outputs, expect an error, or its own tolerances (None: the run's)."""
+
     skip: bool = False
     ignore_output: bool = False
     raises: bool = False
@@ -97,6 +105,8 @@ def _tolerance(tag: str, text: str) -> float:
 
 
 def cell_control(cell: Any) -> CellControl:
+    """The cell's control from its tags and comment markers; two tolerance
+    tags keep the tighter value; UsageError for a malformed tolerance tag."""
     tags = set(cell.get("metadata", {}).get("tags", []) or [])
     source = cell.get("source", "")
     if isinstance(source, list):

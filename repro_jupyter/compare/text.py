@@ -46,6 +46,7 @@ NOISE_LABELS = {
 
 
 def clip(text: str) -> str:
+    """Text shown in a report, cut at ``TEXT_LIMIT`` characters with a note of how many were left out."""
     return (
         text
         if len(text) <= TEXT_LIMIT
@@ -54,6 +55,8 @@ def clip(text: str) -> str:
 
 
 def first_changed_line(old: str, new: str) -> str:
+    """The first added or removed line of a line diff (with its ``+``/``-``,
+    at most 160 characters), for a one-line headline; "" when none differ."""
     for line in difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=0):
         if line.startswith(("+", "-")) and not line.startswith(("+++", "---")):
             return line[:160]
