@@ -19,6 +19,9 @@ DEFAULT_PATIENCE_S = 120.0
 
 
 class WriteBacklog:
+    """Snapshot bytes taken but not yet written, shared by the kernel (``reserve`` before a
+    snapshot) and the writer (``done`` after storing), so queued copies cannot exhaust memory."""
+
     def __init__(self, limit: int = DEFAULT_LIMIT, patience_s: float = DEFAULT_PATIENCE_S) -> None:
         self.limit = limit
         self.patience_s = patience_s
@@ -27,6 +30,7 @@ class WriteBacklog:
 
     @property
     def pending(self) -> int:
+        """Bytes reserved and not yet released by ``done``."""
         with self._cond:
             return self._pending
 
@@ -41,6 +45,8 @@ class WriteBacklog:
             return ok
 
     def done(self, nbytes: int) -> None:
+        """The writer has stored (or dropped) ``nbytes``
+        reserved before: frees room and wakes waiting cells."""
         with self._cond:
             self._pending = max(self._pending - nbytes, 0)
             self._cond.notify_all()

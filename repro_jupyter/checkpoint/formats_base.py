@@ -70,6 +70,8 @@ class Encoded:
 
     @property
     def deferred(self) -> bool:
+        """True while the bytes are still to be produced (a big Parquet frame): the
+        first ``nbytes`` or ``chunks()`` does that work in the calling thread."""
         return self._deferred is not None
 
     def _materialize(self) -> list[Buffer]:
@@ -144,16 +146,22 @@ def byte_view(obj: Any) -> memoryview:
 
 
 class TooLarge(Exception):
+    """A value over the checkpoint size limit, raised by an encoder
+    before it copies anything; ``encode`` turns it into ``Skipped``."""
+
     def __init__(self, limit: int) -> None:
         super().__init__(limit)
         self.limit = limit
 
 
 def too_large(limit: int) -> Skipped:
+    """The ``Skipped`` recorded for a value over ``limit`` bytes."""
     return Skipped(f"larger than the {limit} byte limit")
 
 
 def check_size(estimate: int, max_bytes: int | None) -> None:
+    """Raise ``TooLarge`` when ``estimate`` exceeds ``max_bytes`` (None: no
+    limit); called before copying, so an oversized value costs nothing."""
     if max_bytes is not None and estimate > max_bytes:
         raise TooLarge(max_bytes)
 
@@ -166,10 +174,13 @@ def one_line(exc: BaseException) -> str:
 
 
 def qualified_name(obj_type: type) -> str:
+    """``module.QualName`` of a type: how meta and manifests name
+    a class (to check it before loading, never to import it)."""
     return f"{obj_type.__module__}.{obj_type.__qualname__}"
 
 
 def is_path(data: object) -> TypeIs[str | os.PathLike[str]]:
+    """Whether checkpoint data came as a file path (a verified store object) rather than bytes."""
     return isinstance(data, (str, os.PathLike))
 
 

@@ -202,6 +202,8 @@ def pickle_snapshot(value: Any, max_bytes: int | None) -> tuple[bytes, list[byte
 
 
 def encode_pickle(value: Any, max_bytes: int | None) -> Encoded:
+    """The last-resort format: a pickle (protocol 5, buffers out of band) in a container signed with
+    this user's key; TooLarge over ``max_bytes``, and whatever the value's own pickling raises."""
     stream, buffers = pickle_snapshot(value, max_bytes)
     parts: list[PartSpec] = [("pickle", "pickle", [stream])]
     parts += [(f"buffer-{i}", "pickle-buffer", [byte_view(b)]) for i, b in enumerate(buffers)]
@@ -210,6 +212,8 @@ def encode_pickle(value: Any, max_bytes: int | None) -> Encoded:
 
 
 def decode_pickle(meta: dict[str, Any], data: Buffer | PathLike) -> Any:
+    """Unpickle a ``pickle-hmac`` checkpoint, only after its signature checks (UnsignedObject
+    / BadSignature otherwise); the unpickling may run the class's own code."""
     buf = memoryview(read_writable(data))  # writable, so arrays rebuilt from out-of-band buffers are too
     header, views = read_container(buf, "pickle-hmac", require_signature=True)
     stream = signed_part(header, views, "pickle", "pickle")

@@ -128,6 +128,8 @@ def from_tagged(node: Any, *, leaf: Callable[[Any], Any] | None = None) -> Any:
 
 
 def encode_json(value: Any, max_bytes: int | None) -> Encoded | None:
+    """Plain data as canonical JSON (tuples, non-finite floats and non-string dict keys tagged);
+    None when the value is not plain, so the signed pickle takes it; TooLarge over ``max_bytes``."""
     try:
         data = canonical_bytes(to_tagged(value, max_bytes=max_bytes))
     except (NotPlain, ValueError, UnicodeEncodeError, RecursionError):
@@ -137,6 +139,8 @@ def encode_json(value: Any, max_bytes: int | None) -> Encoded | None:
 
 
 def decode_json(meta: dict[str, Any], data: Buffer | PathLike) -> Any:
+    """The value ``encode_json`` stored (tuples, non-finite floats and
+    non-string keys rebuilt from their tags); CheckpointError when malformed."""
     try:
         return from_tagged(json.loads(bytes(read_writable(data))))
     except (ValueError, TypeError, AttributeError):
@@ -228,6 +232,9 @@ def own_import(module: str) -> None:
 
 
 def encode_pandas(value: Any, max_bytes: int | None) -> Encoded | None:
+    """A pandas DataFrame or Series as Parquet (produced later, in the writer thread, above
+    ``PARQUET_EAGER_BYTES``); None when pandas is not imported, pyarrow is missing or the frame
+    would not round-trip, so the signed pickle takes it."""
     pd = sys.modules.get("pandas")
     if pd is None or type(value) not in (pd.DataFrame, pd.Series) or not parquet_available():
         return None
@@ -300,6 +307,8 @@ def frame_text(pd: Any, frame: Any) -> Iterator[bytes]:
 
 
 def decode_pandas(meta: dict[str, Any], data: Buffer | PathLike) -> Any:
+    """The DataFrame or Series ``encode_pandas`` stored, with its index frequency and series
+    name; CheckpointError when pandas/pyarrow are missing or the file is malformed."""
     try:
         import pandas as pd
     except ImportError:

@@ -92,6 +92,8 @@ def _nbytes(t: Any) -> int:
 
 
 def encode_tensor(value: Any, max_bytes: int | None) -> Encoded | None:
+    """A dense torch tensor as safetensors, with dtype, device and requires_grad in meta; None
+    when torch is not imported or the tensor is not plain (the signed pickle takes it)."""
     torch = _torch()
     if torch is None or not isinstance(value, torch.Tensor) or not tensor_ok(torch, value):
         return None
@@ -150,6 +152,8 @@ def _meta_copy(torch: Any, module: Any) -> Any:
 
 
 def encode_module(value: Any, max_bytes: int | None) -> Encoded | None:
+    """An ``nn.Module``: its structure as a signed pickle without tensor data, the
+    weights as safetensors; None when torch is not imported or a tensor is not plain."""
     torch = _torch()
     if torch is None or not isinstance(value, torch.nn.Module):
         return None
@@ -247,6 +251,8 @@ def _materialize(torch: Any, module: Any) -> None:
 
 
 def encode_optimizer(value: Any, max_bytes: int | None) -> Encoded | None:
+    """An optimizer's ``state_dict`` (tensors as safetensors, the rest as JSON); None when not an optimizer,
+    NotPlain when its state holds other objects; decoding gives back the state_dict, not the optimizer."""
     torch = _torch()
     if torch is None or not isinstance(value, torch.optim.Optimizer):
         return None

@@ -162,6 +162,7 @@ def new_mac() -> hmac.HMAC:
 
 
 def signature_of(mac: hmac.HMAC) -> str:
+    """``"hmac-sha256:<hex>"`` of a finished incremental MAC (``new_mac``), the form ``check`` accepts."""
     return SIGNATURE_PREFIX + mac.hexdigest()
 
 

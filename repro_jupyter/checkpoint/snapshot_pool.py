@@ -25,6 +25,9 @@ DEFAULT_LIMIT = 1 << 30
 
 
 class SnapshotPool:
+    """Snapshot buffers kept for reuse once the writer is done with them (copying
+    into touched memory is much faster); one process-wide instance, ``POOL``."""
+
     def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
         self.limit = limit
         self._free: list[Any] = []  # 1-D uint8 NumPy arrays, oldest first
@@ -34,6 +37,7 @@ class SnapshotPool:
 
     @property
     def pooled_bytes(self) -> int:
+        """Bytes waiting in the pool for reuse (not those leased out)."""
         with self._lock:
             return sum(b.nbytes for b in self._free)
 
@@ -61,6 +65,8 @@ class SnapshotPool:
         return buf
 
     def give_back(self, buffers: list[Any]) -> None:
+        """Return buffers no reader needs any more; small ones are dropped,
+        and the oldest go when the pool would exceed ``limit``."""
         with self._lock:
             for buf in buffers:
                 if buf.nbytes < MIN_POOLED or buf.nbytes > self.limit:
@@ -71,6 +77,7 @@ class SnapshotPool:
                     total -= self._free.pop(0).nbytes
 
     def clear(self) -> None:
+        """Drop every pooled buffer (frees the memory; used when the pool is disabled with a limit of 0)."""
         with self._lock:
             self._free.clear()
 
