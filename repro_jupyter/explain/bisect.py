@@ -21,10 +21,16 @@ from collections.abc import Callable, Sequence
 
 
 class OutOfTrials(Exception):
+    """The trial budget is spent; ``Bisection.run`` catches it
+    and answers with the smallest fixing set proven so far."""
+
     pass
 
 
 class Bisection:
+    """Delta-debugging search for the smallest set of put-back distributions that fixes a
+    drift, within a budget of trials; ``exhausted`` says whether the budget ran out."""
+
     def __init__(self, fixes: Callable[[tuple[str, ...], bool], bool | None], budget: int) -> None:
         self._fixes = fixes
         self.budget = budget
@@ -33,6 +39,8 @@ class Bisection:
         self.exhausted = False
 
     def test(self, subset: Sequence[str], final: bool = False) -> bool:
+        """Whether putting back ``subset`` fixes the drift, running a trial only for a set not tried
+        yet; an unverified trial counts as "does not fix"; OutOfTrials when the budget is spent."""
         key = frozenset(subset)
         if key in self.tried:
             return self.tried[key]

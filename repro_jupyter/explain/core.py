@@ -37,6 +37,9 @@ FROM_TOP = "trials start from the top of the notebook"
 
 @dataclass
 class ExplainOptions:
+    """How ``explain_notebook`` runs: verify's options for every trial, where pins come from, the
+    trial budget, the environment cache folder (None: the default) and a progress callback."""
+
     verify: VerifyOptions = field(default_factory=VerifyOptions)
     sources: Sources = field(default_factory=Sources)
     max_trials: int = 12
@@ -321,6 +324,8 @@ def _report(
 
 
 def exit_code(report: dict[str, Any]) -> int:
+    """The CLI exit code of an explain report: 0 no drift, 1
+    cause proven, 3 not proven, 2 anything else (an error)."""
     return {"no_drift": 0, "proven": 1, "not_proven": 3}.get(report.get("status", ""), 2)
 
 

@@ -31,6 +31,9 @@ POOL_VARIABLE = {"openblas": "OPENBLAS_NUM_THREADS", "mkl": "MKL_NUM_THREADS", "
 
 @dataclass
 class Change:
+    """One distribution whose recorded version differs from the installed one
+    (``now`` None: removed since); ``imported`` when the notebook imported it."""
+
     name: str
     recorded: str | None
     now: str | None
@@ -38,14 +41,19 @@ class Change:
 
     @property
     def pin(self) -> str:
+        """The requirement a trial installs to put the recorded version back (``name==recorded``)."""
         return f"{self.name}=={self.recorded}"
 
     def text(self) -> str:
+        """How the report names the change: recorded version, and the installed one or "absent"."""
         return f"{self.name} {self.recorded} (now {self.now or 'absent'})"
 
 
 @dataclass
 class Factors:
+    """What trials can put back (distributions, thread settings,
+    PYTHONHASHSEED) and, one line each, what they cannot."""
+
     distributions: list[Change] = field(default_factory=list)  # put back by trials, imported first
     not_put_back: list[str] = field(default_factory=list)  # one line each
     threads: dict[str, str | None] = field(default_factory=dict)  # variable -> recorded value (None: unset)
@@ -58,6 +66,8 @@ def _vars(env: dict[str, Any] | None) -> dict[str, str]:
 
 
 def factors(old_env: dict[str, Any] | None, new_env: dict[str, Any] | None) -> Factors:
+    """The factors between a recorded and a current environment
+    snapshot; with either missing, no factor and a line saying why."""
     out = Factors()
     if not old_env or not new_env:
         out.not_put_back.append("the environment of the drifting cell was not recorded: no package trials")

@@ -57,6 +57,7 @@ class Shortcut:
     notebook: Any  # the copy a trial executes (cells up to the drifting one)
 
     def note(self, at: int) -> str:
+        """The report's note for steering trials that start after ``start`` and run only cell ``at``."""
         return (
             f"bisection trials restore the state after {cell_label(self.start)} from its checkpoint and "
             f"run only {cell_label(at)}; the trials that prove a cause run from the top"

@@ -55,6 +55,8 @@ class PinError(Exception):
 
 
 def cache_root() -> Path:
+    """Where trial environments and their uv cache live
+    (``$XDG_CACHE_HOME/repro-jupyter/explain``); ``explain --clean`` removes it."""
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return base / "repro-jupyter" / "explain"
 
@@ -131,6 +133,7 @@ class Sources:
     index_url: str | None = None
 
     def args(self) -> list[str]:
+        """uv arguments for these sources (``--find-links`` alone adds ``--no-index``)."""
         out: list[str] = []
         for link in self.find_links:
             out += ["--find-links", link]
@@ -142,11 +145,15 @@ class Sources:
 
 
 def env_key(base: Base, pins: Sequence[str]) -> str:
+    """The cache key of a trial environment: base interpreter, base site folders and the pins (order-free)."""
     return digest_json({"python": base.python, "site": list(base.site_dirs), "pins": sorted(pins)})
 
 
 @dataclass(frozen=True)
 class TrialEnv:
+    """A built trial environment and the kernelspec name that
+    starts it; ``reused`` when an earlier run built it."""
+
     path: Path
     digest: str
     pins: tuple[str, ...]
@@ -155,6 +162,7 @@ class TrialEnv:
 
     @property
     def jupyter_path(self) -> str:
+        """The folder to prepend to JUPYTER_PATH so the trial's kernelspec is found."""
         return str(self.path / "share" / "jupyter")
 
 
@@ -214,6 +222,8 @@ class Builder:
         return TrialEnv(path, digest, tuple(sorted(pins)), name, reused=False)
 
     def install(self, python: Path, pins: Sequence[str], dry_run: bool = False) -> None:
+        """Install ``pins`` (without dependencies) into the trial interpreter; ExplainError
+        when the index is unreachable, PinError when a pin cannot be installed."""
         args = ["pip", "install", "--python", str(python), "--no-deps", *self.sources.args(), *pins]
         if dry_run:
             args.append("--dry-run")

@@ -49,6 +49,8 @@ class Context:
 
 
 def open_context(path: Path, options: VerifyOptions) -> Context:
+    """The shared context of one explain run: the saved notebook, its store
+    (opened read-only: StoreError when none) and the recorded environment."""
     nb = read_notebook(path)
     meta = nb.metadata.get(METADATA_KEY) or {}
     store = open_store(path.resolve().parent, create=False)
@@ -85,6 +87,9 @@ def environ(changes: Mapping[str, str | None]) -> Iterator[None]:
 
 @dataclass
 class Outcome:
+    """A trial's verdict (reproduced, drift, unverified or error), its judged report
+    and duration in seconds, and the environment it ran at the drifting cell."""
+
     result: str  # reproduced | drift | unverified | error
     seconds: float
     report: dict[str, Any]
