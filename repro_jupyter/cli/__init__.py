@@ -37,9 +37,14 @@ class Command(Protocol):
     """What each subcommand provides (a module, or a store command object): its argparse
     sub-parser and the function that runs it, returning the exit code."""
 
-    def add_parser(self, sub: Any) -> None: ...
+    def add_parser(self, sub: Any) -> None:
+        """Register the subcommand on ``sub`` (argparse's subparsers action): its name, help and options."""
+        ...
 
-    def main(self, args: argparse.Namespace) -> int: ...
+    def main(self, args: argparse.Namespace) -> int:
+        """Run with the parsed arguments and return the exit code; a domain error is raised as a
+        ``ReproError``, which ``main`` prints as one line with that error's exit code."""
+        ...
 
 
 COMMANDS: dict[str, Command] = {
@@ -78,6 +83,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``jupyter repro`` parser with every subcommand of
+    ``COMMANDS``; its usage errors are one short line and exit 2."""
     parser = _Parser(prog="jupyter repro", description="Reproducible notebooks: record, show, verify.")
     parser.add_argument("--version", action="version", version=f"repro-jupyter {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
@@ -98,6 +105,8 @@ def _one_line_warning(command: str) -> Callable[..., None]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``jupyter repro``: the exit code to return, never a traceback for a
+    domain error (one line on stderr, the error's exit code) or a closed stdout (141)."""
     try:
         return _main(argv)
     except BrokenPipeError:

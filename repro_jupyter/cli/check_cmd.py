@@ -33,6 +33,8 @@ from .verify_cmd import print_summary
 
 
 def add_parser(sub: Any) -> None:
+    """``check``: ``--cell`` (judge what follows a cell's checkpoint) or ``--checkpoint``
+    (probe a milestone) is required; the tolerances apply to ``--checkpoint`` only."""
     p = sub.add_parser("check", help="reload a cell's checkpoint in a fresh kernel and re-run what follows")
     p.add_argument("notebook", type=Path)
     which = p.add_mutually_exclusive_group(required=True)
@@ -71,6 +73,9 @@ def check_milestone(args: argparse.Namespace) -> int:
 
 
 def main(args: argparse.Namespace) -> int:
+    """Load the cell's checkpoint in a fresh kernel (recording into a scratch store)
+    and judge the cells after it: 0 reproduced, 1 drift, 2 error; NotebookError when
+    the cell is unknown, unrecorded or its checkpoint does not load."""
     if args.checkpoint is not None:
         return check_milestone(args)
     path: Path = args.notebook

@@ -20,12 +20,15 @@ from ..store import open_store
 
 
 def add_parser(sub: Any) -> None:
+    """``checkpoints NB [--json]``: list a notebook's training milestones."""
     p = sub.add_parser("checkpoints", help="list a notebook's training milestones (repro_jupyter.checkpoint)")
     p.add_argument("notebook", type=Path)
     p.add_argument("--json", action="store_true", help="print the rows and manifests as JSON")
 
 
 def main(args: argparse.Namespace) -> int:
+    """Print the notebook's milestones (latest save of a name last); 0 when every
+    manifest reads back verified, 2 when one does not; NotebookError without a store."""
     from ..milestones.listing import format_rows, milestones
 
     path: Path = args.notebook

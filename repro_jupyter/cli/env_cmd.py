@@ -20,6 +20,8 @@ from ..store import open_store
 
 
 def add_parser(sub: Any) -> None:
+    """``env`` shows this interpreter's snapshot; its actions ``export NB``
+    (requirements/conda/Dockerfile) and ``diff A B`` (exit 1 when they differ) work on recorded ones."""
     p = sub.add_parser("env", help="environment: show this one, export a recorded one, diff two")
     p.add_argument("--json", action="store_true", help="print this interpreter's snapshot as JSON")
     p.add_argument("--dir", type=Path, default=Path.cwd(), help="directory whose git state to record")

@@ -16,6 +16,8 @@ MAX_TRIALS = 64
 
 
 def add_parser(sub: Any) -> None:
+    """``explain NB``: trial options (wheel sources, trial budget, timeout)
+    and reports; the notebook is optional only with ``--clean``."""
     p = sub.add_parser(
         "explain", help="prove what made a notebook drift by re-running it with factors put back"
     )
@@ -42,6 +44,8 @@ def add_parser(sub: Any) -> None:
 
 
 def validate(args: argparse.Namespace) -> None:
+    """Every option checked (ranges, folders, URL schemes, report paths)
+    before uv or a kernel starts: UsageError, one line, exit 2."""
     if args.notebook is None and not args.clean:
         raise UsageError("a notebook is required (or --clean)")
     if not 1 <= args.max_trials <= MAX_TRIALS:
@@ -68,6 +72,8 @@ def _is(path: Path, kind: str) -> bool:
 
 
 def main(args: argparse.Namespace) -> int:
+    """Run explain on one notebook (after ``--clean``, if given) and write
+    the reports asked for; the exit code of ``explain.exit_code``."""
     from ..explain import ExplainOptions, Sources, clean, exit_code, explain_notebook
     from ..verify import VerifyOptions
 
@@ -91,6 +97,8 @@ def main(args: argparse.Namespace) -> int:
 
 
 def print_summary(report: dict[str, Any]) -> None:
+    """The conclusion, one line per trial (what was put back,
+    result, seconds, environment) and the notes, on stdout."""
     print(f"{report['notebook']}: {report['conclusion']}")
     for trial in report["trials"]:
         what = "; ".join(trial["put_back"]) or {

@@ -18,6 +18,8 @@ from ..redaction.console import redacted_console
 
 
 def add_parser(sub: Any) -> None:
+    """``export TARGET NB``: one nested subcommand per target (only
+    ``mlflow`` so far), so more targets need no new top-level command."""
     p = sub.add_parser("export", help="log a recorded run to another system (mlflow)")
     targets = p.add_subparsers(dest="export_target", metavar="TARGET")
     mlflow = targets.add_parser(
@@ -52,6 +54,9 @@ MLFLOW_HTTP_BOUNDS = {
 
 
 def main(args: argparse.Namespace) -> int:
+    """Log the notebook's recorded run to MLflow with bounded HTTP retries
+    (a user's own ``MLFLOW_HTTP_REQUEST_*`` wins): 0 once logged; problems
+    are one-line ReproErrors (ExportError for MLflow's), exit 2."""
     for name, value in MLFLOW_HTTP_BOUNDS.items():
         os.environ.setdefault(name, value)
     with redacted_console():

@@ -13,6 +13,7 @@ from ..redaction.console import redacted_console
 
 
 def add_parser(sub: Any) -> None:
+    """``lineage NB``: a text listing per cell by default; ``--json`` and ``--dot`` are exclusive."""
     p = sub.add_parser("lineage", help="print the variable lineage of a recorded notebook")
     p.add_argument("notebook", type=Path)
     fmt = p.add_mutually_exclusive_group()

@@ -26,6 +26,8 @@ from .show_cmd import print_provenance
 
 
 def add_parser(sub: Any) -> None:
+    """``run NB``: writes over the input unless ``-o``; the seed
+    defaults to the notebook's master seed, else a new one."""
     p = sub.add_parser("run", help="execute a notebook in a fresh kernel and record every cell")
     p.add_argument("notebook", type=Path)
     p.add_argument(
@@ -113,6 +115,8 @@ def stored_check(nb: Any, folder: Path) -> list[str]:
 
 
 def main(args: argparse.Namespace) -> int:
+    """Execute and record the notebook, then write it unless another writer saved it meanwhile:
+    0 recorded, 1 a cell failed, 2 a record could not be stored (the kernel's ``problems``)."""
     source: Path = args.notebook
     output: Path = args.output or source
     if args.seed is not None and not 0 <= args.seed < 2**32:

@@ -14,6 +14,8 @@ from ..store.rebuild import rebuild_catalog
 
 
 def add_fsck_parser(sub: Any) -> None:
+    """``fsck [FOLDER]``: a notebook folder or a notebook in it; ``--quarantine`` moves
+    corrupt objects aside, ``--rebuild-catalog`` first restores lost catalog rows."""
     p = sub.add_parser("fsck", help="verify every object's hash and every catalog reference of a store")
     p.add_argument("folder", type=Path, nargs="?", default=Path("."), help="the notebook folder (default .)")
     p.add_argument("--quarantine", action="store_true", help="move corrupt objects and write leftovers aside")
@@ -25,6 +27,8 @@ def add_fsck_parser(sub: Any) -> None:
 
 
 def add_gc_parser(sub: Any) -> None:
+    """``gc [FOLDER]``: ``--grace`` seconds protect objects a
+    writer may not have indexed yet; ``--dry-run`` only counts."""
     p = sub.add_parser("gc", help="remove store objects no record or environment can reach")
     p.add_argument("folder", type=Path, nargs="?", default=Path("."))
     p.add_argument(
@@ -38,6 +42,7 @@ def add_gc_parser(sub: Any) -> None:
 
 
 def add_sync_parser(sub: Any) -> None:
+    """``sync [FOLDER]``: for a team store; ``--store`` overrides the configured URL."""
     p = sub.add_parser(
         "sync", help="team store: upload what this machine has not sent yet, then import the team's catalog"
     )
@@ -68,6 +73,8 @@ def main_sync(args: argparse.Namespace) -> int:
 
 
 def main_fsck(args: argparse.Namespace) -> int:
+    """Check the folder's store (optionally rebuilding the catalog first) and list
+    what is wrong: 0 clean, 1 corrupt or missing objects or a lost catalog."""
     folder = _folder(args.folder)
     store = open_store(folder, create=False)
     try:
@@ -107,6 +114,8 @@ def main_fsck(args: argparse.Namespace) -> int:
 
 
 def main_gc(args: argparse.Namespace) -> int:
+    """Delete unreachable objects older than ``--grace`` seconds and print the
+    counts; StoreError (no deletion) when the catalog is lost or lacks records."""
     if not (math.isfinite(args.grace) and args.grace >= 0):
         raise UsageError(f"--grace must be a number of seconds >= 0, not {args.grace}")
     folder = _folder(args.folder)

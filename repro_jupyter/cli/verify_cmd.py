@@ -28,6 +28,8 @@ ALWAYS_SHOWN = ("input", "source", "unverified_state")
 
 
 def add_parser(sub: Any) -> None:
+    """``verify NB...``: tolerance, state and report options; without
+    ``--ssim`` images must be pixel-equal where the renderers are the same."""
     p = sub.add_parser("verify", help="re-execute notebooks and compare with what was recorded")
     p.add_argument("notebooks", type=Path, nargs="+")
     p.add_argument("--rtol", type=float, help=f"relative tolerance for numbers ({CompareOptions.rtol:g})")
@@ -69,6 +71,8 @@ class Progress:
         self.name, self.enabled = name, enabled
 
     def __call__(self, done: int, total: int, cell: Any) -> None:
+        """Redraw the bar after ``done`` of ``total`` cells (the
+        line ends once all are done); does nothing when disabled."""
         if not self.enabled:
             return
         width = 24
@@ -154,6 +158,8 @@ def quiet_line(report: dict[str, Any]) -> str:
 
 
 def print_summary(report: dict[str, Any]) -> None:
+    """A report on stdout: the status line, each cell that is not same or
+    skipped with its first difference and top causes, then the counts."""
     status = report["status"].upper()
     print(f"{report['notebook']}: {status}" + (f" — {report['reason']}" if report.get("reason") else ""))
     for cell in report["cells"]:
@@ -173,6 +179,8 @@ def print_summary(report: dict[str, Any]) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    """Verify every notebook (in parallel with ``-j``), print and write the
+    reports: the worst exit code, 0 reproduced, 1 drift, 2 could not verify."""
     validate(args)
     progress = sys.stderr.isatty() and not args.quiet and args.jobs <= 1
     items = [(path, args, progress) for path in args.notebooks]
