@@ -47,6 +47,8 @@ def capture(
 
 
 def environment_digest(snapshot: dict[str, Any]) -> str:
+    """The snapshot's content address (sha256 of its canonical JSON): equal
+    environments share one store object, so a re-run stores nothing new."""
     return digest_json(snapshot)
 
 

@@ -38,6 +38,8 @@ def _torch_index(pins: dict[str, str]) -> str | None:
 
 
 def requirements(env: dict[str, Any], all_packages: bool = False) -> str:
+    """A pinned ``requirements.txt`` of the imported distributions (``all_packages``:
+    every installed one), with PyTorch's index for local builds such as ``+cpu``."""
     pins = _pins(env, all_packages)
     python = (env.get("python") or {}).get("version", "?")
     lines = [
@@ -54,6 +56,8 @@ def requirements(env: dict[str, Any], all_packages: bool = False) -> str:
 
 
 def conda(env: dict[str, Any], all_packages: bool = False) -> str:
+    """A conda ``environment.yml``: the recorded Python from
+    conda-forge, the same pins as ``requirements`` installed by pip."""
     pins = _pins(env, all_packages)
     python = (env.get("python") or {}).get("version", "3")
     index = _torch_index(pins)
@@ -74,6 +78,8 @@ def conda(env: dict[str, Any], all_packages: bool = False) -> str:
 
 
 def dockerfile(env: dict[str, Any], all_packages: bool = False) -> str:
+    """A Dockerfile on the recorded Python's official slim image; it copies ``requirements.txt``, which
+    the caller must write beside it (the ``requirements`` export); ``all_packages`` is unused."""
     python = (env.get("python") or {}).get("version", "3.11")
     gpu = (env.get("gpu") or {}).get("available")
     lines = [

@@ -19,6 +19,8 @@ PROBE_MODULES: set[str] = set()
 
 
 def gpu_info() -> dict[str, Any]:
+    """NVIDIA GPUs, driver and CUDA driver version via NVML; never raises:
+    ``{"available": False, "reason": ...}`` without the binding, the library or a GPU."""
     already = "pynvml" in sys.modules
     try:
         import pynvml

@@ -20,6 +20,8 @@ KEY_PACKAGES = (
 
 
 def environment_summary(env: dict[str, Any], digest: str | None = None) -> str:
+    """The snapshot as the few lines ``jupyter repro env`` and ``show`` print (python, os, cpu,
+    gpu, torch, key packages, git, env var counts); ``digest`` shortened in the heading."""
     py, osi, cpu, gpu, git = env["python"], env["os"], env["cpu"], env["gpu"], env["git"]
     imported = env["packages"]["imported"]
     key = ", ".join(f"{n} {imported[n]}" for n in KEY_PACKAGES if n in imported) or "none imported"

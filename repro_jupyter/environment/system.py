@@ -42,6 +42,8 @@ def _memory_total() -> int | None:
 
 
 def python_info() -> dict[str, Any]:
+    """Interpreter version, implementation and compiler (a
+    compiler change can change floating-point results)."""
     return {
         "version": platform.python_version(),
         "implementation": platform.python_implementation(),
@@ -50,6 +52,7 @@ def python_info() -> dict[str, Any]:
 
 
 def os_info() -> dict[str, Any]:
+    """OS name, kernel release, machine and, where ``/etc/os-release`` exists, the distribution."""
     info: dict[str, Any] = {
         "system": platform.system(),
         "release": platform.release(),
@@ -64,6 +67,8 @@ def os_info() -> dict[str, Any]:
 
 
 def cpu_info() -> dict[str, Any]:
+    """CPU model, logical and usable (affinity) counts, the
+    SIMD flags that choose BLAS kernels, and byte order."""
     affinity = getattr(os, "sched_getaffinity", None)
     return {
         "model": _cpu_model(),
@@ -75,6 +80,7 @@ def cpu_info() -> dict[str, Any]:
 
 
 def memory_info() -> dict[str, Any]:
+    """Physical memory in bytes (``total_bytes`` None where the OS does not say)."""
     return {"total_bytes": _memory_total()}
 
 
