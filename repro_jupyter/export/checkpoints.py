@@ -39,6 +39,9 @@ SCAN_LIMIT = 64 << 20
 
 @dataclass
 class CheckpointFile:
+    """One checkpoint to export: the variable, the cell whose state it comes from,
+    and its verified store object as stored (format, size, meta), never decoded."""
+
     name: str
     cell_key: str
     format: str
@@ -51,6 +54,8 @@ class CheckpointFile:
 
     @property
     def file_name(self) -> str:
+        """The artifact's file name: the variable name plus an extension that says the
+        format (``rjckpt`` for our signed containers, ``bin`` for an unknown format)."""
         return f"{self.name}.{EXTENSIONS.get(self.format, 'bin')}"
 
 

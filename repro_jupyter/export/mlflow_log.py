@@ -28,6 +28,8 @@ INSTALL_HINT = "MLflow is not installed: pip install 'repro-jupyter[mlflow]'"
 
 @dataclass
 class LoggedRun:
+    """Where ``log_plan`` put the run; ``tracking_uri`` is redacted, so safe to print."""
+
     run_id: str
     experiment_id: str
     tracking_uri: str  # redacted: safe to print
@@ -35,10 +37,13 @@ class LoggedRun:
 
     @property
     def run_uri(self) -> str:
+        """The ``runs:/<id>`` URI MLflow resolves artifacts and models against."""
         return f"runs:/{self.run_id}"
 
     @property
     def ui_url(self) -> str | None:
+        """The run's page in the MLflow UI for an http(s) tracking
+        server; None for a local ``file:`` or database store."""
         if self.tracking_uri.startswith(("http://", "https://")):
             return f"{self.tracking_uri.rstrip('/')}/#/experiments/{self.experiment_id}/runs/{self.run_id}"
         return None

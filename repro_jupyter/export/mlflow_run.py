@@ -50,6 +50,9 @@ _BINARY_MIMETYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/we
 
 @dataclass
 class Artifact:
+    """One file to log: in-memory ``data`` or a verified store object at
+    ``source``, under a POSIX ``path`` in the run's artifact root."""
+
     path: str  # POSIX path inside the run's artifact root
     data: bytes | None = None
     source: Path | None = None  # a verified store object, copied byte for byte
@@ -70,6 +73,8 @@ class DatasetRef:
 
 @dataclass
 class Metric:
+    """One metric value at an epoch time in milliseconds and a step."""
+
     key: str
     value: float
     timestamp_ms: int
@@ -78,6 +83,9 @@ class Metric:
 
 @dataclass
 class RunPlan:
+    """Everything one MLflow run will hold, built and checked before anything
+    is sent (plain data, no MLflow import); ``notes`` say what was left out."""
+
     run_name: str
     params: dict[str, str] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)

@@ -16,6 +16,8 @@ from ..store import Store, open_store
 
 
 def git_toplevel(folder: Path) -> Path | None:
+    """The root of the git work tree holding ``folder``; None
+    outside one, without git, or when git hangs (10 s)."""
     try:
         proc = subprocess.run(
             ["git", "rev-parse", "--show-toplevel"],
@@ -33,6 +35,8 @@ def git_toplevel(folder: Path) -> Path | None:
 
 
 def relative_to(path: Path, top: Path | None) -> str | None:
+    """``path`` relative to ``top`` (symlinks resolved) in POSIX
+    form; None without a top or when the path lies outside it."""
     if top is None:
         return None
     rel = os.path.relpath(os.path.realpath(path), os.path.realpath(top))
@@ -55,6 +59,8 @@ class Recorded:
 
 
 def load_recorded(path: Path) -> Recorded:
+    """Read a recorded notebook with its records and environment from its store (read-only);
+    NotebookError when it was not recorded, StoreError when the store or an object is missing."""
     nb = read_notebook(path)
     meta = nb.metadata.get(METADATA_KEY)
     if not meta:
