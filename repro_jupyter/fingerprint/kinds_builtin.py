@@ -250,6 +250,8 @@ KINDS.append((_is(set, frozenset), _set))
 
 
 def repr_value(value: Any, walk: Walk) -> Fingerprint:
+    """Types whose repr is exact and address-free (dates, Decimal, UUID, paths, ranges)
+    hashed by that text; a default ``<... at 0x...>`` repr falls back to the reduce walk."""
     text = repr(value)
     if " at 0x" in text:  # a default repr names the address: not a value
         return reduced(value, walk)

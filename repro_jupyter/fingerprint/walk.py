@@ -39,6 +39,8 @@ class Unfingerprintable(Exception):
 
 
 def xxh(*chunks: Any) -> str:
+    """``xxh3:<hex>``, the xxh3-128 hash of the chunks joined without a separator: the digest form of
+    every fingerprint."""
     h = xxhash.xxh3_128()
     for chunk in chunks:
         h.update(chunk)
@@ -46,15 +48,19 @@ def xxh(*chunks: Any) -> str:
 
 
 def type_name(value: Any) -> str:
+    """``module.QualName`` of the value's type, bare for builtins: what a fingerprint's ``type`` says."""
     t = type(value)
     return f"{t.__module__}.{t.__qualname__}" if t.__module__ != "builtins" else t.__qualname__
 
 
 def is_display(fp: Fingerprint) -> bool:
+    """Whether ``fp`` is a display object's placeholder (a figure,
+    a widget): compared through its output, not its state."""
     return fp.get("skipped") == DISPLAY_REASON
 
 
 def display(value: Any) -> Fingerprint:
+    """The placeholder fingerprint of a display object: its type only, no digest."""
     return {"type": type_name(value), "skipped": DISPLAY_REASON}
 
 
@@ -94,6 +100,8 @@ class Digest:
         self.displays = 0
 
     def raw(self, *chunks: Any) -> Digest:
+        """Feed chunks (str as UTF-8), each followed by a NUL, so ("ab", "c") and ("a", "bc") hash
+        differently; returns self."""
         for chunk in chunks:
             if isinstance(chunk, str):
                 chunk = chunk.encode("utf-8", "surrogatepass")
@@ -102,6 +110,8 @@ class Digest:
         return self
 
     def add(self, fp: Fingerprint) -> Digest:
+        """Feed a child's fingerprint: a display child counts by
+        its type only; an opaque child makes this digest opaque."""
         if is_display(fp):
             self.displays += 1
             self.raw("display", fp["type"])
@@ -132,9 +142,13 @@ class Digest:
         return fp["digest"].encode()
 
     def all_display(self) -> bool:
+        """True when every child was a display object (a list
+        of Axes): the container is display state itself."""
         return self.displays > 0 and self.values == 0
 
     def result(self, value: Any, *, size: int | None = None, **extra: Any) -> Fingerprint:
+        """The finished fingerprint of ``value``: type, digest, size (the
+        children's sum unless given) and ``extra`` fields that are not None."""
         fp: Fingerprint = {"type": type_name(value), "digest": "xxh3:" + self.h.hexdigest()}
         fp["size"] = int(self.size if size is None else size)
         fp.update({k: v for k, v in extra.items() if v is not None})
@@ -156,6 +170,8 @@ class Walk:
         self.nodes = 0
 
     def child(self, value: Any) -> Fingerprint:
+        """The fingerprint of a member, memoised by identity for this walk; a cycle is named
+        by its distance to the ancestor; Unfingerprintable past MAX_DEPTH or MAX_NODES."""
         scalar = _SCALARS.get(type(value))
         if scalar is not None and not _USER:
             self.nodes += 1
@@ -199,6 +215,8 @@ def install(kinds: list[Kind]) -> None:
 
 
 def add_exact(types: tuple[type, ...], handler: Handler, *, scalar: bool = False) -> None:
+    """Handle exactly these types (not subclasses) with ``handler``; ``scalar``
+    marks immutable leaves that skip the memo and cycle bookkeeping."""
     for t in types:
         _EXACT[t] = handler
         if scalar:
@@ -206,10 +224,14 @@ def add_exact(types: tuple[type, ...], handler: Handler, *, scalar: bool = False
 
 
 def add_user(predicate: Callable[[Any], bool], func: Callable[[Any], Fingerprint]) -> None:
+    """A user fingerprint function (``fingerprint.register``), tried before every
+    kind, newest first; while any is registered, scalars are no longer inlined."""
     _USER.insert(0, (predicate, func))
 
 
 def handler_for(value: Any) -> Handler:
+    """The handler for ``value``: a user function, an exact type, the first
+    matching kind, else the ``__reduce_ex__`` walk; cached per type."""
     for predicate, func in _USER:
         if predicate(value):
             return lambda v, _w: func(v)  # returned at once: func is this pair's
@@ -232,6 +254,8 @@ def handler_for(value: Any) -> Handler:
 
 
 def module_root(t: type) -> str:
+    """The top-level package a type comes from (``sklearn``
+    for ``sklearn.linear_model.Ridge``); "" when unknown."""
     return (getattr(t, "__module__", None) or "").split(".")[0]
 
 
@@ -255,4 +279,5 @@ def generic(value: Any) -> Fingerprint:
 
 
 def one_line(exc: BaseException) -> str:
+    """``Type: message`` cut to 160 characters: the ``skipped`` reason a fingerprint records."""
     return f"{type(exc).__name__}: {str(exc)[:160]}"
