@@ -3,11 +3,11 @@
 Status order for a cell: skipped, same, benign, within_tolerance, unverified, drift, error.
 "error" means the cell raised now where the record did not; "unverified" means
 something changed that we cannot judge by value (an opaque variable, a code edit
-whose outputs still match, outputs cleared from the file whose digests we could
-not compare): it is never reported as "same".  A state difference (a variable
-whose value fingerprint changed) is drift even when the outputs agree, unless
-the outputs themselves moved within tolerance, in which case changed numbers in
-the state are expected.  A changed input file is always drift.
+whose outputs still match, outputs cleared from the file where the kernel's
+record of them is not what Jupyter saved): it is never reported as "same".  A
+state difference (a variable whose value fingerprint changed) is drift even
+when the outputs agree, unless the outputs themselves moved within tolerance,
+in which case changed numbers in the state are expected.  A changed input file is always drift.
 """
 
 from __future__ import annotations
@@ -102,23 +102,79 @@ def _input_differences(changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
+def _digest_views(
+    outputs: list[dict[str, Any]], window: tuple[float, float] | None
+) -> list[tuple[dict[str, Any], set[str]]]:
+    """Per (coalesced) output of a run: its digest entry and the digests it may carry in a record,
+    as printed or with the run's own clocks masked (the kernel masks those inside its cell's window,
+    which the run's window holds)."""
+    plain = output_digests(outputs)
+    masked = output_digests(outputs, clock_window=window) if window is not None else plain
+    return [(m, {p["digest"], m["digest"]}) for p, m in zip(plain, masked, strict=True)]
+
+
+def _first_mismatch(digests: list[Any], views: list[tuple[dict[str, Any], set[str]]]) -> int | None:
+    """The index of the first output whose digest is not one of the run's views of it (None: all are)."""
+    for i, (digest, (_entry, accepted)) in enumerate(zip(digests, views, strict=False)):
+        if digest not in accepted:
+            return i
+    return None if len(digests) == len(views) else min(len(digests), len(views))
+
+
+def _kinds(entries: list[Any]) -> str:
+    shown = [
+        str(e.get("output_type", "?")) + (f":{e['name']}" if e.get("name") else "")
+        for e in entries
+        if isinstance(e, dict)
+    ]
+    return ", ".join(shown[:4]) + (" …" if len(shown) > 4 else "") if shown else "none"
+
+
+def capture_gap(
+    new_record: dict[str, Any] | None, new_outputs: list[dict[str, Any]], window: tuple[float, float] | None
+) -> str | None:
+    """Why the new run's record does not hold the outputs Jupyter saved for the cell in that run
+    (None: it does, or there is no record to check).  Where it does not, the kernel's capture missed
+    something for this cell (an output that arrived after its record was made: a thread still
+    printing, bytes still in ipykernel's pipe, a later cell's ``update_display``), so the recorded
+    run's digests cannot be trusted to stand in for outputs cleared from the file either."""
+    if new_record is None:
+        return None
+    memory = [o for o in new_record.get("outputs") or [] if isinstance(o, dict)]
+    views = _digest_views(new_outputs, window)
+    first = _first_mismatch([o.get("digest") for o in memory], views)
+    if first is None:
+        return None
+    return (
+        f"the kernel recorded {len(memory)} output(s) of this cell where Jupyter saved {len(views)} "
+        f"(output {first + 1} differs; recorded: {_kinds(memory)}; saved: {_kinds([v[0] for v in views])})"
+    )
+
+
 def _cleared_outputs(
-    old_record: dict[str, Any], new_record: dict[str, Any] | None, new_outputs: list[dict[str, Any]]
+    old_record: dict[str, Any],
+    new_record: dict[str, Any] | None,
+    new_outputs: list[dict[str, Any]],
+    window: tuple[float, float] | None,
 ) -> tuple[str, list[dict[str, Any]]]:
-    """The saved file lost its outputs (nbstripout, --clear-output): compare with the recorded digests."""
+    """The saved file lost its outputs (nbstripout, --clear-output): the recorded digests stand in
+    for them, compared with the outputs Jupyter saved now (never with the new record's digests).
+    They can stand in only where the kernel's capture sees what Jupyter saves: checked on the new
+    run, where both exist; where it does not, "unverified" (neither "same" nor "drift")."""
+    gap = capture_gap(new_record, new_outputs, window)
+    if gap is not None:
+        detail = f"outputs cleared from the file and its record cannot stand in for them: {gap}"
+        return "unverified", [{"kind": "output", "severity": "unverified", "detail": detail}]
     recorded = [o.get("digest") for o in old_record.get("outputs") or []]
-    now = [o.get("digest") for o in (new_record or {}).get("outputs") or output_digests(new_outputs)]
-    if recorded == now:
+    views = _digest_views(new_outputs, window)
+    first = _first_mismatch(recorded, views)
+    if first is None:
         return "same", []
     detail = (
         f"outputs were cleared from the file; the new outputs do not match the recorded digests "
-        f"({len(recorded)} recorded, {len(now)} now"
+        f"({len(recorded)} recorded, {len(views)} now; output {first + 1} differs first)"
     )
-    for i, (a, b) in enumerate(zip(recorded, now, strict=False)):
-        if a != b:
-            detail += f"; output {i} differs first"
-            break
-    return "drift", [{"kind": "output", "severity": "drift", "detail": detail + ")"}]
+    return "drift", [{"kind": "output", "severity": "drift", "detail": detail}]
 
 
 def _error_status(
@@ -236,7 +292,9 @@ def judge_cell(
             differences.append({"kind": "output", "severity": "benign", "detail": "outputs ignored by tag"})
             status = "benign"
     elif not old_outputs and old_record is not None and old_record.get("outputs"):
-        status, differences = _cleared_outputs(old_record, new_record, new_outputs)
+        # all of them: the record holds a raised error too (a cell marked to raise included)
+        saved_now = list(new_cell.get("outputs", []))
+        status, differences = _cleared_outputs(old_record, new_record, saved_now, opts.run_windows.new)
     else:
         result = compare_outputs(old_outputs, new_outputs, opts, rules)
         status, differences = result.status, result.differences
