@@ -57,6 +57,8 @@ def _summary(manifest: dict[str, Any]) -> str:
 
 
 def format_rows(rows: list[dict[str, Any]]) -> list[str]:
+    """One line per milestone row for ``jupyter repro checkpoints``: name, short
+    manifest id, local save time, cell, then a summary or the row's error."""
     lines = []
     for row in rows:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(row["created_at"]))

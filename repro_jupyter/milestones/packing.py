@@ -45,6 +45,8 @@ def pack_weights(state: dict[str, Any]) -> list[Any]:
 
 
 def unpack_weights(data: bytes) -> dict[str, Any]:
+    """The ``state_dict`` tensors of a weights part (``pack_weights``'
+    safetensors bytes), copied into writable memory."""
     tensors, _ = read_safetensors(memoryview(bytearray(data)))
     return tensors
 

@@ -59,6 +59,8 @@ def resolve(store: Store, notebook: str | None, name: str) -> tuple[str, dict[st
 
 
 def read_manifest(store: Store, digest: str) -> dict[str, Any]:
+    """A milestone manifest read and shape-checked (it has parts, each naming an
+    object); MilestoneError, one line, when it is missing, corrupt or not a manifest."""
     try:
         manifest = store.objects.get_json(digest)
     except ReproError as exc:

@@ -30,6 +30,8 @@ MAX_NAME = 200
 
 
 def check_name(name: Any) -> str:
+    """``name`` if it is a usable milestone name (one non-empty line
+    of at most ``MAX_NAME`` characters), else MilestoneError."""
     if not isinstance(name, str) or not name.strip():
         raise MilestoneError(f"a milestone name is a non-empty string, not {type(name).__name__}")
     if len(name) > MAX_NAME or any(ord(c) < 32 for c in name):

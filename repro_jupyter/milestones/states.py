@@ -48,6 +48,8 @@ def capture_rng() -> dict[str, Any]:
 
 
 def check_rng(state: Any) -> None:
+    """MilestoneError unless ``state`` looks like ``capture_rng``'s
+    output, checked before anything is restored."""
     if not isinstance(state, dict) or not isinstance(state.get("python"), tuple):
         raise MilestoneError("its RNG state is malformed")
 
@@ -66,6 +68,8 @@ def cuda_mismatch(state: dict[str, Any]) -> str | None:
 
 
 def apply_rng(state: dict[str, Any]) -> None:
+    """Put every saved global RNG back (Python, NumPy, torch; imports NumPy or torch
+    if the state has theirs); CUDA states only when ``cuda_mismatch`` finds none."""
     version, internal, gauss = state["python"]
     random.setstate((version, tuple(internal), gauss))
     if "numpy" in state:
@@ -127,6 +131,8 @@ def capture_loader(loader: Any) -> dict[str, Any]:
 
 
 def check_loader(state: Any, loader: Any) -> None:
+    """MilestoneError unless the live loader has generators in the same roles
+    and of the same kinds as the saved ones; run before anything is restored."""
     if not isinstance(state, dict) or not isinstance(state.get("generators"), dict):
         raise MilestoneError("its data loader state is malformed")
     live = _generators(loader)
@@ -141,6 +147,8 @@ def check_loader(state: Any, loader: Any) -> None:
 
 
 def apply_loader(state: dict[str, Any], loader: Any) -> None:
+    """Set the live loader's generators to the saved positions
+    (``check_loader`` first), so the next epoch draws the same order."""
     for role, gen in _generators(loader).items():
         gen.set_state(state["generators"][role])
 
@@ -172,6 +180,8 @@ def check_weights(saved: dict[str, Any], model: Any) -> None:
 
 
 def apply_weights(saved: dict[str, Any], model: Any) -> None:
+    """Load saved weights into the live model (strict: keys must
+    match; ``check_weights`` first so it cannot fail half-way)."""
     model.load_state_dict(saved, strict=True)
 
 
@@ -207,12 +217,15 @@ def check_optimizer(meta: dict[str, Any], state: Any, optimizer: Any) -> None:
 
 
 def check_class(what: str, meta: dict[str, Any], live: Any) -> None:
+    """MilestoneError when the live ``what`` (scheduler, scaler) is of another class than the saved one."""
     cls = qualified_name(type(live))
     if meta.get("class") != cls:
         raise MilestoneError(f"its {what} is a {meta.get('class')}, not a {cls}")
 
 
 def check_scaler(state: Any, scaler: Any) -> None:
+    """MilestoneError when the saved GradScaler state is malformed,
+    or was saved disabled while the live scaler is enabled."""
     if not isinstance(state, dict):
         raise MilestoneError("its GradScaler state is malformed")
     if not state and scaler.is_enabled():
