@@ -71,12 +71,17 @@ Build = Callable[[re.Match[str]], str] | None
 
 @dataclass(frozen=True)
 class Rule:
+    """One token format: its pattern, how a match is rewritten (None: wholly
+    ``<redacted>``), and the substrings that must occur for it to run at all."""
+
     pattern: re.Pattern[str]
     build: Build
     triggers: tuple[str, ...]
     anchored: bool = False  # every match starts with a (lower-case) trigger: match only there
 
     def sub(self, text: str) -> str:
+        """``text`` with every match redacted (only the secret group where ``build``
+        keeps context); anchored rules try only where a trigger starts."""
         if self.anchored:
             lowered = text.lower()
             if len(lowered) == len(text):
@@ -84,6 +89,7 @@ class Rule:
         return self.pattern.sub(REDACTED if self.build is None else self.build, text)
 
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        """The rule's matches in ``text``, left to right and not overlapping, found as ``sub`` finds them."""
         if self.anchored:
             lowered = text.lower()
             if len(lowered) == len(text):

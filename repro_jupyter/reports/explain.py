@@ -31,6 +31,8 @@ def explain_json(report: Mapping[str, Any]) -> str:
 
 
 def render_explain_html(report: Mapping[str, Any]) -> str:
+    """The explain report as one self-contained, redacted HTML
+    page (no scripts: its CSP allows inline styles only)."""
     r = redact_report(dict(report))
     status = str(r.get("status", ""))
     title = f"repro-jupyter explain: {r.get('notebook', '')} — {STATUS.get(status, status)}"

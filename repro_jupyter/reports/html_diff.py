@@ -46,6 +46,8 @@ class NumberMarks:
 
     @classmethod
     def from_difference(cls, diff: Mapping[str, Any], options: Mapping[str, Any]) -> NumberMarks:
+        """The marks for one output difference: the producer's numeric deltas, and
+        its tolerances (the report's options where the difference names none)."""
         numeric = diff.get("numeric") or {}
         rtol = _float(numeric.get("rtol"), _float(options.get("rtol"), DEFAULT_RTOL))
         atol = _float(numeric.get("atol"), _float(options.get("atol"), DEFAULT_ATOL))
