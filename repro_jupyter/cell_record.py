@@ -103,7 +103,8 @@ def build_record(
         "nondeterminism_warnings": list(cell.nd_warnings),
         "inputs": declared + opened,
         "params": params,
-        # the clocks a cell prints while it runs are masked, so its digest holds from run to run
+        # the outputs as Jupyter saves them (outputs.py), the clocks the cell printed while it ran
+        # masked so the digests hold from run to run; verify checks them against the saved outputs
         "outputs": output_digests(cell.capture.outputs, clock_window=(cell.started, time.time())),
         "status": "error" if error is not None else "ok",
     }
