@@ -29,6 +29,7 @@ REPLIES = {
     "provenance": "provenanceReply",
     "lineage": "lineageReply",
     "envdiff": "envDiffReply",
+    "panel": "panelReply",
     "compare": "compareReply",
     "kernel-env": "kernelEnvReply",
     "explain": "explainJobReply",
@@ -119,6 +120,36 @@ async def test_envdiff(jp_fetch, recorded):
     body = await _post(jp_fetch, "envdiff", {"path": "work/nb.ipynb", "notebook": nb, "current": other})
     assert body["diff"]["python"], body
     holds("envDiffReply", body, drop="current", broken={"diff": {"python": [{"key": "version"}]}})
+
+
+async def test_panel_is_one_refresh_with_every_section(jp_fetch, recorded):
+    """One request per refresh: provenance, lineage and the environment diff, the same sections the three
+    routes give; a section that cannot be made says why and the others still come."""
+    nb = nbformat.read(recorded, 4)
+    path = {"path": "work/nb.ipynb", "notebook": nb}
+    digest = nb.metadata["repro_jupyter"]["environment"]
+    store = open_store(recorded.parent, create=False)
+    env = store.objects.get_environment(digest)
+    env["python"]["version"] = "3.0.1"
+    other, _ = store.objects.put_json(env)
+    store.close()
+    body = await _post(jp_fetch, "panel", {**path, "current": other})
+    holds("panelReply", body, drop="problems", broken={"envdiff": {"diff": {}}})
+    assert body["provenance"] == await _post(jp_fetch, "provenance", path)
+    assert body["lineage"] == await _post(jp_fetch, "lineage", path)
+    assert body["envdiff"] == await _post(jp_fetch, "envdiff", {**path, "current": other})
+    assert body["envdiff"]["diff"]["python"] and body["problems"] == {}
+
+    quiet = await _post(jp_fetch, "panel", {**path, "current": None})  # the kernel did not report
+    assert quiet["envdiff"] is None and quiet["problems"] == {} and quiet["provenance"]["recorded"]
+    unknown = await _post(jp_fetch, "panel", {**path, "current": "sha256:" + "0" * 64})
+    assert unknown["envdiff"] is None and "envdiff" in unknown["problems"]
+    assert unknown["provenance"] == body["provenance"]
+    holds("panelReply", unknown)
+
+    blank = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    fresh = await _post(jp_fetch, "panel", {"path": "work/new.ipynb", "notebook": blank, "current": other})
+    assert fresh["provenance"]["recorded"] is False and fresh["envdiff"] is None  # nothing recorded
 
 
 async def test_milestones(jp_fetch, jp_root_dir, monkeypatch):
@@ -217,6 +248,7 @@ async def test_explain_jobs(jp_fetch, jp_serverapp, recorded):
         ("provenance", {"path": "../x.ipynb", "notebook": {}}, 403),
         ("lineage", {"path": "work/nb.ipynb", "notebook": "not a notebook"}, 400),
         ("envdiff", {"path": "work/nb.ipynb", "notebook": None, "current": 1}, 400),
+        ("panel", {"path": "work/nb.ipynb", "notebook": {}, "current": 1}, 400),
         ("compare", {"path": "work/nb.txt"}, 403),
         ("milestones", [], 400),
     ],

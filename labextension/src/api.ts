@@ -22,6 +22,7 @@ import type {
   LineageReply,
   Milestone,
   MilestonesReply,
+  PanelReply,
   ProvenanceReply
 } from './messages';
 import type { Digest, ExplainReport } from './schema';
@@ -137,29 +138,18 @@ export function getInfo(): Promise<IServerInfo> {
   return requestAPI<IServerInfo>('info');
 }
 
-/** Per-cell provenance of the open notebook (as it is in the editor, saved or not). */
-export function getProvenance(
-  path: string,
-  notebook: nbformat.INotebookContent
-): Promise<IProvenance> {
-  return post<IProvenance>('provenance', { path, notebook });
-}
-
-/** The cell/variable graph of the open notebook's records. */
-export function getLineage(
-  path: string,
-  notebook: nbformat.INotebookContent
-): Promise<ILineage> {
-  return post<ILineage>('lineage', { path, notebook });
-}
-
-/** What differs between the recorded environment and `current` (a digest the kernel reported). */
-export function getEnvDiff(
+/**
+ * One refresh of the side panel (`POST panel`): provenance and lineage of the
+ * open notebook as it is in the editor (saved or not), and the environment
+ * diff against `current`, the digest the kernel reported (null: it did not).
+ * One request, one copy of the notebook on the wire.
+ */
+export function getPanel(
   path: string,
   notebook: nbformat.INotebookContent,
-  current: Digest
-): Promise<IEnvDiff> {
-  return post<IEnvDiff>('envdiff', { path, notebook, current });
+  current: Digest | null
+): Promise<PanelReply> {
+  return post<PanelReply>('panel', { path, notebook, current });
 }
 
 /** The training milestones saved for the open notebook. */

@@ -466,6 +466,25 @@ export interface EnvDiffReply {
   };
 }
 /**
+ * `POST panel` {path, notebook, current}: one refresh of the side panel. `current` is the kernel's environment digest or null; `envdiff` is null when nothing is recorded, the kernel did not report, or it could not be made (then `problems.envdiff` says why).
+ *
+ * This interface was referenced by `ReproJupyterMessagesVersion1`'s JSON-Schema
+ * via the `definition` "panelReply".
+ */
+export interface PanelReply {
+  path: string;
+  provenance: ProvenanceReply;
+  lineage: LineageReply | null;
+  envdiff: EnvDiffReply | null;
+  /**
+   * A section that could not be made: one line saying why.
+   */
+  problems: {
+    lineage?: string;
+    envdiff?: string;
+  };
+}
+/**
  * One training milestone (`repro_jupyter.checkpoint(name, ...)`) as the panel shows it; a manifest that could not be read has `error` and none of the fields after it.
  *
  * This interface was referenced by `ReproJupyterMessagesVersion1`'s JSON-Schema

@@ -9,15 +9,13 @@ import { NotebookActions, type NotebookPanel } from '@jupyterlab/notebook';
 import type { IObservableList } from '@jupyterlab/observables';
 import { Signal, type ISignal } from '@lumino/signaling';
 import {
-  getEnvDiff,
-  getLineage,
-  getProvenance,
+  getPanel,
   type IEnvDiff,
   type ILineage,
   type IProvenance
 } from './api';
 import { NotebookBadges } from './badges';
-import { hasComm, requestEnvironment } from './comm';
+import { hasComm, METADATA_KEY, requestEnvironment } from './comm';
 import { takeSnapshot } from './snapshot';
 import { NotebookVerifier } from './verify';
 
@@ -100,31 +98,39 @@ export class NotebookReproState {
     this.loading = true;
     this._changed.emit();
     const path = this.panel.context.path;
+    const environment = await this._kernelEnvironment();
     const notebook = takeSnapshot(this.panel);
-    const [provenance, lineage] = await Promise.all([
-      settle(getProvenance(path, notebook)),
-      settle(getLineage(path, notebook))
-    ]);
-    const envdiff = await this._envdiff(
-      path,
-      provenance.status === 'fulfilled' ? provenance.value : null
-    );
+    const reply = await settle(getPanel(path, notebook, environment.digest));
     if (generation !== this._generation || this.panel.isDisposed) {
       return; // a newer refresh is under way
     }
-    this.provenance =
-      provenance.status === 'fulfilled'
-        ? {
-            data: provenance.value,
-            note: provenance.value.store.problem,
-            error: false
-          }
-        : { data: null, note: describe(provenance.reason), error: true };
-    this.lineage =
-      lineage.status === 'fulfilled'
-        ? { data: lineage.value, note: null, error: false }
-        : { data: null, note: describe(lineage.reason), error: true };
-    this.envdiff = envdiff;
+    if (reply.status === 'fulfilled') {
+      const { provenance, lineage, envdiff, problems } = reply.value;
+      this.provenance = {
+        data: provenance,
+        note: provenance.store.problem,
+        error: false
+      };
+      this.lineage = lineage
+        ? { data: lineage, note: null, error: false }
+        : { data: null, note: problems.lineage ?? null, error: true };
+      this.envdiff = !provenance.recorded
+        ? { data: null, note: 'Nothing recorded yet.', error: false }
+        : envdiff
+          ? { data: envdiff, note: null, error: false }
+          : problems.envdiff
+            ? { data: null, note: problems.envdiff, error: true }
+            : environment.why;
+    } else {
+      const failed = {
+        data: null,
+        note: describe(reply.reason),
+        error: true
+      };
+      this.provenance = failed;
+      this.lineage = failed;
+      this.envdiff = failed;
+    }
     this.loading = false;
     this.badges.setProvenance(this.provenance.data?.cells ?? []);
     this._changed.emit();
@@ -135,45 +141,35 @@ export class NotebookReproState {
     Signal.clearData(this);
   }
 
-  private async _envdiff(
-    path: string,
-    provenance: IProvenance | null
-  ): Promise<ISection<IEnvDiff>> {
-    if (!provenance?.recorded) {
-      return { data: null, note: 'Nothing recorded yet.', error: false };
+  /**
+   * The kernel's environment digest for the diff, or why there is none. Only
+   * asked when the notebook holds our metadata: answering makes the kernel
+   * write its environment into the store, which a notebook that records
+   * nothing must not get.
+   */
+  private async _kernelEnvironment(): Promise<{
+    digest: string | null;
+    why: ISection<IEnvDiff>;
+  }> {
+    const none = (note: string, error = false) => ({
+      digest: null,
+      why: { data: null, note, error }
+    });
+    if (!this.panel.model?.getMetadata(METADATA_KEY)) {
+      return none('Nothing recorded yet.');
     }
-    const kernel = this.panel.sessionContext.session?.kernel;
-    if (!kernel) {
-      return {
-        data: null,
-        note: 'No kernel running: start one to compare environments.',
-        error: false
-      };
+    if (!this.panel.sessionContext.session?.kernel) {
+      return none('No kernel running: start one to compare environments.');
     }
     if (!hasComm(this.panel)) {
-      return {
-        data: null,
-        note: 'The kernel has not loaded repro_jupyter (run %load_ext repro_jupyter).',
-        error: false
-      };
+      return none(
+        'The kernel has not loaded repro_jupyter (run %load_ext repro_jupyter).'
+      );
     }
     const digest = await requestEnvironment(this.panel);
-    if (!digest) {
-      return {
-        data: null,
-        note: 'The kernel did not report its environment.',
-        error: true
-      };
-    }
-    try {
-      return {
-        data: await getEnvDiff(path, takeSnapshot(this.panel), digest),
-        note: null,
-        error: false
-      };
-    } catch (error) {
-      return { data: null, note: describe(error), error: true };
-    }
+    return digest
+      ? { digest, why: empty() }
+      : none('The kernel did not report its environment.', true);
   }
 
   private _connect(): void {

@@ -159,6 +159,26 @@ class EnvDiffHandler(ReproHandler):
         await self.reply(run)
 
 
+class PanelHandler(ReproHandler):
+    """``POST panel`` {path, notebook, current}: one refresh of the side panel (``services.panel``);
+    ``current`` is the kernel's environment digest, or null when the kernel did not report one."""
+
+    @tornado.web.authenticated
+    async def post(self) -> None:
+        data = await self.body()
+
+        def run() -> dict[str, Any]:
+            nb, folder, _ = self.notebook_and_folder(data)
+            current = data.get("current")
+            if current is not None and not isinstance(current, str):
+                raise NotebookError("'current' must be an environment digest or null")
+            reply = services.panel(nb, folder, current)
+            reply["provenance"] = {"path": data["path"], **reply["provenance"]}
+            return {"path": data["path"], **reply}
+
+        await self.reply(run)
+
+
 class CompareHandler(ReproHandler):
     @tornado.web.authenticated
     async def post(self) -> None:
@@ -258,6 +278,7 @@ ROUTES = [
     ("provenance", ProvenanceHandler),
     ("lineage", LineageHandler),
     ("envdiff", EnvDiffHandler),
+    ("panel", PanelHandler),
     ("compare", CompareHandler),
     ("kernel-env", KernelEnvHandler),
     ("explain", ExplainHandler),

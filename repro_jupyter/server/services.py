@@ -162,6 +162,26 @@ def envdiff(nb: Any, folder: Path, current: str) -> dict[str, Any]:
     return {"recorded": recorded, "current": current, "diff": environment_diff(old, new) if old else {}}
 
 
+def panel(nb: Any, folder: Path, current: str | None) -> dict[str, Any]:
+    """Everything the side panel shows for one refresh, from one request: provenance, lineage and, when
+    the notebook is recorded and the kernel reported ``current`` (its environment digest), the
+    environment diff.  A section that cannot be made says why in ``problems`` and the others still
+    come; the panel used to POST the whole notebook three times per refresh."""
+    problems: dict[str, str] = {}
+    reply: dict[str, Any] = {"provenance": provenance(nb, folder), "lineage": None, "envdiff": None}
+    try:
+        reply["lineage"] = lineage(nb, folder)
+    except ReproError as exc:
+        problems["lineage"] = str(exc)
+    if reply["provenance"]["recorded"] and current is not None:
+        try:
+            reply["envdiff"] = envdiff(nb, folder, current)
+        except ReproError as exc:
+            problems["envdiff"] = str(exc)
+    reply["problems"] = problems
+    return reply
+
+
 def compare(recorded: Any, current: Any, path: Path, options: dict[str, Any] | None = None) -> dict[str, Any]:
     """The drift report for a Lab re-execution: the same judge as ``jupyter repro verify``."""
     if len(recorded.cells) != len(current.cells):

@@ -14,17 +14,29 @@ test.use({ kernels: null }); // a real kernel: the panel asks it for its environ
 test('panel: provenance, environment, lineage and badges of a recorded notebook', async ({
   page
 }, testInfo) => {
+  // One request per refresh (POST panel), never the three per-section POSTs of the whole notebook.
+  const routes: string[] = [];
+  page.on('request', request => {
+    const match = /\/repro-jupyter\/([a-z-]+)/.exec(request.url());
+    if (match && request.method() === 'POST') {
+      routes.push(match[1]);
+    }
+  });
   await recordNotebook(page);
   const panel = await openPanel(page);
 
   // Provenance: master seed 3, deterministic off, the environment summary.
   const provenance = panel.locator('.jp-repro-section-provenance');
-  const seedRow = provenance.locator('.jp-repro-row', { hasText: 'Master seed' });
+  const seedRow = provenance.locator('.jp-repro-row', {
+    hasText: 'Master seed'
+  });
   await expect(seedRow.locator('.jp-repro-value')).toHaveText('3');
-  await expect(provenance.locator('.jp-repro-row', { hasText: 'Deterministic' })).toContainText(
-    'off'
-  );
-  await expect(provenance.locator('.jp-repro-row', { hasText: 'python' })).toBeVisible();
+  await expect(
+    provenance.locator('.jp-repro-row', { hasText: 'Deterministic' })
+  ).toContainText('off');
+  await expect(
+    provenance.locator('.jp-repro-row', { hasText: 'python' })
+  ).toBeVisible();
   await expect(provenance).toContainText('3 of 4 code cells recorded');
 
   // What changed: the same kernel reports the same environment.
@@ -36,13 +48,25 @@ test('panel: provenance, environment, lineage and badges of a recorded notebook'
   const svg = panel.locator('.jp-repro-lineage-svg');
   await expect(svg).toBeVisible();
   await expect(svg.locator('.jp-repro-lineage-cell').first()).toBeVisible();
-  expect(await svg.locator('.jp-repro-lineage-cell').count()).toBeGreaterThanOrEqual(3);
-  await expect(svg.locator('.jp-repro-lineage-variable', { hasText: 'weights' })).toBeVisible();
-  expect(await svg.locator('.jp-repro-lineage-edge-writes').count()).toBeGreaterThanOrEqual(1);
-  expect(await svg.locator('.jp-repro-lineage-edge-reads').count()).toBeGreaterThanOrEqual(1);
+  expect(
+    await svg.locator('.jp-repro-lineage-cell').count()
+  ).toBeGreaterThanOrEqual(3);
+  await expect(
+    svg.locator('.jp-repro-lineage-variable', { hasText: 'weights' })
+  ).toBeVisible();
+  expect(
+    await svg.locator('.jp-repro-lineage-edge-writes').count()
+  ).toBeGreaterThanOrEqual(1);
+  expect(
+    await svg.locator('.jp-repro-lineage-edge-reads').count()
+  ).toBeGreaterThanOrEqual(1);
 
   // Badges: the three recorded cells.
   await expect(page.locator('.jp-repro-badge-recorded')).toHaveCount(3);
+  expect(routes).toContain('panel');
+  expect(
+    routes.filter(r => ['provenance', 'lineage', 'envdiff'].includes(r))
+  ).toEqual([]);
 
   mkdirSync(SCREENSHOTS, { recursive: true });
   await panel.screenshot({ path: testInfo.outputPath('panel.png') });
@@ -58,7 +82,9 @@ test('panel: provenance, environment, lineage and badges of a recorded notebook'
   await expect.poll(() => activeCellIndex(page)).toBe(1);
 });
 
-test('panel: a missing server extension is reported, not failed on silently', async ({ page }) => {
+test('panel: a missing server extension is reported, not failed on silently', async ({
+  page
+}) => {
   await page.route(/\/repro-jupyter\/info(\?|$)/, route =>
     route.fulfill({
       status: 404,
