@@ -102,6 +102,8 @@ def load_ipython_extension(ipython: Any) -> None:
 
 
 def unload_ipython_extension(ipython: Any) -> None:
+    """``%unload_ext repro_jupyter``: end a cell still being recorded, remove the
+    hooks and the comm, and close the session (its pending writes are flushed)."""
     from .magics import unload
 
     unload(ipython)

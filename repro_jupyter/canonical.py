@@ -45,6 +45,8 @@ def digest_bytes(data: bytes) -> str:
 
 
 def digest_json(value: Any) -> str:
+    """The ``sha256:`` content address of a JSON value's canonical
+    bytes: equal values (whatever their key order) get one id."""
     return digest_bytes(canonical_bytes(value))
 
 

@@ -31,8 +31,15 @@ SUBDIR = {SHA256: "", BLAKE3: "blake3"}  # the folder under ``objects/`` (sha256
 
 
 class Hasher(Protocol):
-    def update(self, data: Any, /) -> Any: ...
-    def hexdigest(self) -> str: ...
+    """What ``hashlib.sha256()`` and ``blake3.blake3()`` have in common: incremental hashing."""
+
+    def update(self, data: Any, /) -> Any:
+        """Hash more bytes (any buffer)."""
+        ...
+
+    def hexdigest(self) -> str:
+        """The 64 hex digits of everything hashed so far (the hasher can keep going)."""
+        ...
 
 
 def is_digest(value: object) -> bool:
@@ -72,6 +79,7 @@ def relative_parts(digest: str) -> tuple[str, ...]:
 
 
 def digest_of(data: bytes | memoryview, algorithm: str = SHA256) -> str:
+    """``<algorithm>:<hex>`` of ``data`` hashed whole; ``algorithm`` is ``sha256`` (default) or ``blake3``."""
     hasher = new_hasher(algorithm)
     hasher.update(data)
     return f"{algorithm}:{hasher.hexdigest()}"

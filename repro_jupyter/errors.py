@@ -15,11 +15,13 @@ class StoreError(ReproError):
 
 
 class ObjectMissing(StoreError):
-    pass
+    """A store object named by a record or pointer is not
+    in the store (nor, for a team store, on the remote)."""
 
 
 class ObjectCorrupt(StoreError):
-    pass
+    """A store object's bytes do not hash to its name (or
+    it is not the JSON kind it should be): never used."""
 
 
 class NotebookError(ReproError):

@@ -19,6 +19,8 @@ NOISE_BELOW = 1e-4
 
 
 def format_percent(rel: Any) -> str:
+    """A relative change (0.4 is 40%) for people: ``40%``, ``33.3%``, ``-0.123%``; below 0.01%
+    the ratio itself (``1.85e-16``); None is "", anything not a finite number as it is."""
     if isinstance(rel, bool) or not isinstance(rel, (int, float)):
         return "" if rel is None else str(rel)
     if not math.isfinite(rel):

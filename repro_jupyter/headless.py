@@ -199,6 +199,8 @@ class ReproNotebookClient(NotebookClient):
         return cell
 
     async def async_execute(self, reset_kc: bool = False, **kwargs: Any) -> Any:
+        """nbclient's run in a kernel started with ``kernel_env``; when recording, it loads the extension and
+        configures headless mode first and reads the kernel's metadata (``repro_metadata``) at the end."""
         if reset_kc and self.owns_km:
             await self._async_cleanup_kernel()
         self.reset_execution_trackers()

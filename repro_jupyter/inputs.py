@@ -82,6 +82,7 @@ def _home_relative(path: Path) -> str | None:
 
 
 def hash_file(path: Path) -> tuple[str, int]:
+    """(``sha256:<hex>``, size in bytes) of a file, streamed in chunks; OSError propagates."""
     h = hashlib.sha256()
     size = 0
     with open(path, "rb", buffering=0) as fh:
@@ -165,6 +166,8 @@ class OpenedFiles:
         OpenedFiles._active = None
 
     def relevant(self) -> list[Path]:
+        """The regular files opened for reading during the cell, sorted, less code and font files,
+        system and library folders, user config and cache folders, and the excluded ones."""
         out = []
         for p in sorted(self.paths):
             if p.endswith(_IGNORED_SUFFIXES) or p.startswith(self._prefixes):

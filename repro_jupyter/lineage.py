@@ -134,6 +134,8 @@ def graph(notebook_path: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 def to_dot(g: dict[str, Any]) -> str:
+    """The lineage graph in Graphviz dot: cells as boxes, variables as
+    ellipses, reads dotted, stale cells dashed; every id and label quoted."""
     lines = ["digraph lineage {", "  rankdir=LR;", '  node [fontname="Helvetica"];']
     for node in g["nodes"]:
         shape = "box" if node["kind"] == "cell" else "ellipse"

@@ -10,11 +10,17 @@ from IPython.core.error import UsageError
 
 
 class MagicParser(argparse.ArgumentParser):
+    """argparse for ``%repro``: a parse error is a one-line
+    UsageError, never a SystemExit that would kill the cell."""
+
     def error(self, message: str) -> Any:  # one line, never SystemExit inside a kernel
+        """Raise the message as ``UsageError("%repro: ...")``: one line in the cell, no usage block."""
         raise UsageError(f"%{self.prog}: {message}")
 
 
 def seed_arg(text: str) -> int:
+    """A ``--seed`` value: an integer in any base Python reads
+    (``0x10``) from 0 to 2**32 - 1; argparse's error otherwise."""
     try:
         value = int(text, 0)
     except ValueError:
@@ -25,6 +31,8 @@ def seed_arg(text: str) -> int:
 
 
 def cell_parser() -> MagicParser:
+    """The parser for a ``%%repro`` cell's options: ``--seed``,
+    ``--inputs``, ``--params``, ``--no-state``, ``--deterministic``."""
     p = MagicParser(prog="%repro", add_help=False)
     p.add_argument("--seed", type=seed_arg)
     p.add_argument("--inputs", nargs="+", default=[])
@@ -35,6 +43,8 @@ def cell_parser() -> MagicParser:
 
 
 def split_options(line: str) -> list[str]:
+    """Shell-style split of a magic line (quotes kept
+    together); unbalanced quotes are a one-line UsageError."""
     try:
         return shlex.split(line)
     except ValueError as exc:
@@ -81,4 +91,6 @@ def configuration_commands(source: str) -> frozenset[str] | None:
 
 
 def is_configuration_cell(source: str) -> bool:
+    """Whether the cell only sets the recorder up (``%load_ext``, ``%config ReproMagics.*``, ``%repro
+    status|env|...``): such cells are not recorded, and the judge skips them unless they raised."""
     return configuration_commands(source) is not None

@@ -16,6 +16,7 @@ from .session_settings import RUN_WORDS, environment_words
 
 
 def on_off(flag: bool) -> str:
+    """A flag as ``on``/``off``, how ``%repro status`` says it."""
     return "on" if flag else "off"
 
 
@@ -81,6 +82,8 @@ def _format_warning(message: Any, category: Any, filename: str, lineno: int, lin
 
 
 def install_warning_format() -> None:
+    """Make ReproWarnings print as one line (``repro-jupyter
+    warning: ...``); idempotent, other warnings unchanged."""
     global _previous_format
     if warnings.formatwarning is not _format_warning:
         _previous_format = warnings.formatwarning

@@ -34,6 +34,9 @@ _OPAQUE_CALLS = {"exec", "eval", "globals", "vars", "get_ipython", "__import__",
 
 @dataclass
 class StateStats:
+    """What the last ``StateTracker.update`` cost: variables hashed and
+    reused, bytes hashed, and whether every variable was a candidate."""
+
     hashed: int = 0
     reused: int = 0
     hashed_bytes: int = 0
@@ -254,6 +257,8 @@ class StateTracker:
                 self.previous_record = record_digest
 
     def update(self, namespace: dict[str, Any], source: str, hidden: set[str]) -> dict[str, dict[str, Any]]:
+        """Fingerprints of every user variable after a cell, re-hashing only those the cell may
+        have changed (the module's rule); co-variables are marked; ``last_stats`` says the cost."""
         variables = user_variables(namespace, hidden)
         candidates = None if self.full else candidate_names(source, namespace)
         stats = StateStats(full=candidates is None)

@@ -140,6 +140,8 @@ FileState = tuple[int, int, str] | None  # (mtime_ns, size, sha256) or None: no 
 
 
 def file_state(path: Path) -> FileState:
+    """(mtime in ns, size, sha256) of the file as it is now, None
+    when there is none; NotebookError when it cannot be read."""
     try:
         stat = os.stat(path)
         digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
@@ -159,6 +161,8 @@ def changed(before: FileState, now: FileState) -> bool:
 
 @contextmanager
 def folder_lock(folder: Path) -> Iterator[None]:
+    """Hold an exclusive flock on ``folder`` for the block, so checking and writing a
+    notebook is atomic against our other writers; a no-op where flock is unavailable."""
     try:
         import fcntl
     except ImportError:  # pragma: no cover - Windows: the state check alone
@@ -177,6 +181,8 @@ def folder_lock(folder: Path) -> Iterator[None]:
 
 
 def side_file(path: Path) -> Path:
+    """A free ``NB.repro-conflict-<time>.ipynb`` name beside ``path`` for a
+    result that must not overwrite it; NotebookError after 1000 taken names."""
     stamp = time.strftime("%Y%m%dT%H%M%S")
     for n in range(1000):
         suffix = f"-{n}" if n else ""

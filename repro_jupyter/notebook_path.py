@@ -21,12 +21,17 @@ from .store import STORE_DIRNAME
 
 @dataclass
 class NotebookLocation:
+    """Which notebook this kernel runs: its folder (where the store goes) and
+    its path, None when unknown (the folder is then the working directory)."""
+
     directory: Path
     path: Path | None = None
     extra_excludes: tuple[str, ...] = ()
 
     @classmethod
     def from_environment(cls) -> NotebookLocation:
+        """From ``JPY_SESSION_NAME`` (absolute, or its name in the working directory) when
+        that is an existing ``.ipynb``; else the working directory, notebook unknown."""
         cwd = Path.cwd()
         name = os.environ.get("JPY_SESSION_NAME")
         if name:
@@ -37,6 +42,7 @@ class NotebookLocation:
         return cls(cwd, None)
 
     def relative_name(self) -> str | None:
+        """The notebook's file name (how the catalog names it), None when unknown."""
         return self.path.name if self.path else None
 
     def git_exclude(self) -> list[str]:

@@ -16,4 +16,5 @@ def cell_number(index: Any) -> Any:
 
 
 def cell_label(index: Any) -> str:
+    """``cell N`` with the number people see (1-based among all cells) for the 0-based ``index``."""
     return f"cell {cell_number(index)}"

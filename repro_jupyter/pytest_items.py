@@ -47,6 +47,8 @@ class ReproNotebook(pytest.File):
         self._error_reported = False
 
     def collect(self) -> Iterator[ReproCellItem]:
+        """One item per code cell, named by its number and id; an
+        unreadable notebook is a one-line collection error."""
         try:
             nb = read_notebook(self.path)
         except ReproError as exc:
@@ -60,6 +62,7 @@ class ReproNotebook(pytest.File):
 
     @property
     def options(self) -> VerifyOptions:
+        """The session's ``--repro`` options (set in ``pytest_configure``), or the defaults."""
         return self.config.stash.get(OPTIONS_KEY, None) or VerifyOptions()
 
     def report(self) -> dict[str, Any]:
@@ -116,6 +119,8 @@ class ReproCellItem(pytest.Item):
         self.add_marker(pytest.mark.xdist_group(name=self.parent.nodeid))
 
     def runtest(self) -> None:
+        """Pass or fail by the cell's status in the notebook's report (computed once): unverified passes
+        with a warning, skipped skips, and a could-not-verify error is detailed on the first item only."""
         notebook = self.parent
         report = notebook.report()
         if report["status"] == "error":
@@ -144,11 +149,14 @@ class ReproCellItem(pytest.Item):
             raise ReproCellFailure(format_cell_failure(entry, report, self.location[0]))
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
+        """Our failures print their prepared text, not a
+        traceback; anything else (a bug) keeps pytest's repr."""
         if isinstance(excinfo.value, ReproCellFailure):
             return PlainFailure(excinfo.value.text)
         return super().repr_failure(excinfo, style)
 
     def reportinfo(self) -> tuple[Any, int | None, str]:
+        """Where pytest says the item is: the notebook file, no line, ``cell N``."""
         return self.path, None, cell_label(self.index)
 
 
@@ -161,6 +169,7 @@ class PlainFailure:
         self.reprcrash = _Summary(text.splitlines()[0] if text else "")
 
     def toterminal(self, tw: Any) -> None:
+        """Write the text with diff colours on a terminal: ``+`` lines green, ``-`` red, file headers bold."""
         for line in self.text.splitlines():
             stripped = line.lstrip()
             if stripped.startswith(("+++", "---")):
@@ -192,6 +201,7 @@ def _number(x: Any) -> str:
 
 
 def format_source(source: str, limit: int = SOURCE_LINES) -> list[str]:
+    """The cell's source indented for a failure message, cut after ``limit`` lines with the count left out."""
     lines = source.splitlines() or [""]
     shown = [f"    {line}" for line in lines[:limit]]
     if len(lines) > limit:
@@ -200,6 +210,8 @@ def format_source(source: str, limit: int = SOURCE_LINES) -> list[str]:
 
 
 def text_diff(old: str, new: str, limit: int = DIFF_LINES) -> list[str]:
+    """A unified diff (recorded vs re-executed, one line of context)
+    indented for a failure message, cut after ``limit`` lines."""
     diff = list(
         difflib.unified_diff(old.splitlines(), new.splitlines(), "recorded", "re-executed", lineterm="", n=1)
     )

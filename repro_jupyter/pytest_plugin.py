@@ -104,6 +104,7 @@ def verify_options(config: pytest.Config) -> VerifyOptions:
 
 
 def collection_enabled(config: pytest.Config) -> bool:
+    """Whether notebooks are collected: ``--repro``/``--no-repro`` if given, else the ``repro`` ini option."""
     flag = config.getoption("repro", None)
     return bool(flag) if flag is not None else bool(config.getini("repro"))
 

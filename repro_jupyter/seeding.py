@@ -34,6 +34,8 @@ def new_master_seed() -> int:
 
 
 def seeded_libraries() -> list[str]:
+    """The global RNGs ``seed_all`` would seed now: ``random`` always, NumPy
+    and torch (and CUDA) only when already imported, never importing them."""
     libs = ["random"]
     if "numpy.random" in sys.modules:  # numpy 2 imports numpy.random lazily: never force it
         libs.append("numpy")
@@ -238,6 +240,8 @@ class SeedOnImport:
         self.on_import: list[Any] = []
 
     def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
+        """The import system's hook: for numpy.random and torch while a cell is recorded, the
+        real spec with a loader that seeds the module right after it executes; else None."""
         if self.seed is None or fullname not in _SEED_AFTER_IMPORT:
             return None
         for finder in sys.meta_path:
@@ -281,6 +285,8 @@ class SeedOnImport:
 
     @contextmanager
     def active(self, seed: int) -> Iterator[None]:
+        """Install the finder (once) and seed imports with ``seed``
+        inside the block; outside it, imports are untouched."""
         if self not in sys.meta_path:
             sys.meta_path.insert(0, self)
         self.seed = seed

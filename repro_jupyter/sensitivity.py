@@ -55,6 +55,8 @@ def _context(skeleton: list[str], numbers: list[Any], pos: int) -> str:
 def seed_sensitivity(
     path: Path, seeds: list[int], timeout: int = 600, kernel: str | None = None
 ) -> dict[str, Any]:
+    """Run the notebook once per master seed (fresh kernels, scratch store) and list each output
+    number that varies with the seed: min, median, max; ExecutionError when a run fails."""
     nb = read_notebook(path)
     runs = []
     windows = []  # when each run ran: a clock it printed is not a seed-dependent number

@@ -56,6 +56,7 @@ class SessionSettings:
     location: Any
 
     def close(self) -> None:  # pragma: no cover - RecordingSession's
+        """``RecordingSession.close``: end the run in the log, flush and release the store."""
         raise NotImplementedError
 
     # --- master seed ------------------------------------------------------------------
@@ -105,6 +106,7 @@ class SessionSettings:
 
     @property
     def pinned(self) -> bool:
+        """True while a runner (headless run, verify, Lab replay) has pinned this kernel's settings."""
         return self.pinned_from is not None
 
     def unpin(self) -> None:

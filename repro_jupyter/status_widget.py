@@ -8,6 +8,8 @@ from .recorder import RecordingSession
 
 
 def in_kernel(shell: Any) -> bool:
+    """Whether ``shell`` is a Jupyter kernel's shell (ZMQ),
+    where a widget can be displayed; not a terminal IPython."""
     return type(shell).__name__ == "ZMQInteractiveShell"
 
 

@@ -103,6 +103,8 @@ class RandomnessLog:
         return seed
 
     def component(self, what: str) -> None:
+        """Note a component that draws from RNGs we seed (DataLoader
+        workers), listed as seeded in the record, once each."""
         if what not in self.components:
             self.components.append(what)
 

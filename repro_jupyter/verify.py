@@ -31,6 +31,10 @@ from .store import Store, open_store
 
 @dataclass
 class VerifyOptions:
+    """How ``verify_notebook`` runs: compare options, per-cell timeout in
+    seconds, kernel (None: the notebook's), cells to judge (None: all), runs
+    (more than 1 marks flaky cells), ``update`` to accept new outputs."""
+
     compare: CompareOptions = field(default_factory=CompareOptions)
     timeout: int = 600
     kernel: str | None = None

@@ -32,7 +32,8 @@ KEEP_FINISHED = 32  # finished jobs kept for polls (the newest of each notebook 
 
 
 class UnknownJob(ReproError):
-    pass
+    """No job has this id (never started, forgotten among old
+    finished jobs, or the server restarted): HTTP 404."""
 
 
 class ExplainUnavailable(ReproError):
@@ -41,6 +42,9 @@ class ExplainUnavailable(ReproError):
 
 @dataclass
 class Job:
+    """One explain job: its worker process, the folder it reports into, and its
+    state (running, done, failed, cancelled) with the report or error line."""
+
     id: str
     path: Path  # absolute notebook path
     relative: str  # as the Lab names it
@@ -57,10 +61,12 @@ class Job:
 
     @property
     def events_file(self) -> Path:
+        """The worker's progress, one JSON line per event, appended while it runs."""
         return self.folder / "events.jsonl"
 
     @property
     def result_file(self) -> Path:
+        """Where the worker writes ``{"report": ...}`` or ``{"error": line}`` once, at the end."""
         return self.folder / "result.json"
 
 
@@ -97,13 +103,16 @@ class ExplainJobs:
         self.jobs: dict[str, Job] = {}
 
     def running_for(self, path: Path) -> Job | None:
+        """The job still running for this notebook (absolute path), or None."""
         return next((j for j in self.jobs.values() if j.path == path and j.state == "running"), None)
 
     def latest_for(self, path: Path) -> Job | None:
+        """The most recently started job for this notebook, whatever its state, or None."""
         mine = [j for j in self.jobs.values() if j.path == path]
         return max(mine, key=lambda j: j.started) if mine else None
 
     def get(self, job_id: Any) -> Job:
+        """The job with this id; UnknownJob (a one-line 404) for anything else, a non-string id included."""
         job = self.jobs.get(job_id) if isinstance(job_id, str) else None
         if job is None:
             raise UnknownJob(
@@ -175,6 +184,8 @@ class ExplainJobs:
             job.error, job.state = str(result.get("error") or "explain failed"), "failed"
 
     async def cancel(self, job: Job) -> None:
+        """Stop a running job: SIGTERM (the worker shuts its kernels down), then SIGKILL
+        to its process group after ``GRACE_S``; a finished job is left as it is."""
         if job.state != "running":
             return
         job.state = "cancelled"
@@ -189,6 +200,8 @@ class ExplainJobs:
             os.killpg(job.process.pid, signal.SIGKILL)
 
     def status(self, job: Job) -> dict[str, Any]:
+        """The job as a poll answers it: state, elapsed seconds, progress
+        line, the trials done so far, and the report or error."""
         events = job.final_events if job.final_events is not None else _events(job)
         bound = job.max_trials + 2  # verify and the same-seed control come first
         done = [e["trial"] for e in events if e.get("event") == "done" and isinstance(e.get("trial"), dict)]
@@ -219,6 +232,7 @@ class ExplainJobs:
             shutil.rmtree(job.folder, ignore_errors=True)
 
     async def close(self) -> None:
+        """Cancel every job and remove their folders (the server is shutting down)."""
         for job in list(self.jobs.values()):
             await self.cancel(job)
             shutil.rmtree(job.folder, ignore_errors=True)

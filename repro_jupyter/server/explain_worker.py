@@ -34,6 +34,8 @@ class Events:
         self.started = 0  # trials announced so far
 
     def emit(self, **event: Any) -> None:
+        """Append ``event`` with a timestamp as one JSON line and flush
+        at once, under a lock, so the polling server sees whole lines."""
         event["time"] = round(time.time(), 3)
         with self._lock:
             self._file.write(json.dumps(event) + "\n")
@@ -71,6 +73,8 @@ def _terminate(signum: int, frame: Any) -> None:
 
 
 def main(argv: list[str]) -> int:
+    """Run the job in ``argv[0]`` (the spec file) and write its result: 0 with a
+    report, 2 with an error line; exits on SIGTERM or when the server dies."""
     spec = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
     result = Path(spec["result"])
     signal.signal(signal.SIGTERM, _terminate)
