@@ -15,7 +15,7 @@ import json
 import shlex
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
@@ -31,6 +31,21 @@ from .recorder import CellOptions, RecordingSession, ReproWarning
 from .status_widget import in_kernel, show_status_widget
 
 CELL_MAGIC_PREFIX = "%%repro"
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+_Marker = Callable[[str], Callable[[Any], object]]
+
+
+def _magic(marker: _Marker, name: str) -> Callable[[_Method], _Method]:
+    """IPython's ``cell_magic(name)`` / ``line_magic(name)`` (mypy reads IPython's typing of it as
+    ``(Never) -> Never``): the same decorator runs, and the method keeps its signature for mypy."""
+    record = marker(name)
+
+    def mark(method: _Method) -> _Method:
+        record(method)
+        return method
+
+    return mark
 
 
 @magics_class
@@ -147,6 +162,8 @@ class ReproMagics(Magics):
 
     # --- hooks -------------------------------------------------------------------------------
     def pre_run_cell(self, info: Any) -> None:
+        """IPython's ``pre_run_cell``: a pinned replay that is over ends here; with ``%repro on`` the cell
+        starts being recorded, unless ``_records`` says no or it is a ``%%repro`` cell (it begins itself)."""
         raw = info.raw_cell or ""
         self._pending = (getattr(info, "cell_id", None), raw)
         if self._pin is not None and self._pin.over:
@@ -168,6 +185,7 @@ class ReproMagics(Magics):
         return commands is None or "off" in commands
 
     def post_run_cell(self, result: Any) -> None:
+        """IPython's ``post_run_cell``: finish the record of the cell being recorded, with its error."""
         if self.session.active is not None:
             self.session.end(result.error_in_exec or result.error_before_exec)
 
@@ -184,15 +202,16 @@ class ReproMagics(Magics):
         return [call, *lines[1:]]
 
     # --- magics -------------------------------------------------------------------------------
-    @cell_magic("repro")
+    @_magic(cell_magic, "repro")
     def repro_cell(self, line: str, cell: str) -> None:
         """Fallback when transformers were bypassed: record ``cell`` with the options in ``line``."""
         self._begin(line, source=f"{CELL_MAGIC_PREFIX} {line}\n{cell}")
+        assert self.shell is not None  # a registered magic always has its shell (IPython asserts the same)
         result = self.shell.run_cell(cell, store_history=False)
         if self.session.active is not None:
             self.session.end(result.error_in_exec or result.error_before_exec)
 
-    @line_magic("repro")
+    @_magic(line_magic, "repro")
     def repro_line(self, line: str) -> Any:
         """%repro on|off|status|env|seed N ... (see ``%repro?``)."""
         words = split_options(line)
@@ -359,6 +378,8 @@ def load(shell: Any) -> ReproMagics:
 
 
 def unload(shell: Any) -> None:
+    """Undo ``load``: end a cell still being recorded, unregister the hooks and the transformer,
+    close the comm and the session (flushing its writes); no-op when not loaded."""
     magics = _LOADED.pop(id(shell), None)
     if magics is None:
         return
