@@ -197,3 +197,13 @@ def test_stripped_cell_marked_to_raise_still_verifies(tmp_path):
     report = _verify(path)
     assert report["status"] == "reproduced", report["reason"]
     assert _cell(report, 0)["status"] == "same", _cell(report, 0)
+
+
+def test_stripped_cell_that_raised_when_recorded_and_still_does_is_same(tmp_path):
+    path = make_notebook(tmp_path / "raised.ipynb", ["print('x')", "print('before')\n1 / 0"])
+    cli("run", path, "-q", "--allow-errors")
+    assert nbformat.read(path, 4).cells[1].outputs[-1]["output_type"] == "error"
+    _strip(path)  # the error is now only in the record
+    report = _verify(path)
+    assert _cell(report, 1)["status"] == "same", _cell(report, 1)
+    assert report["status"] == "reproduced", report["reason"]

@@ -177,6 +177,17 @@ def _cleared_outputs(
     return "drift", [{"kind": "output", "severity": "drift", "detail": detail}]
 
 
+def _recorded_error(
+    old_outputs: list[dict[str, Any]], old_record: dict[str, Any] | None
+) -> list[dict[str, Any]]:
+    """The error a cell raised when recorded, from its record where the file lost its outputs: a
+    stripped notebook's deliberate error is not a new one."""
+    error = (old_record or {}).get("error")
+    if old_outputs or not isinstance(error, dict) or not error.get("ename"):
+        return []
+    return [{"output_type": "error", "ename": error["ename"], "evalue": error.get("evalue", "")}]
+
+
 def _error_status(
     old_err: list[dict[str, Any]], new_err: list[dict[str, Any]], control: CellControl
 ) -> tuple[str, list[dict[str, Any]]] | None:
@@ -276,7 +287,7 @@ def judge_cell(
     opts = opts.for_cell(control)
     old_outputs = list(old_cell.get("outputs", []))
     new_outputs = list(new_cell.get("outputs", []))
-    old_err, new_err = _errors(old_outputs), _errors(new_outputs)
+    old_err, new_err = _errors(old_outputs) or _recorded_error(old_outputs, old_record), _errors(new_outputs)
     inputs = _input_differences(changed_inputs(old_record, new_record))
     errored = _error_status(old_err, new_err, control)
     if errored is not None:
