@@ -27,6 +27,8 @@ from .unseeded import RandomnessLog
 
 @dataclass
 class CellOptions:
+    """A recorded cell's ``%%repro`` options (``None``: the session's setting applies)."""
+
     seed: int | None = None
     inputs: list[str] = field(default_factory=list)
     params: list[str] = field(default_factory=list)
@@ -43,6 +45,8 @@ def cell_key_for(cell_id: str | None, source: str) -> str:
 
 @dataclass
 class ActiveCell:
+    """A cell being recorded: what ``begin`` saw and the observers still running until ``end``."""
+
     key: str
     source: str
     options: CellOptions

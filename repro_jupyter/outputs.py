@@ -153,6 +153,7 @@ class OutputCapture:
         self._restore: list[tuple[Any, str, Any, Any]] = []
 
     def add(self, output: dict[str, Any]) -> None:
+        """Append one nbformat-shaped output (the tee's; in a kernel the outputs come from IOPub)."""
         self.outputs.append(output)
 
     def _swap(self, owner: Any, name: str, value: Any) -> None:
@@ -161,6 +162,7 @@ class OutputCapture:
         setattr(owner, name, value)
 
     def start(self) -> None:
+        """Begin observing: IOPub in a Jupyter kernel running a request, else the tee."""
         kernel = _kernel_session(self.shell)
         if kernel is not None:
             self._start_iopub(*kernel)

@@ -20,6 +20,7 @@ from ..store import open_store
 
 
 def add_parser(sub: Any) -> None:
+    """Register ``show`` with the ``jupyter repro`` subcommands."""
     p = sub.add_parser("show", help="print a notebook's recorded provenance")
     p.add_argument("notebook", type=Path)
     p.add_argument("--json", action="store_true", help="metadata, records and environments as JSON")
@@ -87,6 +88,8 @@ def _load_environment(store: Any, digest: Any, envs: dict[str, Any], problems: d
 
 
 def print_provenance(nb: Any, path: Path) -> None:
+    """One line per code cell (seed, output count and digest, record, what the record flags), then the
+    environment; a record or environment that cannot be read says why instead of raising."""
     info = collect(nb, path)
     nb_meta = info["notebook"]
     if not nb_meta:

@@ -57,6 +57,7 @@ def is_opaque(name: str, old_record: dict[str, Any] | None, new_record: dict[str
 
 
 def source_text(cell: Any) -> str:
+    """A cell's source as one string (nbformat allows a list of lines)."""
     source = cell.get("source", "")
     return "".join(source) if isinstance(source, list) else str(source)
 
