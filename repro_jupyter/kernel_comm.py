@@ -12,6 +12,8 @@ validates what a real kernel sends against it):
   kernel -> frontend: hello {version, schema_version}        helloMessage (the comm_open's data)
                       cell_recorded {cell_id, cell_metadata, notebook_metadata}
                                                              cellRecordedMessage
+                      record_written {cell_id, record, ok}   recordWrittenMessage (the record is on
+                                                             disk: sent from the store writer's thread)
                       notebook_metadata {notebook_metadata}  notebookMetadataMessage
                       environment {digest}                   environmentMessage (answer to
                                                              environment_request; digest null: no store)
@@ -49,11 +51,14 @@ class KernelComm:
             return False
         self.comm.on_msg(self._on_msg)
         self.session.on_recorded.append(self.send_cell)
+        self.session.on_written.append(self.send_written)
         return True
 
     def close(self) -> None:
         if self.send_cell in self.session.on_recorded:
             self.session.on_recorded.remove(self.send_cell)
+        if self.send_written in self.session.on_written:
+            self.session.on_written.remove(self.send_written)
         if self.comm is not None:
             try:
                 self.comm.close()
@@ -89,6 +94,19 @@ class KernelComm:
                 "cell_id": None if cell_key.startswith("src:") else cell_key,
                 "cell_metadata": cell_meta,
                 "notebook_metadata": nb_meta,
+            }
+        )
+
+    def send_written(self, cell_key: str, record_digest: str, ok: bool) -> None:
+        """``record_written``: the record ``cell_recorded`` named is on disk (``ok``) or will not be.
+        Sent from the store writer's thread (ipykernel's iopub socket is thread-safe); the panel asks
+        the server for a cell's record only after this, so the server never reads a record mid-write."""
+        self.send(
+            {
+                "type": "record_written",
+                "cell_id": None if cell_key.startswith("src:") else cell_key,
+                "record": record_digest,
+                "ok": ok,
             }
         )
 

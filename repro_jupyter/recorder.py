@@ -57,6 +57,9 @@ class RecordingSession(SessionSettings):
         self.kind = "interactive"
         self.cell_metadata: dict[str, dict[str, Any]] = {}
         self.on_recorded: list[Any] = []  # callbacks(cell_key, cell_metadata, notebook_metadata)
+        # callbacks(cell_key, record_digest, ok), from the store writer's thread once the record is
+        # on disk (ok) or failed to get there: readers of the store wait for this, not for on_recorded
+        self.on_written: list[Any] = []
         self.active: ActiveCell | None = None
         self.last_environment: str | None = None  # of the last cell recorded by this kernel
         # the environment pointer the notebook already holds (the frontend's copy, else the file);
@@ -292,6 +295,7 @@ class RecordingSession(SessionSettings):
             duration,
             record["status"],
         )
+        writer.submit(self._announce_written, cell.key, record_digest)
         self.last_environment = env_digest
         meta = {
             "schema_version": SCHEMA_VERSION,
@@ -313,6 +317,15 @@ class RecordingSession(SessionSettings):
             except Exception as exc:
                 warnings.warn(f"repro: could not notify the frontend: {exc}", ReproWarning, stacklevel=2)
         return meta
+
+    def _announce_written(self, store: Any, cell_key: str, record_digest: str) -> None:
+        """Runs on the writer's thread after the record's own write (queued in order behind it)."""
+        ok = store.objects.has(record_digest)
+        for callback in list(self.on_written):
+            try:
+                callback(cell_key, record_digest, ok)
+            except Exception:  # a closed comm: nobody is waiting any more
+                pass
 
     def hidden_names(self) -> set[str]:
         hidden = getattr(self.shell, "user_ns_hidden", {})

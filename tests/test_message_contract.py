@@ -26,6 +26,7 @@ from .conftest import make_notebook
 TARGETS = schema.load_messages_schema()["x-comm-targets"]
 ENVELOPES = {  # kernel -> frontend comm_msg type -> its definition
     "cell_recorded": "cellRecordedMessage",
+    "record_written": "recordWrittenMessage",
     "notebook_metadata": "notebookMetadataMessage",
     "environment": "environmentMessage",
 }
@@ -47,6 +48,8 @@ class Wire:
         while True:
             out = self.client.get_iopub_msg(timeout=120)
             if out["parent_header"].get("msg_id") != msg["header"]["msg_id"]:
+                if out["msg_type"] == "comm_msg":  # record_written: sent by the store writer's thread
+                    self.messages.append(out["content"])
                 continue
             kind_out = out["msg_type"]
             if kind_out == "status" and out["content"]["execution_state"] == "idle":
@@ -128,8 +131,8 @@ def test_the_comm_targets_are_the_schemas():
 
 
 def test_every_message_the_kernel_sends_on_its_comm(tmp_path):
-    """hello, notebook_metadata, cell_recorded and environment, as a real kernel sends them while
-    the frontend answers hello with the notebook's metadata and asks for the environment."""
+    """hello, notebook_metadata, cell_recorded, record_written and environment, as a real kernel sends
+    them while the frontend answers hello with the notebook's metadata and asks for the environment."""
     nb = make_notebook(tmp_path / "nb.ipynb", ["x = 1"])
     with kernel(tmp_path, nb) as k:
         k.execute("%load_ext repro_jupyter\n%repro on")
@@ -161,6 +164,15 @@ def test_every_message_the_kernel_sends_on_its_comm(tmp_path):
             "cell_metadata": {k: v for k, v in recorded[0]["cell_metadata"].items() if k != "record"},
         }
         assert schema.message_errors("cellRecordedMessage", broken)  # nested: record.v1.json's cellMetadata
+        # each record is announced once on disk, after its cell_recorded (environment_request flushed
+        # the writer, so every announcement came before the environment answer)
+        written = [m for m in sent if m["type"] == "record_written"]
+        assert [(m["cell_id"], m["record"], m["ok"]) for m in written] == [
+            (m["cell_id"], m["cell_metadata"]["record"], True) for m in recorded
+        ]
+        assert sent.index(written[0]) > sent.index(recorded[0])
+        assert sent.index(written[-1]) < sent.index(environment)
+        holds("recordWrittenMessage", written[0], drop="ok")
         update = next(m for m in sent if m["type"] == "notebook_metadata")
         holds("notebookMetadataMessage", update, drop="notebook_metadata")
 

@@ -15,6 +15,7 @@
  * | kernel → frontend | `hello` (comm_open)   | `HelloMessage`              |
  * | frontend → kernel | `notebook`            | `NotebookMessage`           |
  * | kernel → frontend | `cell_recorded`       | `CellRecordedMessage`       |
+ * | kernel → frontend | `record_written`      | `RecordWrittenMessage`      |
  * | kernel → frontend | `notebook_metadata`   | `NotebookMetadataMessage`   |
  * | frontend → kernel | `environment_request` | `EnvironmentRequestMessage` |
  * | kernel → frontend | `environment`         | `EnvironmentMessage`        |
@@ -33,7 +34,8 @@ import type {
   HelloMessage,
   KernelCommMessage,
   NotebookMessage,
-  NotebookMetadataMessage
+  NotebookMetadataMessage,
+  RecordWrittenMessage
 } from './messages';
 import { SCHEMA_VERSION } from './schema';
 import type { NotebookMetadata } from './schema';
@@ -43,7 +45,10 @@ export { COMM_TARGET };
 export const METADATA_KEY = 'repro_jupyter';
 
 /** The kernel's messages that the frontend writes into the notebook. */
-export type KernelMessageData = Exclude<KernelCommMessage, EnvironmentMessage>;
+export type KernelMessageData = Exclude<
+  KernelCommMessage,
+  EnvironmentMessage | RecordWrittenMessage
+>;
 
 /** An `environment` answer that names an environment (the kernel sends null without a store). */
 export type EnvironmentAnswer = EnvironmentMessage & { digest: string };
@@ -76,6 +81,19 @@ export function parseKernelMessage(data: unknown): KernelMessageData | null {
   return null;
 }
 
+/** Narrow a comm message to a `record_written` announcement, or null. */
+export function parseRecordWritten(data: unknown): RecordWrittenMessage | null {
+  if (
+    isObject(data) &&
+    data.type === 'record_written' &&
+    typeof data.record === 'string' &&
+    typeof data.ok === 'boolean'
+  ) {
+    return data as unknown as RecordWrittenMessage;
+  }
+  return null;
+}
+
 /**
  * Narrow a comm message to an `environment` answer naming a digest, or null
  * (also for the kernel's `digest: null`, which the comm answers as "none").
@@ -99,6 +117,47 @@ const environmentWaiters = new WeakMap<
   NotebookPanel,
   ((digest: string | null) => void)[]
 >();
+
+/**
+ * The records each notebook's kernel announced (`cell_recorded`) and has not
+ * yet said are on disk (`record_written`), and who waits for none to be left:
+ * the panel asks the server about records only when they are written.
+ */
+const unwritten = new WeakMap<NotebookPanel, Set<string>>();
+const writtenListeners = new WeakMap<NotebookPanel, (() => void)[]>();
+
+/** How many records of `panel`'s kernel are announced but not yet on disk. */
+export function unwrittenRecords(panel: NotebookPanel): number {
+  return unwritten.get(panel)?.size ?? 0;
+}
+
+/** Call `listener` each time the last announced record of `panel` is written (or the kernel goes). */
+export function onRecordsWritten(
+  panel: NotebookPanel,
+  listener: () => void
+): void {
+  writtenListeners.set(panel, [
+    ...(writtenListeners.get(panel) ?? []),
+    listener
+  ]);
+}
+
+function settleWritten(panel: NotebookPanel, record: string | null): void {
+  const pending = unwritten.get(panel);
+  if (!pending) {
+    return;
+  }
+  if (record === null) {
+    pending.clear(); // the kernel went: what it did not write will not come
+  } else {
+    pending.delete(record);
+  }
+  if (pending.size === 0) {
+    for (const listener of writtenListeners.get(panel) ?? []) {
+      listener();
+    }
+  }
+}
 
 /** How many holders currently silence metadata writes of each notebook (see muteMetadataWrites). */
 const mutes = new WeakMap<NotebookPanel, number>();
@@ -240,17 +299,25 @@ export function registerCommTarget(
       comm.onClose = () => {
         if (comms.get(panel) === comm) {
           comms.delete(panel);
+          settleWritten(panel, null);
         }
       };
       comm.onMsg = (msg: KernelMessage.ICommMsgMsg) => {
         const message = parseKernelMessage(msg.content.data);
         const environment = parseEnvironmentMessage(msg.content.data);
+        const written = parseRecordWritten(msg.content.data);
         if (message && mutes.get(panel)) {
           console.info(
             `repro-jupyter: ${message.type} of a stopped replay dropped`
           );
         } else if (message) {
           applyKernelMessage(panel, message);
+          if (message.type === 'cell_recorded') {
+            const pending = unwritten.get(panel) ?? new Set<string>();
+            unwritten.set(panel, pending.add(message.cell_metadata.record));
+          }
+        } else if (written) {
+          settleWritten(panel, written.record);
         } else if (environment) {
           answerEnvironment(panel, environment.digest);
         } else if (isEnvironmentWithoutDigest(msg.content.data)) {

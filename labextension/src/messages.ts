@@ -22,7 +22,10 @@ import type {
  * via the `definition` "kernelCommMessage".
  */
 export type KernelCommMessage =
-  CellRecordedMessage | NotebookMetadataMessage | EnvironmentMessage;
+  | CellRecordedMessage
+  | RecordWrittenMessage
+  | NotebookMetadataMessage
+  | EnvironmentMessage;
 /**
  * Every comm_msg the frontend sends on `repro_jupyter`.
  *
@@ -107,6 +110,21 @@ export interface CellRecordedMessage {
   cell_id: string | null;
   cell_metadata: CellMetadata;
   notebook_metadata: NotebookMetadata;
+}
+/**
+ * Kernel -> frontend, from the store writer's thread: the record a cell_recorded named is on disk (ok), or its write failed (not ok). The panel asks the server about a record only after this.
+ *
+ * This interface was referenced by `ReproJupyterMessagesVersion1`'s JSON-Schema
+ * via the `definition` "recordWrittenMessage".
+ */
+export interface RecordWrittenMessage {
+  type: 'record_written';
+  /**
+   * The nbformat cell id; null when the cell had none.
+   */
+  cell_id: string | null;
+  record: Digest;
+  ok: boolean;
 }
 /**
  * Kernel -> frontend: only the notebook-level metadata changed (%repro seed, %repro on ...).

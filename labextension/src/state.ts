@@ -15,7 +15,13 @@ import {
   type IProvenance
 } from './api';
 import { NotebookBadges } from './badges';
-import { hasComm, METADATA_KEY, requestEnvironment } from './comm';
+import {
+  hasComm,
+  METADATA_KEY,
+  onRecordsWritten,
+  requestEnvironment,
+  unwrittenRecords
+} from './comm';
 import { takeSnapshot } from './snapshot';
 import { NotebookVerifier } from './verify';
 
@@ -28,6 +34,9 @@ export interface ISection<T> {
 }
 
 const empty = <T>(): ISection<T> => ({ data: null, note: null, error: false });
+
+/** The longest a refresh waits for records the kernel announced to be written (then it asks anyway). */
+const UNWRITTEN_WAIT_MS = 15_000;
 
 type Settled<T> =
   { status: 'fulfilled'; value: T } | { status: 'rejected'; reason: unknown };
@@ -56,6 +65,7 @@ export class NotebookReproState {
         this.scheduleRefresh();
       }
     });
+    onRecordsWritten(panel, () => this.scheduleRefresh(0));
     void panel.context.ready.then(() => this._connect());
   }
 
@@ -94,6 +104,16 @@ export class NotebookReproState {
       this._changed.emit();
       return;
     }
+    // Ask about records once they are on disk (the kernel says `record_written`; see comm.ts), so
+    // the server never reads one mid-write; a kernel that never says so is not waited for forever.
+    if (unwrittenRecords(this.panel) > 0) {
+      this._unwrittenSince ??= Date.now();
+      if (Date.now() - this._unwrittenSince < UNWRITTEN_WAIT_MS) {
+        this.scheduleRefresh(1000);
+        return;
+      }
+    }
+    this._unwrittenSince = null;
     const generation = ++this._generation;
     this.loading = true;
     this._changed.emit();
@@ -206,4 +226,5 @@ export class NotebookReproState {
   private _changed = new Signal<this, void>(this);
   private _timer: ReturnType<typeof setTimeout> | undefined = undefined;
   private _generation = 0;
+  private _unwrittenSince: number | null = null;
 }
