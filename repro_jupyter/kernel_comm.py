@@ -33,12 +33,16 @@ TARGET = METADATA_KEY
 
 
 class KernelComm:
+    """The kernel end of the ``repro_jupyter`` comm; with no frontend to talk to (plain IPython, a
+    headless run) every send is dropped and recording goes on."""
+
     def __init__(self, session: Any) -> None:
         self.session = session
         self.comm: Any = None
         self.frontend_seen = False  # our lab extension answered; without it %repro status shows a widget
 
     def open(self) -> bool:
+        """Open the comm with ``hello`` and follow the session's records; False where there are no comms."""
         try:
             from comm import create_comm
 
@@ -55,6 +59,7 @@ class KernelComm:
         return True
 
     def close(self) -> None:
+        """Stop following the session and close the comm; safe to call twice."""
         if self.send_cell in self.session.on_recorded:
             self.session.on_recorded.remove(self.send_cell)
         if self.send_written in self.session.on_written:
@@ -84,10 +89,13 @@ class KernelComm:
                 self.session.set_master_seed(seed, "notebook")
 
     def send(self, data: dict[str, Any]) -> None:
+        """Send one message if the comm is open, else drop it (headless: nobody listens)."""
         if self.comm is not None:
             self.comm.send(data)
 
     def send_cell(self, cell_key: str, cell_meta: dict[str, Any], nb_meta: dict[str, Any]) -> None:
+        """``cell_recorded``: the cell's and the notebook's metadata for the frontend to write verbatim
+        (``cell_id`` null for a cell keyed by its source: it had no nbformat id)."""
         self.send(
             {
                 "type": "cell_recorded",
@@ -111,4 +119,5 @@ class KernelComm:
         )
 
     def send_notebook_metadata(self) -> None:
+        """``notebook_metadata``: the notebook-level metadata now (after ``%repro seed`` and the like)."""
         self.send({"type": "notebook_metadata", "notebook_metadata": self.session.notebook_metadata()})

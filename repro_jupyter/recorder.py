@@ -80,6 +80,8 @@ class RecordingSession(SessionSettings):
         self._env = EnvironmentTracker(str(location.directory), git_exclude=location.git_exclude())
 
     def ensure_master_seed(self) -> int:
+        """The master seed, chosen on first use: the one saved in the notebook, else a new one (marked
+        generated, so a seed the frontend sends later may still replace it)."""
         if self.master_seed is None:
             recorded = self.location.recorded_master_seed()
             if recorded is not None:
@@ -90,6 +92,8 @@ class RecordingSession(SessionSettings):
         return self.master_seed
 
     def notebook_metadata(self) -> dict[str, Any]:
+        """The notebook-level ``repro_jupyter`` metadata the frontend writes: seed, deterministic mode,
+        store label (never a credential) and the environment of the last recorded cell."""
         meta: dict[str, Any] = {
             "schema_version": SCHEMA_VERSION,
             "master_seed": self.ensure_master_seed(),
@@ -114,6 +118,8 @@ class RecordingSession(SessionSettings):
             return STORE_DIRNAME
 
     def store(self) -> Store | None:
+        """The session's store, opened on first use; None (warned once) when it cannot be opened: the cells
+        then run unrecorded rather than fail."""
         if self._store is None and self._store_failed is None:
             try:
                 self._store = open_store(self.location.directory, url=self.store_url or None)
@@ -127,11 +133,13 @@ class RecordingSession(SessionSettings):
         return self._store
 
     def writer(self, store: Store) -> BackgroundWriter:
+        """The background writer for ``store`` (one thread per session), made on first use."""
         if self._writer is None:
             self._writer = BackgroundWriter(store)
         return self._writer
 
     def run_id(self, store: Store) -> str:
+        """This kernel's run id; the first call starts the run in the catalog (through the writer)."""
         if self._run_id is None:
             self._run_id = uuid.uuid4().hex
             self.writer(store).submit(
@@ -328,6 +336,7 @@ class RecordingSession(SessionSettings):
                 pass
 
     def hidden_names(self) -> set[str]:
+        """Names IPython hides from the user (``In``, ``Out``, ...): never fingerprinted or checkpointed."""
         hidden = getattr(self.shell, "user_ns_hidden", {})
         return set(hidden)
 

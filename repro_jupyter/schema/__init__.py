@@ -23,6 +23,7 @@ METADATA_KEY = "repro_jupyter"
 
 @lru_cache(maxsize=1)
 def load_schema() -> dict[str, Any]:
+    """``record.v1.json``, parsed once per process."""
     return json.loads(files(__name__).joinpath(SCHEMA_FILE).read_text(encoding="utf-8"))
 
 
@@ -106,6 +107,7 @@ def violations(definition: str, value: Any) -> list[str]:
 
 @lru_cache(maxsize=1)
 def load_messages_schema() -> dict[str, Any]:
+    """``messages.v1.json`` (the wire contract), parsed once per process."""
     return json.loads(files(__name__).joinpath(MESSAGES_FILE).read_text(encoding="utf-8"))
 
 

@@ -45,6 +45,8 @@ _ERRORS = [
 
 
 class PathRefused(ReproError):
+    """A path outside the server root, absolute, with ``..``, or not an ``.ipynb``: HTTP 403."""
+
     pass
 
 
@@ -77,6 +79,9 @@ def parse_body(raw: bytes) -> tuple[dict[str, Any], tuple[str, ...]]:
 
 
 class ReproHandler(APIHandler):
+    """Base of our handlers: authenticated, JSON body (parsed in a thread), replies redacted, domain
+    errors mapped to their status (``_ERRORS``) as one line."""
+
     def root(self) -> str:
         return str(self.settings.get("server_root_dir") or self.contents_manager.root_dir)
 
@@ -118,6 +123,8 @@ class ReproHandler(APIHandler):
 
 
 class InfoHandler(ReproHandler):
+    """``GET info``: name, version and schema version (the frontend's handshake)."""
+
     @tornado.web.authenticated
     async def get(self) -> None:
         self.finish(
@@ -126,6 +133,8 @@ class InfoHandler(ReproHandler):
 
 
 class ProvenanceHandler(ReproHandler):
+    """``POST provenance`` {path, notebook}: ``services.provenance`` (the panel uses ``panel``)."""
+
     @tornado.web.authenticated
     async def post(self) -> None:
         data = await self.body()
@@ -138,6 +147,8 @@ class ProvenanceHandler(ReproHandler):
 
 
 class LineageHandler(ReproHandler):
+    """``POST lineage`` {path, notebook}: ``services.lineage`` (the panel uses ``panel``)."""
+
     @tornado.web.authenticated
     async def post(self) -> None:
         data = await self.body()
@@ -145,6 +156,8 @@ class LineageHandler(ReproHandler):
 
 
 class EnvDiffHandler(ReproHandler):
+    """``POST envdiff`` {path, notebook, current}: ``services.envdiff`` (the panel uses ``panel``)."""
+
     @tornado.web.authenticated
     async def post(self) -> None:
         data = await self.body()
@@ -180,6 +193,9 @@ class PanelHandler(ReproHandler):
 
 
 class CompareHandler(ReproHandler):
+    """``POST compare`` {path, recorded, current, options?}: the drift report of a Lab replay (the judge
+    of ``jupyter repro verify``)."""
+
     @tornado.web.authenticated
     async def post(self) -> None:
         data = await self.body()
@@ -195,6 +211,8 @@ class CompareHandler(ReproHandler):
 
 
 class MilestonesHandler(ReproHandler):
+    """``POST milestones`` {path, notebook}: the training checkpoints saved for the notebook."""
+
     @tornado.web.authenticated
     async def post(self) -> None:
         data = await self.body()
@@ -234,6 +252,8 @@ class ExplainHandler(ReproHandler):
 
 
 class ExplainStatusHandler(ExplainHandler):
+    """``POST explain-status`` {job} or {path}: a job's state, or the notebook's latest job."""
+
     @tornado.web.authenticated
     async def post(self) -> None:
         data, jobs = await self.body(), explain_jobs.jobs_of(self.settings)
@@ -250,6 +270,8 @@ class ExplainStatusHandler(ExplainHandler):
 
 
 class ExplainCancelHandler(ExplainHandler):
+    """``POST explain-cancel`` {job}: stop the job (its process and kernels end)."""
+
     @tornado.web.authenticated
     async def post(self) -> None:
         data, jobs = await self.body(), explain_jobs.jobs_of(self.settings)
@@ -289,6 +311,7 @@ ROUTES = [
 
 
 def setup_handlers(web_app: Any) -> None:
+    """Mount ``ROUTES`` under ``<base_url>/repro-jupyter/``."""
     base = web_app.settings["base_url"]
     web_app.add_handlers(
         ".*$", [(url_path_join(base, URL_PREFIX, path), handler) for path, handler in ROUTES]

@@ -56,6 +56,7 @@ def _source(cell: Any) -> str:
 
 
 def environment_summary(env: dict[str, Any]) -> dict[str, str]:
+    """A recorded environment as short ``{section: text}`` lines for the panel (python, os, gpu, ...)."""
     gpu = env.get("gpu") or {}
     if gpu.get("available"):
         gpu_text = "; ".join(f"{d['name']} (cc {d['compute_capability']})" for d in gpu.get("devices", []))
@@ -94,6 +95,8 @@ def _live(store: Any, digest: str, record: dict[str, Any], chain: list[Any]) -> 
 
 
 def provenance(nb: Any, folder: Path) -> dict[str, Any]:
+    """The panel's provenance of the notebook as the editor holds it: its metadata, the environment
+    summary and each code cell's record facts; a store or record problem is text, never raised."""
     nb_meta = nb.metadata.get(METADATA_KEY)
     store, problem = _store(folder) if nb_meta else (None, None)
     environment = None
@@ -147,11 +150,14 @@ def provenance(nb: Any, folder: Path) -> dict[str, Any]:
 
 
 def lineage(nb: Any, folder: Path) -> dict[str, Any]:
+    """The cell/variable graph of the notebook's records (from its metadata alone without a store)."""
     store, _ = _store(folder)
     return graph_from(nb, store)
 
 
 def envdiff(nb: Any, folder: Path, current: str) -> dict[str, Any]:
+    """The recorded environment against ``current`` (the digest the kernel reported); ``StoreError``
+    without a store, ``ObjectMissing`` for a digest the store does not hold."""
     nb_meta = nb.metadata.get(METADATA_KEY) or {}
     recorded = nb_meta.get("environment")
     store, problem = _store(folder)
