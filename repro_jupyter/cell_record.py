@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from . import seeding
-from .canonical import digest_bytes
+from .cell_source import source_digest
 from .compare.normalize import output_digests
 from .inputs import OpenedFiles, hash_path
 from .outputs import OutputCapture
@@ -90,7 +90,7 @@ def build_record(
         "schema_version": SCHEMA_VERSION,
         "kind": "cell_record",
         "cell_key": cell.key,
-        "source": digest_bytes(cell.source.encode()),
+        "source": source_digest(cell.source),
         "master_seed": session.master_seed,
         "seed": cell.seed,
         "seeded": cell.seeded,

@@ -18,7 +18,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .canonical import digest_bytes
+from .cell_source import source_changed, source_text
 from .compare.upstream import loop_names, names_read
 from .errors import ReproError
 from .magic_args import is_configuration_cell
@@ -28,10 +28,6 @@ from .redact import redact_text
 from .schema import METADATA_KEY
 from .state_chain import full_state, state_of
 from .store import Store, open_store
-
-
-def _source(cell: Any) -> str:
-    return cell.source if isinstance(cell.source, str) else "".join(cell.source)
 
 
 def _state_after(
@@ -71,7 +67,7 @@ def graph_from(nb: Any, store: Store | None) -> dict[str, Any]:
         meta = cell.metadata.get(METADATA_KEY) or {}
         if not meta:
             continue
-        source = _source(cell)
+        source = source_text(cell)
         if is_configuration_cell(source):
             # older notebooks recorded them: keep the state chain in step, draw nothing
             record = _load_record(store, meta)
@@ -80,7 +76,7 @@ def graph_from(nb: Any, store: Store | None) -> dict[str, Any]:
                 previous = {name: fp.get("digest") or fp.get("skipped", "") for name, fp in state.items()}
             continue
         cell_node = f"cell:{index}"
-        stale = meta.get("source") not in (None, digest_bytes(source.encode()))
+        stale = source_changed(source, meta.get("source"))
         nodes.append(
             {
                 "id": cell_node,

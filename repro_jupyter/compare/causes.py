@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..canonical import digest_bytes
+from ..cell_source import source_changed
 
 Cause = dict[str, Any]
 
@@ -104,7 +104,7 @@ def rank_causes(
             }
         )
     if old_record is not None:
-        if old_record.get("source") and old_record["source"] != digest_bytes(source.encode()):
+        if source_changed(source, old_record.get("source")):
             causes.append(
                 {
                     "kind": "source_changed",

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..canonical import digest_bytes
+from ..cell_source import source_changed, source_text
 from .normalize import Rules, output_digests
 from .outputs import LADDER, compare_outputs, worst
 from .rules import CellControl, CompareOptions
@@ -54,18 +54,6 @@ def is_opaque(name: str, old_record: dict[str, Any] | None, new_record: dict[str
     if old and new and old.get("scheme", 1) != new.get("scheme", 1):
         return True
     return bool(old.get("opaque") or new.get("opaque"))
-
-
-def source_text(cell: Any) -> str:
-    """A cell's source as one string (nbformat allows a list of lines)."""
-    source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else str(source)
-
-
-def source_changed(cell: Any, record: dict[str, Any] | None) -> bool:
-    """The cell's code differs from the code its record was made from."""
-    recorded = (record or {}).get("source")
-    return bool(recorded) and recorded != digest_bytes(source_text(cell).encode())
 
 
 def changed_inputs(
@@ -318,7 +306,7 @@ def judge_cell(
     if inputs:
         differences.extend(inputs)
         status = worst(status, "drift")
-    if source_changed(old_cell, old_record):
+    if source_changed(source_text(old_cell), (old_record or {}).get("source")):
         note = (
             "the code changed since it was recorded"
             + ("; its outputs and variables still match the record" if status in ("same", "benign") else "")

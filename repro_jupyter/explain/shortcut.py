@@ -29,6 +29,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from ..cell_source import source_text
 from ..magic_args import is_configuration_cell
 from ..numbering import cell_label
 from ..schema import METADATA_KEY
@@ -71,7 +72,7 @@ def plan(nb: Any, store: Any, verify_report: dict[str, Any], at: int) -> tuple[S
     start = next(
         (i for i in reversed(code) if (nb.cells[i].metadata.get(METADATA_KEY) or {}).get("record")), None
     )
-    if start is None or all(is_configuration_cell(_source(nb.cells[i])) for i in code):
+    if start is None or all(is_configuration_cell(source_text(nb.cells[i])) for i in code):
         return None, ""
     for i in code:
         if statuses.get(i) not in REPRODUCED_BEFORE:
@@ -86,10 +87,6 @@ def plan(nb: Any, store: Any, verify_report: dict[str, Any], at: int) -> tuple[S
     if why:
         return None, f"after {cell_label(start)}, {why}: trials start from the top"
     return Shortcut(start, _notebook(nb, code, start if count else None, at, store)), ""
-
-
-def _source(cell: Any) -> str:
-    return cell.source if isinstance(cell.source, str) else "".join(cell.source)
 
 
 def _python(source: str) -> ast.Module | None:
@@ -184,7 +181,7 @@ def _unsafe_cells(nb: Any, code: list[int]) -> str:
     imported: set[str] = set()
     functions: dict[str, ast.AST] = {}
     for i in code:
-        tree = _python(_source(nb.cells[i]))
+        tree = _python(source_text(nb.cells[i]))
         if tree is None:
             return f"{cell_label(i)} cannot be parsed"
         statements = _statements(tree)
@@ -267,7 +264,7 @@ def _notebook(nb: Any, code: list[int], start: int | None, at: int, store: Any) 
     out = copy.deepcopy(nb)
     out.cells = out.cells[: at + 1]
     for i in code:
-        kept = definitions_only(_source(nb.cells[i]))
+        kept = definitions_only(source_text(nb.cells[i]))
         if i == start:
             kept += "\n" + checkout_source(nb.cells[i].metadata[METADATA_KEY]["record"], store)
         out.cells[i].source = kept

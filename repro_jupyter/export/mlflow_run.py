@@ -24,7 +24,7 @@ from typing import Any
 import nbformat
 
 from .. import __version__
-from ..canonical import digest_bytes
+from ..cell_source import source_changed, source_text
 from ..environment.export import requirements
 from ..errors import ExportError, ReproError
 from ..redact import redact_value
@@ -155,7 +155,7 @@ def _tags(rec: _Recorded) -> dict[str, str]:
     stale = sum(
         1
         for _i, cell, cell_meta, _r in rec.cells
-        if cell_meta.get("source") != digest_bytes(_source(cell).encode())
+        if source_changed(source_text(cell), cell_meta.get("source"))
     )
     tags: dict[str, Any] = {
         "mlflow.source.type": "NOTEBOOK",
@@ -187,10 +187,6 @@ def _tags(rec: _Recorded) -> dict[str, str]:
     else:
         tags["repro_jupyter.git.reason"] = git.get("reason", "not recorded")
     return {k: _text(json.dumps(v) if isinstance(v, bool) else v, MAX_TAG_VALUE) for k, v in tags.items()}
-
-
-def _source(cell: Any) -> str:
-    return cell.source if isinstance(cell.source, str) else "".join(cell.source)
 
 
 def _datasets(rec: _Recorded, scrub: Scrubber) -> tuple[list[DatasetRef], list[str]]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..canonical import digest_bytes
+from ..cell_source import source_digest
 from ..errors import ReproError, ReproWarning
 from ..store import Store, open_store
 from .errors import MilestoneError
@@ -116,7 +116,7 @@ def collect(ctx: RunContext) -> None:
         from ..params import collect_params
 
         ctx.cell_key = cell.key
-        link["cell"] = {"key": cell.key, "source": digest_bytes(cell.source.encode()), "seed": cell.seed}
+        link["cell"] = {"key": cell.key, "source": source_digest(cell.source), "seed": cell.seed}
         link["seeds"]["cell"] = cell.seed
         for path in cell.opened.relevant():
             entry = hash_path(path, session.location.directory, "opened", session.input_size_cap)

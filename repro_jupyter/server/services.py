@@ -14,7 +14,7 @@ from typing import Any
 
 import nbformat
 
-from ..canonical import digest_bytes
+from ..cell_source import source_changed, source_text
 from ..compare.judge import Case, judge
 from ..compare.rules import CompareOptions, options_from_pyproject
 from ..environment.diff import environment_diff
@@ -49,10 +49,6 @@ def _store(folder: Path) -> tuple[Store | None, str | None]:
         return open_store(folder, create=False), None
     except StoreError as exc:
         return None, str(exc)
-
-
-def _source(cell: Any) -> str:
-    return cell.source if isinstance(cell.source, str) else "".join(cell.source)
 
 
 def environment_summary(env: dict[str, Any]) -> dict[str, str]:
@@ -116,7 +112,7 @@ def provenance(nb: Any, folder: Path) -> dict[str, Any]:
             "index": index,
             "id": cell.get("id"),
             "recorded": bool(meta),
-            "stale": bool(meta) and meta.get("source") != digest_bytes(_source(cell).encode()),
+            "stale": bool(meta) and source_changed(source_text(cell), meta.get("source")),
             "status": meta.get("status"),
             "seed": meta.get("seed"),
             "nondeterministic": bool(meta.get("nondeterministic")),
