@@ -19,35 +19,53 @@ KEY_PACKAGES = (
 )
 
 
-def environment_summary(env: dict[str, Any], digest: str | None = None) -> str:
-    """The snapshot as the few lines ``jupyter repro env`` and ``show`` print (python, os, cpu,
-    gpu, torch, key packages, git, env var counts); ``digest`` shortened in the heading."""
-    py, osi, cpu, gpu, git = env["python"], env["os"], env["cpu"], env["gpu"], env["git"]
-    imported = env["packages"]["imported"]
-    key = ", ".join(f"{n} {imported[n]}" for n in KEY_PACKAGES if n in imported) or "none imported"
+def environment_facts(env: dict[str, Any]) -> dict[str, str]:
+    """The environment's facts people read, one short text per section (python, os, cpu, gpu, torch, git,
+    key packages, env vars): the Lab panel shows them as rows, ``environment_summary`` as lines.  Written
+    to survive a partial snapshot (an older record): a missing section reads ``None``, never raises."""
+    py, osi, cpu = env.get("python") or {}, env.get("os") or {}, env.get("cpu") or {}
+    gpu, git = env.get("gpu") or {}, env.get("git") or {}
     if gpu.get("available"):
-        devs = "; ".join(f"{d['name']} (cc {d['compute_capability']})" for d in gpu["devices"])
-        gpu_line = f"{devs}, driver {gpu['driver_version']}, CUDA {gpu['cuda_driver_version']}"
+        gpu_text = "; ".join(f"{d['name']} (cc {d['compute_capability']})" for d in gpu.get("devices", []))
+        gpu_text += f", driver {gpu.get('driver_version')}, CUDA {gpu.get('cuda_driver_version')}"
     else:
-        gpu_line = f"none ({gpu.get('reason', 'not available')})"
+        gpu_text = f"none ({gpu.get('reason', 'not available')})"
     if git.get("available"):
-        git_line = f"{short(git.get('commit'), 10)} on {git.get('branch')}" + (
+        git_text = f"{short(git.get('commit'), 10)} on {git.get('branch')}" + (
             " (dirty)" if git.get("dirty") else ""
         )
     else:
-        git_line = f"none ({git.get('reason')})"
+        git_text = f"none ({git.get('reason')})"
     torch = env.get("torch")
-    torch_line = f"{torch['version']} (CUDA {torch.get('cuda')})" if torch else "not imported"
+    imported = (env.get("packages") or {}).get("imported") or {}
+    return {
+        "python": f"{py.get('version')} ({py.get('implementation')})",
+        "os": f"{osi.get('distribution') or osi.get('system')} {osi.get('machine', '')}".strip(),
+        "cpu": f"{cpu.get('model')} x{cpu.get('count')}",
+        "gpu": gpu_text,
+        "torch": f"{torch['version']} (CUDA {torch.get('cuda')})" if torch else "not imported",
+        "git": git_text,
+        "packages": ", ".join(f"{n} {imported[n]}" for n in KEY_PACKAGES if n in imported) or "none imported",
+        "env_vars": f"{len((env.get('env_vars') or {}).get('variables', {}))} recorded",
+    }
+
+
+def environment_summary(env: dict[str, Any], digest: str | None = None) -> str:
+    """The snapshot as the few lines ``jupyter repro env``, ``%repro env`` and ``show`` print: the facts
+    of ``environment_facts`` plus package counts and secrets left out; ``digest`` shortened in the heading."""
+    facts = environment_facts(env)
+    packages = env.get("packages") or {}
+    omitted = (env.get("env_vars") or {}).get("omitted_secrets", 0)
     lines = [
         f"environment {short(digest)}" if digest else "environment",
-        f"  python   {py['version']} ({py.get('implementation', '')})",
-        f"  os       {osi.get('distribution') or osi.get('system')} {osi.get('machine', '')}",
-        f"  cpu      {cpu.get('model')} x{cpu.get('count')}",
-        f"  gpu      {gpu_line}",
-        f"  torch    {torch_line}",
-        f"  packages {key}; {len(imported)} imported, {len(env['packages']['installed'])} installed",
-        f"  git      {git_line}",
-        f"  env vars {len(env['env_vars']['variables'])} recorded, "
-        f"{env['env_vars']['omitted_secrets']} secret(s) left out",
+        f"  python   {facts['python']}",
+        f"  os       {facts['os']}",
+        f"  cpu      {facts['cpu']}",
+        f"  gpu      {facts['gpu']}",
+        f"  torch    {facts['torch']}",
+        f"  packages {facts['packages']}; {len(packages.get('imported') or {})} imported, "
+        f"{len(packages.get('installed') or {})} installed",
+        f"  git      {facts['git']}",
+        f"  env vars {facts['env_vars']}, {omitted} secret(s) left out",
     ]
     return "\n".join(lines)

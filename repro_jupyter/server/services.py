@@ -18,7 +18,7 @@ from ..cell_source import source_changed, source_text
 from ..compare.judge import Case, judge
 from ..compare.rules import CompareOptions, options_from_pyproject
 from ..environment.diff import environment_diff
-from ..environment.summary import KEY_PACKAGES
+from ..environment.summary import environment_facts
 from ..errors import NotebookError, ReproError, StoreError
 from ..lineage import graph_from
 from ..schema import METADATA_KEY
@@ -51,36 +51,6 @@ def _store(folder: Path) -> tuple[Store | None, str | None]:
         return None, str(exc)
 
 
-def environment_summary(env: dict[str, Any]) -> dict[str, str]:
-    """A recorded environment as short ``{section: text}`` lines for the panel (python, os, gpu, ...)."""
-    gpu = env.get("gpu") or {}
-    if gpu.get("available"):
-        gpu_text = "; ".join(f"{d['name']} (cc {d['compute_capability']})" for d in gpu.get("devices", []))
-        gpu_text += f", driver {gpu.get('driver_version')}, CUDA {gpu.get('cuda_driver_version')}"
-    else:
-        gpu_text = f"none ({gpu.get('reason', 'not available')})"
-    git = env.get("git") or {}
-    git_text = (
-        f"{(git.get('commit') or 'no commit')[:10]} on {git.get('branch')}"
-        + (" (dirty)" if git.get("dirty") else "")
-        if git.get("available")
-        else f"none ({git.get('reason')})"
-    )
-    torch = env.get("torch")
-    imported = (env.get("packages") or {}).get("imported") or {}
-    osi, cpu, py = env.get("os") or {}, env.get("cpu") or {}, env.get("python") or {}
-    return {
-        "python": f"{py.get('version')} ({py.get('implementation')})",
-        "os": f"{osi.get('distribution') or osi.get('system')} {osi.get('machine', '')}".strip(),
-        "cpu": f"{cpu.get('model')} x{cpu.get('count')}",
-        "gpu": gpu_text,
-        "torch": f"{torch['version']} (CUDA {torch.get('cuda')})" if torch else "not imported",
-        "git": git_text,
-        "packages": ", ".join(f"{n} {imported[n]}" for n in KEY_PACKAGES if n in imported) or "none imported",
-        "env_vars": f"{len((env.get('env_vars') or {}).get('variables', {}))} recorded",
-    }
-
-
 def _live(store: Any, digest: str, record: dict[str, Any], chain: list[Any]) -> dict[str, Any]:
     """All live variables after the cell: records hold deltas chained by ``state.previous``."""
     if state_of(record) is None:
@@ -99,7 +69,7 @@ def provenance(nb: Any, folder: Path) -> dict[str, Any]:
     if store is not None and nb_meta and nb_meta.get("environment"):
         try:
             env = store.objects.get_environment(nb_meta["environment"])
-            environment = {"digest": nb_meta["environment"], "summary": environment_summary(env)}
+            environment = {"digest": nb_meta["environment"], "summary": environment_facts(env)}
         except ReproError as exc:
             problem = str(exc)
     cells = []
