@@ -350,6 +350,14 @@ def run_notebook(
             shutil.rmtree(client.repro_ipc_dir, ignore_errors=True)
     if failure and log_tail:
         failure += f" (kernel log: {log_tail})"
+    if record and client.repro_metadata is None:
+        # The kernel's records never reached us (it died after the last cell, the request failed or
+        # timed out): no earlier run's pointer may stay to vouch for these outputs.
+        apply_metadata(nb, {"cells": {}})
+        failure = failure or (
+            f"the kernel's records could not be fetched ({client.repro_fetch_error or 'no answer'}); "
+            "no cell is marked recorded"
+        )
     apply_metadata(nb, client.repro_metadata)
     if client.repro_metadata is not None and client.repro_expected_raised:
         client.repro_metadata["expected_errors"] = client.repro_expected_raised

@@ -104,3 +104,29 @@ def test_a_kernel_without_the_runner_target_fails_in_one_line(tmp_path, monkeypa
     err = capsys.readouterr().err.strip().splitlines()
     assert any(f"has no {runner_protocol.RUNNER_TARGET} comm target" in line for line in err), err
     assert path.read_bytes() == before
+
+
+SABOTAGE = (
+    "import os\n"
+    "if os.environ.get('REPRO_TEST_SABOTAGE'):\n"
+    "    from comm import get_comm_manager\n"
+    "    get_comm_manager().unregister_target('repro_jupyter.runner', None)\n"
+)
+
+
+def test_records_that_never_arrive_never_leave_old_pointers_vouching(tmp_path, monkeypatch, capsys):
+    """When the kernel's metadata cannot be fetched after the last cell (here: its runner target is gone,
+    as when it dies or the request times out), the run's cells kept the pointers of the previous run:
+    ``run`` said "recorded" and ``verify`` judged the new outputs with the old records (a false pass)."""
+    path = make_notebook(tmp_path / "nb.ipynb", ["x = 41\nprint(x + 1)", SABOTAGE])
+    assert cli("run", path, "-q") == 0
+    assert nbformat.read(path, 4).cells[0].metadata.get("repro_jupyter")
+    monkeypatch.setenv("REPRO_TEST_SABOTAGE", "1")
+    capsys.readouterr()
+    assert cli("verify", path) == 2  # could not verify: never "reproduced" on the old records
+    said = capsys.readouterr()
+    assert "records could not be fetched" in said.out + said.err
+    assert cli("run", path, "-q") == 1
+    assert "records could not be fetched" in capsys.readouterr().err
+    nb = nbformat.read(path, 4)
+    assert [c.metadata.get("repro_jupyter") for c in nb.cells] == [None, None]
