@@ -140,8 +140,8 @@ def _strings(data: dict[str, Any], name: str) -> tuple[str, ...]:
 @handles("configure_headless")
 def _configure_headless(shell: Any, data: dict[str, Any]) -> Reply:
     notebook = data.get("notebook")
-    if not isinstance(notebook, str) or not notebook.endswith(".ipynb"):
-        raise RequestError("notebook must be the path of an .ipynb file")
+    if not isinstance(notebook, str) or not notebook.strip() or "\0" in notebook:
+        raise RequestError("notebook must be the path the run writes (a non-empty string)")
     configure_headless(shell, notebook, _seed(data), _flag(data, "deterministic"), _strings(data, "excludes"))
     return {}
 
@@ -178,12 +178,12 @@ def dispatch(shell: Any, data: Any) -> Reply:
         return {"type": answer, "ok": False, "error": f"unknown request type {str(kind)[:60]!r}"}
     try:
         body = handler(shell, data)
+        json.dumps(body)  # a reply that cannot travel is a failure said here, not a silent close
     except RequestError as exc:
         return {"type": answer, "ok": False, "error": f"{kind}: {exc}"}
     except Exception as exc:  # the runner reports it in one line; the kernel keeps going
         first = (str(exc).splitlines() or [""])[0][:300]
         return {"type": answer, "ok": False, "error": f"{kind} failed: {type(exc).__name__}: {first}"}
-    json.dumps(body)  # a reply that cannot travel is a bug here, not a hang in the runner
     return {"type": answer, "ok": True, **body}
 
 

@@ -35,6 +35,7 @@ def test_a_request_is_answered_by_one_typed_reply(ip):
         ({"type": "configure_replay", "seed": 2**32, "deterministic": False}, "seed must be"),
         ({"type": "configure_replay", "seed": 1, "deterministic": "yes"}, "deterministic must be"),
         ({"type": "configure_headless", "notebook": 3, "seed": 1, "deterministic": False}, "notebook must"),
+        ({"type": "configure_headless", "notebook": " ", "seed": 1, "deterministic": False}, "notebook must"),
         (
             {"type": "configure_headless", "notebook": "a.ipynb", "seed": 1, "excludes": "x"},
             "excludes must be",
@@ -78,6 +79,13 @@ def test_the_headless_reply_holds_what_the_runner_writes(ip):
     schema.validate("cellMetadata", reply["cells"]["c1"])
     schema.validate("notebookMetadata", reply["notebook"])
     json.dumps(reply)
+
+
+def test_run_may_write_to_any_file_name(tmp_path):
+    """``run NB -o out.json`` records as before: the runner's path need not end in .ipynb."""
+    path = make_notebook(tmp_path / "nb.ipynb", ["print(1)"])
+    assert cli("run", path, "-o", tmp_path / "out.json", "-q") == 0
+    assert nbformat.read(tmp_path / "out.json", 4).cells[0].metadata["repro_jupyter"]["record"]
 
 
 def test_a_notebook_path_that_looks_like_code_is_only_a_path(tmp_path):
