@@ -152,6 +152,18 @@ async def test_panel_is_one_refresh_with_every_section(jp_fetch, recorded):
     assert fresh["provenance"]["recorded"] is False and fresh["envdiff"] is None  # nothing recorded
 
 
+async def test_metadata_that_is_not_ours_is_a_one_line_400(jp_fetch, recorded):
+    """A cell whose repro metadata is not an object (hand-edited, another tool's) made the panel's one
+    request a 500 "Unhandled error", and lineage and the environment went with it."""
+    nb = nbformat.read(recorded, 4)
+    nb.cells[1].metadata["repro_jupyter"] = "x"
+    for route in ("panel", "provenance", "lineage"):
+        code, body = await _error(jp_fetch, route, {"path": "work/nb.ipynb", "notebook": nb, "current": None})
+        assert code == 400, (route, body)
+        holds("errorReply", body)
+        assert "cell 2" in body["message"] and "\n" not in body["message"], body
+
+
 async def test_milestones(jp_fetch, jp_root_dir, monkeypatch):
     torch = pytest.importorskip("torch")
     import repro_jupyter

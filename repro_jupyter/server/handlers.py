@@ -118,7 +118,7 @@ class ReproHandler(APIHandler):
 
     def notebook_and_folder(self, data: dict[str, Any]) -> tuple[Any, Path, Path]:
         path = resolve_notebook(self.root(), data.get("path"))
-        nb = services.parse_notebook(data.get("notebook"))
+        nb = services.parse_notebook(data.get("notebook"), path)
         return nb, path.parent, path
 
 
@@ -202,8 +202,8 @@ class CompareHandler(ReproHandler):
 
         def run() -> dict[str, Any]:
             path = resolve_notebook(self.root(), data.get("path"))
-            recorded = services.parse_notebook(data.get("recorded"))
-            current = services.parse_notebook(data.get("current"))
+            recorded = services.parse_notebook(data.get("recorded"), path)
+            current = services.parse_notebook(data.get("current"), path)
             options = data.get("options") if isinstance(data.get("options"), dict) else {}
             return services.compare(recorded, current, path, options)
 

@@ -21,14 +21,16 @@ from ..environment.diff import environment_diff
 from ..environment.summary import environment_facts
 from ..errors import NotebookError, ReproError, StoreError
 from ..lineage import graph_from
+from ..notebook_io import check_repro_metadata
 from ..schema import METADATA_KEY
 from ..state_chain import full_state, state_of
 from ..store import Store, open_store
 from .lab_text import for_lab
 
 
-def parse_notebook(data: Any) -> Any:
-    """A notebook node from the frontend's JSON, or a one-line NotebookError."""
+def parse_notebook(data: Any, path: Path | None = None) -> Any:
+    """A notebook node from the frontend's JSON, its repro metadata validated as ``read_notebook``
+    validates a file's (the open model may hold anything), or a one-line NotebookError."""
     if not isinstance(data, dict):
         raise NotebookError("the request carries no notebook")
     try:
@@ -39,9 +41,10 @@ def parse_notebook(data: Any) -> Any:
             cell.setdefault("metadata", {})
             if cell.get("cell_type") == "code":
                 cell.setdefault("outputs", [])
-        return nb
     except Exception as exc:
         raise NotebookError(f"not a valid notebook: {str(exc).splitlines()[0][:200]}") from None
+    check_repro_metadata(nb, path or Path("notebook.ipynb"))
+    return nb
 
 
 def _store(folder: Path) -> tuple[Store | None, str | None]:
