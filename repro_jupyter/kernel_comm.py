@@ -9,7 +9,7 @@ master seed chosen in the UI is honoured.
 Messages (all JSON objects with a ``type``); the contract is ``schema/messages.v1.json`` (its
 ``$defs`` named below; the frontend's types are generated from it, and tests/test_message_contract.py
 validates what a real kernel sends against it):
-  kernel -> frontend: hello {version, schema_version}        helloMessage (the comm_open's data)
+  kernel -> frontend: hello {version, schema_version, sends} helloMessage (the comm_open's data)
                       cell_recorded {cell_id, cell_metadata, notebook_metadata}
                                                              cellRecordedMessage
                       record_written {cell_id, record, ok}   recordWrittenMessage (the record is on
@@ -48,7 +48,12 @@ class KernelComm:
 
             self.comm = create_comm(
                 target_name=TARGET,
-                data={"type": "hello", "version": __version__, "schema_version": SCHEMA_VERSION},
+                data={
+                    "type": "hello",
+                    "version": __version__,
+                    "schema_version": SCHEMA_VERSION,
+                    "sends": ["record_written"],
+                },
             )
         except Exception:  # plain IPython, or a frontend without comms: stay headless
             self.comm = None

@@ -303,7 +303,6 @@ class RecordingSession(SessionSettings):
             duration,
             record["status"],
         )
-        writer.submit(self._announce_written, cell.key, record_digest)
         self.last_environment = env_digest
         meta = {
             "schema_version": SCHEMA_VERSION,
@@ -324,6 +323,8 @@ class RecordingSession(SessionSettings):
                 callback(cell.key, meta, nb_meta)
             except Exception as exc:
                 warnings.warn(f"repro: could not notify the frontend: {exc}", ReproWarning, stacklevel=2)
+        # queued after the announcement above went out: record_written never overtakes cell_recorded
+        writer.submit(self._announce_written, cell.key, record_digest)
         return meta
 
     def _announce_written(self, store: Any, cell_key: str, record_digest: str) -> None:

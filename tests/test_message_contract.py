@@ -138,6 +138,7 @@ def test_every_message_the_kernel_sends_on_its_comm(tmp_path):
         k.execute("%load_ext repro_jupyter\n%repro on")
         (hello,) = [o for o in k.opened if o["target_name"] == TARGETS["kernel"]]
         holds("helloMessage", hello["data"], drop="schema_version")
+        assert hello["data"]["sends"] == ["record_written"]  # the frontend waits for it only if said
         comm_id = hello["comm_id"]
 
         notebook = {"type": "notebook", "metadata": {"schema_version": 1, "master_seed": 77}}

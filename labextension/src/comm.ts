@@ -124,6 +124,8 @@ const environmentWaiters = new WeakMap<
  * the panel asks the server about records only when they are written.
  */
 const unwritten = new WeakMap<NotebookPanel, Set<string>>();
+/** Whether the kernel of each notebook said (in `hello`) that it sends `record_written`. */
+const announcesWrites = new WeakMap<NotebookPanel, boolean>();
 const writtenListeners = new WeakMap<NotebookPanel, (() => void)[]>();
 
 /** How many records of `panel`'s kernel are announced but not yet on disk. */
@@ -140,6 +142,14 @@ export function onRecordsWritten(
     ...(writtenListeners.get(panel) ?? []),
     listener
   ]);
+}
+
+/**
+ * Stop waiting for `panel`'s announced records: its kernel restarted or died
+ * (Lab disposes the comm without calling onClose), or the wait ran out.
+ */
+export function forgetUnwritten(panel: NotebookPanel): void {
+  settleWritten(panel, null);
 }
 
 function settleWritten(panel: NotebookPanel, record: string | null): void {
@@ -296,6 +306,10 @@ export function registerCommTarget(
         );
       }
       comms.set(panel, comm);
+      announcesWrites.set(
+        panel,
+        Array.isArray(hello.sends) && hello.sends.includes('record_written')
+      );
       comm.onClose = () => {
         if (comms.get(panel) === comm) {
           comms.delete(panel);
@@ -312,7 +326,7 @@ export function registerCommTarget(
           );
         } else if (message) {
           applyKernelMessage(panel, message);
-          if (message.type === 'cell_recorded') {
+          if (message.type === 'cell_recorded' && announcesWrites.get(panel)) {
             const pending = unwritten.get(panel) ?? new Set<string>();
             unwritten.set(panel, pending.add(message.cell_metadata.record));
           }
@@ -346,8 +360,14 @@ export function watchNotebook(panel: NotebookPanel): void {
     registerCommTarget(panel, kernel);
   }
   sessionContext.kernelChanged.connect((_, change) => {
+    forgetUnwritten(panel);
     if (change.newValue) {
       registerCommTarget(panel, change.newValue);
+    }
+  });
+  sessionContext.statusChanged.connect((_, status) => {
+    if (['restarting', 'autorestarting', 'dead'].includes(status)) {
+      forgetUnwritten(panel); // what the old kernel did not write will not come
     }
   });
 }

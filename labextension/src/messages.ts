@@ -82,6 +82,10 @@ export interface HelloMessage {
   type: 'hello';
   version: string;
   schema_version: number;
+  /**
+   * Optional messages this kernel sends (absent in kernels older than record_written: the frontend then does not wait for it).
+   */
+  sends?: 'record_written'[];
 }
 /**
  * Frontend -> kernel, once the comm is accepted and the notebook is loaded: the notebook's own `repro_jupyter` metadata (maybe unsaved), so a master seed chosen in the UI is honoured.

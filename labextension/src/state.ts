@@ -16,6 +16,7 @@ import {
 } from './api';
 import { NotebookBadges } from './badges';
 import {
+  forgetUnwritten,
   hasComm,
   METADATA_KEY,
   onRecordsWritten,
@@ -112,6 +113,7 @@ export class NotebookReproState {
         this.scheduleRefresh(1000);
         return;
       }
+      forgetUnwritten(this.panel); // waited long enough: never again for these records
     }
     this._unwrittenSince = null;
     const generation = ++this._generation;

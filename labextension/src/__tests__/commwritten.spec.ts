@@ -5,6 +5,7 @@
  * record only after it is written (a kernel that goes settles them all).
  */
 import {
+  forgetUnwritten,
   onRecordsWritten,
   parseRecordWritten,
   registerCommTarget,
@@ -15,8 +16,11 @@ import { SCHEMA_VERSION } from '../schema';
 const A = 'sha256:' + 'a'.repeat(64);
 const B = 'sha256:' + 'b'.repeat(64);
 
-/** A panel with one code cell (id `c1`) whose kernel has opened the comm. */
-function openComm(): { panel: any; comm: any } {
+/** A panel with one code cell (id `c1`) whose kernel has opened the comm (saying it sends record_written). */
+function openComm(sends: string[] = ['record_written']): {
+  panel: any;
+  comm: any;
+} {
   let onOpen: ((comm: unknown, msg: unknown) => void) | null = null;
   const kernel = {
     registerCommTarget: (_name: string, cb: typeof onOpen) => {
@@ -37,7 +41,12 @@ function openComm(): { panel: any; comm: any } {
   registerCommTarget(panel as any, kernel as any);
   onOpen!(comm, {
     content: {
-      data: { type: 'hello', version: '0', schema_version: SCHEMA_VERSION }
+      data: {
+        type: 'hello',
+        version: '0',
+        schema_version: SCHEMA_VERSION,
+        sends
+      }
     }
   });
   return { panel, comm };
@@ -86,6 +95,21 @@ describe('record_written', () => {
     comm.onClose();
     expect(unwrittenRecords(panel)).toBe(0);
     expect(told).toBe(1);
+  });
+
+  it('does not wait for a kernel that never said it announces writes (an older repro_jupyter)', () => {
+    const { panel, comm } = openComm([]);
+    comm.onMsg(recorded(A));
+    expect(unwrittenRecords(panel)).toBe(0);
+  });
+
+  it('forgets what a restarted kernel never wrote', () => {
+    const { panel, comm } = openComm();
+    comm.onMsg(recorded(A));
+    forgetUnwritten(panel);
+    expect(unwrittenRecords(panel)).toBe(0);
+    comm.onMsg(written(A)); // late: harmless
+    expect(unwrittenRecords(panel)).toBe(0);
   });
 
   it('narrows only well-formed announcements', () => {
