@@ -155,12 +155,36 @@ def compile_rules(extra: tuple[tuple[str, str, str], ...] = ()) -> Rules:
 
 
 def collapse_carriage_returns(text: str) -> str:
-    """Keep what a terminal would show: text after the last ``\\r`` of each line (progress bars)."""
-    text = text.replace("\r\n", "\n")
-    if "\r" not in text:
+    """The text as JupyterLab shows and saves a stream (``processText`` of @jupyterlab/outputarea).
+
+    ``\\r`` goes back to the start of the line and what follows overwrites (a shorter progress line
+    leaves the end of the longer one: ``"loss 10.12\\rloss 9.87\\n"`` is ``"loss 9.872\\n"``), ``\\b``
+    deletes as Lab does (the character before the cursor and the one under it, never a line feed), and
+    ``\\n`` ends the line whatever the cursor.  A notebook saved by Lab holds this text already; a
+    headless run's raw stream becomes the same, so the two compare equal.  Linear: each line is a
+    buffer with a cursor (a regex rescanning long progress lines would be quadratic).
+    """
+    if "\r" not in text and "\b" not in text:
         return text
-    # per line, linear: a regex like ``[^\n]*\r`` rescans a long line from every offset (quadratic)
-    return "\n".join(line.rpartition("\r")[2] for line in text.split("\n"))
+    return "\n".join(_overwrite(line) for line in text.split("\n"))
+
+
+def _overwrite(line: str) -> str:
+    if "\r" not in line and "\b" not in line:
+        return line
+    buffer: list[str] = []
+    cursor = 0
+    for piece in re.split(r"([\r\b])", line):
+        if piece == "\r":
+            cursor = 0
+        elif piece == "\b":
+            if cursor > 0:
+                del buffer[cursor - 1 : cursor + 1]
+                cursor -= 1
+        elif piece:
+            buffer[cursor : cursor + len(piece)] = piece
+            cursor += len(piece)
+    return "".join(buffer)
 
 
 def normalize_text(text: str, rules: Rules | None = None) -> str:
