@@ -140,13 +140,20 @@ export async function settleStoppedKernel(
 ): Promise<void> {
   const unmute = muteMetadataWrites(panel);
   try {
-    const idle = await whenIdle(panel.sessionContext, SETTLE_MS);
+    let idle = await whenIdle(panel.sessionContext, SETTLE_MS);
     if (!idle && cancelled && !panel.isDisposed) {
       console.warn(
         'repro-jupyter: the interrupted replay did not stop; restarting the kernel'
       );
       await panel.sessionContext.restartKernel();
-    } else if (idle && !panel.isDisposed) {
+      return; // a fresh kernel: nothing of the replay is left to undo
+    }
+    if (!idle && !panel.isDisposed) {
+      // A step that timed out (configure_replay on a slow kernel) may still finish and pin the
+      // kernel to the recorded seed: wait for it as long as a flush may take, then unpin.
+      idle = await whenIdle(panel.sessionContext, DEFAULT_TIMEOUTS.flush);
+    }
+    if (idle && !panel.isDisposed) {
       // The replay never reached flush_records: give the kernel back its user's seed and settings.
       const kernel = panel.sessionContext.session?.kernel;
       if (kernel) {
