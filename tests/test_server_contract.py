@@ -109,30 +109,32 @@ async def test_provenance_lineage_compare(jp_fetch, recorded):
     holds("compareReply", report, drop="cells", broken={"status": "fine"})
 
 
-async def test_envdiff(jp_fetch, recorded):
+@pytest.fixture
+def other_environment(recorded) -> str:
+    """The digest of the recorded environment with another Python version, in the same store."""
     nb = nbformat.read(recorded, 4)
-    digest = nb.metadata["repro_jupyter"]["environment"]
     store = open_store(recorded.parent, create=False)
-    env = store.objects.get_environment(digest)
+    env = store.objects.get_environment(nb.metadata["repro_jupyter"]["environment"])
     env["python"]["version"] = "3.0.1"
     other, _ = store.objects.put_json(env)
     store.close()
+    return other
+
+
+async def test_envdiff(jp_fetch, recorded, other_environment):
+    nb = nbformat.read(recorded, 4)
+    other = other_environment
     body = await _post(jp_fetch, "envdiff", {"path": "work/nb.ipynb", "notebook": nb, "current": other})
     assert body["diff"]["python"], body
     holds("envDiffReply", body, drop="current", broken={"diff": {"python": [{"key": "version"}]}})
 
 
-async def test_panel_is_one_refresh_with_every_section(jp_fetch, recorded):
+async def test_panel_is_one_refresh_with_every_section(jp_fetch, recorded, other_environment):
     """One request per refresh: provenance, lineage and the environment diff, the same sections the three
     routes give; a section that cannot be made says why and the others still come."""
     nb = nbformat.read(recorded, 4)
     path = {"path": "work/nb.ipynb", "notebook": nb}
-    digest = nb.metadata["repro_jupyter"]["environment"]
-    store = open_store(recorded.parent, create=False)
-    env = store.objects.get_environment(digest)
-    env["python"]["version"] = "3.0.1"
-    other, _ = store.objects.put_json(env)
-    store.close()
+    other = other_environment
     body = await _post(jp_fetch, "panel", {**path, "current": other})
     holds("panelReply", body, drop="problems", broken={"envdiff": {"diff": {}}})
     assert body["provenance"] == await _post(jp_fetch, "provenance", path)

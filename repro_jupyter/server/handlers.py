@@ -78,6 +78,14 @@ def parse_body(raw: bytes) -> tuple[dict[str, Any], tuple[str, ...]]:
     return data, secrets
 
 
+def environment_digest(data: dict[str, Any], *, required: bool) -> str | None:
+    """The request's ``current`` (the kernel's environment digest); null only where not ``required``."""
+    current = data.get("current")
+    if isinstance(current, str) or (current is None and not required):
+        return current
+    raise NotebookError("'current' must be an environment digest" + ("" if required else " or null"))
+
+
 class ReproHandler(APIHandler):
     """Base of our handlers: authenticated, JSON body (parsed in a thread), replies redacted, domain
     errors mapped to their status (``_ERRORS``) as one line."""
@@ -164,9 +172,8 @@ class EnvDiffHandler(ReproHandler):
 
         def run() -> dict[str, Any]:
             nb, folder, _ = self.notebook_and_folder(data)
-            current = data.get("current")
-            if not isinstance(current, str):
-                raise NotebookError("'current' must be an environment digest")
+            current = environment_digest(data, required=True)
+            assert current is not None
             return services.envdiff(nb, folder, current)
 
         await self.reply(run)
@@ -182,10 +189,7 @@ class PanelHandler(ReproHandler):
 
         def run() -> dict[str, Any]:
             nb, folder, _ = self.notebook_and_folder(data)
-            current = data.get("current")
-            if current is not None and not isinstance(current, str):
-                raise NotebookError("'current' must be an environment digest or null")
-            reply = services.panel(nb, folder, current)
+            reply = services.panel(nb, folder, environment_digest(data, required=False))
             reply["provenance"] = {"path": data["path"], **reply["provenance"]}
             return {"path": data["path"], **reply}
 
