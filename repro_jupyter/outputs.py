@@ -64,6 +64,10 @@ class IopubOutputs:
         self.outputs: list[dict[str, Any]] = []
         self._display_ids: dict[str, list[int]] = {}
         self._clear_pending = False
+        # Output widgets capturing now (comm id -> the request whose outputs they take): ``with out:``
+        # sets the widget's ``msg_id`` and Jupyter (Lab, nbclient) then routes that request's outputs
+        # into the widget, not into the cell
+        self._widgets: dict[str, str] = {}
         self._lock = threading.Lock()  # stream messages are sent from ipykernel's IOPub thread
 
     def observe(self, msg: Any) -> None:
@@ -71,11 +75,29 @@ class IopubOutputs:
         if not isinstance(msg, dict):
             return
         kind = (msg.get("header") or {}).get("msg_type") or msg.get("msg_type")
+        content = msg.get("content")
+        content = content if isinstance(content, dict) else {}
+        if kind in ("comm_open", "comm_msg"):
+            with self._lock:
+                self._follow_output_widget(content)
+            return
         if kind not in OUTPUT_MESSAGES or (msg.get("parent_header") or {}).get("msg_id") != self.parent_id:
             return
-        content = msg.get("content")
         with self._lock:
-            self._apply(kind, content if isinstance(content, dict) else {})
+            if kind != "update_display_data" and self.parent_id in self._widgets.values():
+                return  # an Output widget takes it (nbclient's output hook, Lab's widget manager)
+            self._apply(kind, content)
+
+    def _follow_output_widget(self, content: dict[str, Any]) -> None:
+        data = content.get("data")
+        state = data.get("state") if isinstance(data, dict) else None
+        comm_id = content.get("comm_id")
+        if not isinstance(state, dict) or "msg_id" not in state or not isinstance(comm_id, str):
+            return  # only the Output widget's model has a msg_id
+        if state["msg_id"]:
+            self._widgets[comm_id] = str(state["msg_id"])
+        else:
+            self._widgets.pop(comm_id, None)
 
     def _apply(self, kind: str, content: dict[str, Any]) -> None:
         if kind == "clear_output":

@@ -80,6 +80,22 @@ def test_iopub_outputs_follow_nbclient_rules():
     assert seen.outputs == []
 
 
+def test_what_an_output_widget_captures_is_not_the_cells():
+    """``with out:`` sets the Output widget's ``msg_id``: Lab and nbclient then route the request's
+    outputs (a clear_output too) into the widget; the cell keeps only what came before and after."""
+    seen = IopubOutputs("run-1")
+    seen.observe(_msg("stream", {"name": "stdout", "text": "before\n"}))
+    seen.observe(
+        _msg("comm_msg", {"comm_id": "w", "data": {"method": "update", "state": {"msg_id": "run-1"}}})
+    )
+    seen.observe(_msg("stream", {"name": "stdout", "text": "in the widget\n"}))
+    seen.observe(_msg("clear_output", {"wait": False}))
+    seen.observe(_msg("comm_msg", {"comm_id": "w", "data": {"method": "update", "state": {"msg_id": ""}}}))
+    seen.observe(_msg("comm_msg", {"comm_id": "s", "data": {"method": "update", "state": {"value": 3}}}))
+    seen.observe(_msg("stream", {"name": "stdout", "text": "after\n"}))
+    assert [o["text"] for o in seen.outputs] == ["before\n", "after\n"]
+
+
 def test_a_record_that_does_not_hold_the_saved_outputs_is_named():
     saved = [{"output_type": "stream", "name": "stdout", "text": "main\nfrom a thread\n"}]
     record = {"outputs": output_digests([{"output_type": "stream", "name": "stdout", "text": "main\n"}])}
@@ -93,7 +109,7 @@ def test_a_record_that_does_not_hold_the_saved_outputs_is_named():
 
 EVERY_KIND = [
     "print('to stdout')\nimport sys\nprint('to stderr', file=sys.stderr)",
-    "from IPython.display import HTML, display\ndisplay(HTML('<b>shown</b>'))",
+    "from IPython.display import HTML, clear_output, display\ndisplay(HTML('<b>shown</b>'))",
     "6 * 7",
     "%matplotlib inline\nimport matplotlib.pyplot as plt\nplt.plot([1, 3, 2])\nplt.title('figure')",
     "import threading\n_t = threading.Thread(target=lambda: print('from a thread'))\n_t.start()\n_t.join()\n"
@@ -101,6 +117,8 @@ EVERY_KIND = [
     "from IPython.display import clear_output\nprint('gone')\nclear_output(wait=True)\nprint('kept')",
     "display(HTML('v1'), display_id='in-cell')\nfrom IPython.display import update_display\n"
     "update_display(HTML('v2'), display_id='in-cell')",
+    "import ipywidgets\n_out = ipywidgets.Output()\ndisplay(_out)\nwith _out:\n    print('into the widget')\n"
+    "    clear_output()\nprint('into the cell')\ndel _out",
     "raise ValueError('on purpose')",
 ]
 
@@ -115,6 +133,7 @@ def test_record_digests_agree_with_the_saved_outputs(tmp_path):
         kinds |= {o["output_type"] for o in saved}
         assert record["outputs"] == output_digests(saved), f"cell {index + 1}"
     assert kinds == {"stream", "display_data", "execute_result", "error"}
+    assert [o.get("text") for o in recorded[7][2] if o["output_type"] == "stream"] == ["into the cell\n"]
     figure = recorded[3][2]
     assert any("image/png" in o.get("data", {}) for o in figure)
     assert recorded[4][2][0]["text"] == "from a thread\nafter the thread\n"
