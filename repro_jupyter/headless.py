@@ -24,6 +24,7 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 
 from .compare.normalize import coalesce_streams
 from .errors import ExecutionError
+from .headless_marks import apply_metadata, expected_errors, mark_not_run
 from .kernel_process import close_kernel_log, kernel_for, kernel_log
 from .notebook_io import read_notebook
 from .numbering import cell_label
@@ -248,30 +249,6 @@ class ReproNotebookClient(NotebookClient):
     execute = run_sync(async_execute)
 
 
-def apply_metadata(nb: Any, meta: dict[str, Any] | None) -> int:
-    """Write the recorded pointers into the notebook; return the number of cells that got them.
-
-    A code cell this run did not record loses the pointer an earlier run left: a stale record
-    must never vouch for outputs this run did not produce.
-    """
-    if not meta:
-        return 0
-    cells = meta.get("cells") or {}
-    count = 0
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        cm = cells.get(cell.get("id"))
-        if cm is not None:
-            cell.metadata[METADATA_KEY] = cm
-            count += 1
-        else:
-            cell.metadata.pop(METADATA_KEY, None)
-    if meta.get("notebook"):
-        nb.metadata[METADATA_KEY] = meta["notebook"]
-    return count
-
-
 def run_notebook(
     source: Path,
     output: Path,
@@ -364,36 +341,6 @@ def run_notebook(
     if stopped_at is not None:
         mark_not_run(nb, stopped_at)
     return nb, client.repro_metadata, failure
-
-
-def expected_errors(nb: Any) -> dict[int, set[str]]:
-    """Per code cell, the error names it may raise: those its saved outputs show, or any (``*``) when the
-    cell is marked to raise (nbval's ``# NBVAL_RAISES_EXCEPTION``, tags ``raises-exception`` ...)."""
-    from .compare.rules import cell_control
-
-    out: dict[int, set[str]] = {}
-    for index, cell in enumerate(nb.cells):
-        if cell.get("cell_type") != "code":
-            continue
-        names = {str(o.get("ename")) for o in cell.get("outputs", []) if o.get("output_type") == "error"}
-        if cell_control(cell).raises:
-            names.add("*")
-        if names:
-            out[index] = names
-    return out
-
-
-def mark_not_run(nb: Any, start: int) -> None:
-    """Cells from ``start`` on did not run (or were interrupted): no outputs, no count, no record.
-
-    Leaving an earlier run's outputs and pointers there would show results this run never produced.
-    """
-    for cell in nb.cells[start:]:
-        if cell.cell_type != "code":
-            continue
-        cell.outputs = []
-        cell.execution_count = None
-        cell.metadata.pop(METADATA_KEY, None)
 
 
 def _first_line(text: str) -> str:
